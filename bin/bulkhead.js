@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { cli } from '../dist/src/cli.js';
+
+await cli();

@@ -1,0 +1,176 @@
+// Precedence: CLI > environment > config files (.mocharc.* through mocha's own loader, bulkhead.config.*) >
+// defaults. The result is validated once and frozen; every error names the key and the fix.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { errors } from './errors.js';
+import { takeBulkheadFlags } from './flags.js';
+import type { BulkheadFlags } from './flags.js';
+import type { WorkerMochaOptions } from './protocol.js';
+
+const require = createRequire(import.meta.url);
+const { loadOptions } = require('mocha/lib/cli/options.cjs') as { loadOptions(argv: string[]): Record<string, unknown> };
+
+/** What users may put in bulkhead.config.{ts,mts,js,mjs,cjs,json}. */
+export interface UserConfig {
+  /** Worker threads (slots); default: the machine's available parallelism. */
+  workers?: number;
+  /** Runs on every new worker connection, for SET search_path, statement_timeout and the like. */
+  onConnect?: (client: import('pg').Client) => unknown;
+}
+
+export interface Config {
+  root: string;
+  workers: number;
+  spec: string[];
+  extension: string[];
+  ignore: string[];
+  recursive: boolean;
+  sort: boolean;
+  reporter: string;
+  reporterOptions: Record<string, unknown>;
+  forbidOnly: boolean;
+  exit: boolean;
+  verbose: boolean;
+  configFile: string | null;
+  mocha: WorkerMochaOptions;
+}
+
+const CONFIG_NAMES = ['bulkhead.config.ts', 'bulkhead.config.mts', 'bulkhead.config.js', 'bulkhead.config.mjs', 'bulkhead.config.cjs', 'bulkhead.config.json'];
+
+export function findConfigFile(root: string, explicit: string | undefined): string | null {
+  if (explicit !== undefined) {
+    const file = path.resolve(root, explicit);
+    if (!existsSync(file)) throw errors.usage(`The config file ${explicit} given with --config-file does not exist.`);
+    return file;
+  }
+  for (const name of CONFIG_NAMES) {
+    const file = path.join(root, name);
+    if (existsSync(file)) return file;
+  }
+  return null;
+}
+
+async function loadUserConfig(file: string | null): Promise<UserConfig> {
+  if (file === null) return {};
+  try {
+    if (file.endsWith('.json')) return require(file) as UserConfig;
+    if (/\.(c|m)?ts$/.test(file)) {
+      const { register } = (await import('tsx/esm/api')) as { register(): unknown };
+      register();
+    }
+    const mod = (await import(pathToFileURL(file).href)) as { default?: UserConfig };
+    return mod.default ?? {};
+  } catch (err) {
+    throw errors.configFile(file, err);
+  }
+}
+
+function list(value: unknown): string[] {
+  if (value === undefined || value === null || value === false) return [];
+  const items = Array.isArray(value) ? value : [value];
+  return items.flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter((v) => v !== '');
+}
+
+function reporterOptions(value: unknown): Record<string, unknown> {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return { ...(value as Record<string, unknown>) };
+  const out: Record<string, unknown> = {};
+  for (const pair of list(value)) {
+    const [key, val, extra] = pair.split('=');
+    if (key === undefined || key === '' || extra !== undefined) {
+      throw errors.config('reporter-option', `"${pair}" is not in key=value form`, 'Write it as --reporter-option key=value.');
+    }
+    out[key] = val ?? true;
+  }
+  return out;
+}
+
+function positiveInt(key: string, value: unknown): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256) {
+    throw errors.config(key, `${JSON.stringify(value)} is not a whole number from 1 to 256`, `Set ${key} to the number of worker threads, for example 4.`);
+  }
+  return n;
+}
+
+// Mocha accepts durations such as "2s" or "1500ms" as well as plain milliseconds.
+function nonNegative(key: string, value: unknown): number {
+  const unit = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(String(value));
+  const scale = { ms: 1, s: 1000, m: 60_000 } as const;
+  const n = typeof value === 'number' ? value : unit ? Number(unit[1]) * scale[(unit[2] ?? 'ms') as keyof typeof scale] : NaN;
+  if (!Number.isFinite(n) || n < 0) throw errors.config(key, `${JSON.stringify(value)} is not a number of 0 or more`, `Give ${key} in milliseconds (or a count), for example 2000.`);
+  return n;
+}
+
+function mochaOptions(argv: string[]): Record<string, unknown> {
+  try {
+    return loadOptions(argv);
+  } catch (err) {
+    throw errors.usage(err instanceof Error ? err.message : String(err), err);
+  }
+}
+
+export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, root = process.cwd()): Promise<{ config: Config; flags: BulkheadFlags }> {
+  const { flags, rest } = takeBulkheadFlags(argv);
+  const m = mochaOptions(rest);
+  for (const unsupported of ['watch', 'delay', 'file']) {
+    if (m[unsupported] !== undefined && m[unsupported] !== false) {
+      throw errors.usage(`--${unsupported} is not supported by bulkhead, which runs each spec file in its own Mocha on a worker.`);
+    }
+  }
+  const configFile = flags.noConfigFile ? null : findConfigFile(root, flags.configFile);
+  const user = await loadUserConfig(configFile);
+  const workers =
+    flags.workers !== undefined ? positiveInt('--workers', flags.workers)
+    : env['BULKHEAD_WORKERS'] !== undefined ? positiveInt('BULKHEAD_WORKERS', env['BULKHEAD_WORKERS'])
+    : user.workers !== undefined ? positiveInt('workers', user.workers)
+    : availableParallelism();
+  if (m['grep'] !== undefined && m['fgrep'] !== undefined) throw errors.usage('--grep and --fgrep cannot be used together; keep one.');
+  if (m['invert'] === true && m['grep'] === undefined && m['fgrep'] === undefined) throw errors.usage('--invert needs --grep or --fgrep.');
+  const requires = [...list(m['require']), ...list(m['import'])].map((r) => (existsSync(path.resolve(root, r)) || existsSync(path.resolve(root, `${r}.js`)) ? path.resolve(root, r) : r));
+  const spec = list(m['_']);
+  const ui = String(m['ui'] ?? 'bdd');
+  if (!['bdd', 'tdd', 'qunit', 'exports'].includes(ui)) throw errors.config('ui', `"${ui}" is not a mocha interface`, 'Use bdd or tdd.');
+  const config: Config = {
+    root,
+    workers,
+    spec: spec.length > 0 ? spec : ['./test'],
+    extension: list(m['extension']),
+    ignore: list(m['ignore']),
+    recursive: m['recursive'] === true,
+    sort: m['sort'] === true,
+    reporter: String(m['reporter'] ?? 'spec'),
+    reporterOptions: reporterOptions(m['reporter-option'] ?? m['reporter-options']),
+    forbidOnly: m['forbid-only'] === true,
+    exit: m['exit'] === true,
+    verbose: flags.verbose,
+    configFile,
+    mocha: {
+      ui,
+      timeout: nonNegative('timeout', m['timeout'] ?? 2000),
+      slow: nonNegative('slow', m['slow'] ?? 75),
+      retries: nonNegative('retries', m['retries'] ?? 0),
+      ...(m['grep'] !== undefined ? { grep: String(m['grep']) } : {}),
+      ...(m['fgrep'] !== undefined ? { fgrep: String(m['fgrep']) } : {}),
+      invert: m['invert'] === true,
+      bail: m['bail'] === true,
+      forbidPending: m['forbid-pending'] === true,
+      asyncOnly: m['async-only'] === true,
+      checkLeaks: m['check-leaks'] === true,
+      fullTrace: m['full-trace'] === true,
+      globals: list(m['global'] ?? m['globals']),
+      requires,
+    },
+  };
+  return { config: deepFreeze(config), flags };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,42 @@
+// Spec globs -> the sorted list of files to run, found with mocha's own file collector so that spec, extension,
+// ignore and recursive mean exactly what they mean to mocha.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { Config } from './config.js';
+import { errors } from './errors.js';
+
+const require = createRequire(import.meta.url);
+const collectFiles = require('mocha/lib/cli/collect-files.cjs') as (opts: {
+  spec: string[];
+  extension: string[];
+  ignore: string[];
+  recursive: boolean;
+  sort: boolean;
+  file: string[];
+}) => { files: string[]; unmatchedFiles: { pattern: string }[] };
+
+export interface SpecFile {
+  /** Absolute path, what the worker loads. */
+  path: string;
+  /** Path relative to the project root with forward slashes: what reports and records show. */
+  rel: string;
+}
+
+export function discover(config: Config): SpecFile[] {
+  const cwd = process.cwd();
+  let files: string[];
+  try {
+    process.chdir(config.root);
+    files = collectFiles({ spec: [...config.spec], extension: [...config.extension], ignore: [...config.ignore], recursive: config.recursive, sort: false, file: [] }).files;
+  } catch (err) {
+    throw errors.usage(`Cannot collect the spec files: ${err instanceof Error ? err.message : String(err)}.`, err);
+  } finally {
+    process.chdir(cwd);
+  }
+  const unique = [...new Set(files.map((f) => path.resolve(config.root, f)))];
+  if (unique.length === 0) throw errors.noFiles(config.spec);
+  // Sorted by root-relative path, so every machine plans the same order.
+  return unique
+    .map((p) => ({ path: p, rel: path.relative(config.root, p).split(path.sep).join('/') }))
+    .sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+}

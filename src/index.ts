@@ -1,0 +1,27 @@
+// The public API for spec files and config files.
+import type pg from 'pg';
+import { db as workerDb } from '../workers/connection.js';
+import { ENV_WORKER } from './protocol.js';
+import type { UserConfig } from './config.js';
+
+export type { UserConfig } from './config.js';
+
+/**
+ * The calling worker's PostgreSQL connection. Created on the first call and reused by later tests and files on
+ * the same worker; after a test breaks it (a database error, an open or aborted transaction, a dropped socket)
+ * it is discarded, and the next call connects afresh.
+ */
+export function db(): Promise<pg.Client> {
+  return workerDb();
+}
+
+/** The worker slot (1..N) running the calling code, or undefined outside a bulkhead worker. */
+export function workerSlot(): number | undefined {
+  const raw = process.env[ENV_WORKER];
+  return raw === undefined ? undefined : Number(raw);
+}
+
+/** Typed helper for bulkhead.config.ts: `export default defineConfig({ ... })`. */
+export function defineConfig(config: UserConfig): UserConfig {
+  return config;
+}

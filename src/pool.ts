@@ -1,0 +1,114 @@
+// One single-thread Piscina per slot. Piscina cannot send a task to a chosen thread, and our workers are
+// stateful (a connection, a database per slot), so each slot owns its pool: a task for slot k always runs on
+// slot k's thread, and Piscina's replacement of a dead thread keeps the slot (its workerData) intact.
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { CloseResult, ControlMessage, RunResult, TaskMode, WorkerData, WorkerEvent } from './protocol.js';
+import { ENV_WORKER } from './protocol.js';
+
+const WORKER_FILE = fileURLToPath(new URL('../workers/worker.js', import.meta.url));
+
+export interface FileRun {
+  /** Live events, in order, as the worker posts them. */
+  onEvent(event: WorkerEvent): void;
+}
+
+export type RunOutcome =
+  | { kind: 'done'; result: RunResult }
+  | { kind: 'crashed'; error: Error; aborted: string | null };
+
+export class SlotPool {
+  private pool: Piscina;
+  private readonly errors: Error[] = [];
+  private controller: AbortController | null = null;
+  private port: MessagePort | null = null;
+  private abortReason: string | null = null;
+
+  constructor(private readonly data: WorkerData, private readonly env: NodeJS.ProcessEnv) {
+    this.pool = this.create();
+  }
+
+  get slot(): number {
+    return this.data.slot;
+  }
+
+  private create(): Piscina {
+    const pool = new Piscina({
+      filename: WORKER_FILE,
+      minThreads: 1,
+      maxThreads: 1,
+      idleTimeout: Infinity,
+      // With 'sync' a worker's event loop is frozen between tasks, so an idle connection's socket error would
+      // only surface when the next file starts.
+      atomics: 'disabled',
+      concurrentTasksPerWorker: 1,
+      workerData: this.data,
+      env: { ...this.env, [ENV_WORKER]: String(this.data.slot) },
+      name: 'default',
+    });
+    pool.on('error', (err: Error) => this.errors.push(err));
+    return pool;
+  }
+
+  /** Runs one file; a crash or an abort of the thread resolves as 'crashed', never rejects. */
+  async run(file: string, mode: TaskMode, onlyMode: boolean, sink: FileRun): Promise<RunOutcome> {
+    const channel = new MessageChannel();
+    this.controller = new AbortController();
+    this.port = channel.port1;
+    this.abortReason = null;
+    channel.port1.on('message', (event: WorkerEvent) => sink.onEvent(event));
+    try {
+      const result = (await this.pool.run(
+        { kind: 'run', file, mode, onlyMode, port: channel.port2 },
+        { transferList: [channel.port2], signal: this.controller.signal },
+      )) as RunResult;
+      return { kind: 'done', result: { ...result, file } };
+    } catch (err) {
+      return { kind: 'crashed', error: err instanceof Error ? err : new Error(String(err)), aborted: this.abortReason };
+    } finally {
+      // Messages the worker posted before its task settled (or before it died) are already queued on our port:
+      // take them synchronously, in order, before the outcome is acted on.
+      for (let m = receiveMessageOnPort(channel.port1); m !== undefined; m = receiveMessageOnPort(channel.port1)) {
+        sink.onEvent(m.message as WorkerEvent);
+      }
+      channel.port1.close();
+      this.controller = null;
+      this.port = null;
+    }
+  }
+
+  /** Asks the running file to stop after its current test (bail, Ctrl-C). */
+  stop(reason: string): void {
+    const message: ControlMessage = { type: 'abort', reason };
+    this.port?.postMessage(message);
+  }
+
+  /** Terminates the thread running the current file (watchdog); Piscina starts a replacement for the slot. */
+  kill(reason: string): void {
+    this.abortReason = reason;
+    this.controller?.abort(new Error(reason));
+  }
+
+  /** Replaces the thread (after a spec called process.exit), closing its connection first. */
+  async recycle(): Promise<void> {
+    await this.closeConnection();
+    await this.pool.destroy();
+    this.pool = this.create();
+  }
+
+  async closeConnection(): Promise<CloseResult | null> {
+    try {
+      return (await this.pool.run({ kind: 'close' })) as CloseResult;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Closes the slot's connection with a protocol goodbye, then the thread. */
+  async close(): Promise<void> {
+    await this.closeConnection();
+    await this.pool.destroy();
+  }
+}

@@ -1,0 +1,162 @@
+// Everything that crosses the thread boundary. Workers import this file and nothing else from src/.
+// Every message is plain structured-clone data: no functions, no class instances.
+
+/** An error flattened for postMessage; reporters get an Error rebuilt from it. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  /** SQLSTATE for server errors, or a Node/system code such as ECONNRESET. */
+  code?: string;
+  /** Diff material for assertion errors, already stringified the way mocha's reporters expect. */
+  actual?: string;
+  expected?: string;
+  showDiff?: boolean;
+  operator?: string;
+  cause?: SerializedError;
+}
+
+/** The connection target a worker connects to; never printed, since it may carry a password. */
+export interface ConnectionTarget {
+  connectionString?: string;
+  host?: string;
+  port?: number;
+  database?: string;
+  user?: string;
+  password?: string;
+}
+
+/** Mocha options a worker applies to its per-file Mocha instance (all serialisable). */
+export interface WorkerMochaOptions {
+  ui: string;
+  timeout: number;
+  slow: number;
+  retries: number;
+  grep?: string;
+  fgrep?: string;
+  invert: boolean;
+  bail: boolean;
+  forbidPending: boolean;
+  asyncOnly: boolean;
+  checkLeaks: boolean;
+  fullTrace: boolean;
+  globals: string[];
+  /** Modules to load in every worker before its first spec (`--require`/`--import`); may export mochaHooks. */
+  requires: string[];
+}
+
+/** Data every worker of one slot is created with; a replacement worker gets the same. */
+export interface WorkerData {
+  slot: number;
+  root: string;
+  target: ConnectionTarget | null;
+  /** Absolute path of bulkhead.config.* so the worker can import its hooks (onConnect, ...). */
+  configFile: string | null;
+  mocha: WorkerMochaOptions;
+}
+
+export type TaskMode = 'run' | 'collect';
+
+export interface RunTask {
+  kind: 'run';
+  file: string;
+  mode: TaskMode;
+  /** Set when .only is used somewhere in the run: files without .only then run nothing. */
+  onlyMode: boolean;
+  port: MessagePortLike;
+}
+
+export interface CloseTask {
+  kind: 'close';
+}
+
+export type Task = RunTask | CloseTask;
+
+/** A MessagePort, typed loosely so this file stays free of node imports in consumers' type graphs. */
+export interface MessagePortLike {
+  postMessage(message: unknown): void;
+}
+
+export interface SuiteInfo {
+  id: string;
+  parentId: string | null;
+  title: string;
+}
+
+export interface TestInfo {
+  id: string;
+  suiteId: string;
+  title: string;
+  /** Title path from the outermost suite to the test itself. */
+  titlePath: string[];
+  pending: boolean;
+  timeout: number;
+  slow: number;
+}
+
+export type HookType = 'before all' | 'before each' | 'after all' | 'after each';
+
+export interface HookInfo {
+  /** Mocha's hook title, such as `"before each" hook: setup for "does x"`. */
+  title: string;
+  type: HookType;
+  suiteId: string;
+  /** The test the hook ran for (each-hooks only). */
+  testId?: string;
+}
+
+export type RebuildReason = 'db-error' | 'connection-error' | 'connection-ended' | 'in-transaction' | 'aborted-transaction' | 'timeout-during-query';
+
+export interface RebuildInfo {
+  slot: number;
+  /** Generation of the connection that was discarded (1 is the first connection of the slot). */
+  generation: number;
+  reasons: RebuildReason[];
+  sqlstate?: string;
+  message: string;
+  /** What caused it: a test, a hook, or the end of a file. */
+  culprit: { kind: 'test' | 'hook' | 'file'; title: string; testId?: string };
+}
+
+/** Events a worker streams to the main thread while a file runs, in the order they happen. */
+export type WorkerEvent =
+  | { type: 'file:begin'; slot: number; threadId: number }
+  | { type: 'file:loaded'; suites: SuiteInfo[]; tests: TestInfo[]; hasOnly: boolean }
+  | { type: 'file:error'; phase: 'load' | 'run' | 'async'; error: SerializedError; origin?: string }
+  | { type: 'suite:begin'; suiteId: string }
+  | { type: 'suite:end'; suiteId: string }
+  | { type: 'hook:begin'; hook: HookInfo; timeout: number }
+  | { type: 'hook:end'; hook: HookInfo }
+  | { type: 'hook:fail'; hook: HookInfo; error: SerializedError }
+  | { type: 'test:begin'; testId: string; timeout: number; attempt: number }
+  | { type: 'test:retry'; testId: string; attempt: number; duration: number; error: SerializedError }
+  | {
+      type: 'test:end';
+      testId: string;
+      state: 'passed' | 'failed' | 'pending';
+      duration: number;
+      attempt: number;
+      generation: number;
+      error?: SerializedError;
+    }
+  | { type: 'connect'; slot: number; generation: number; pid: number }
+  | { type: 'rebuild'; rebuild: RebuildInfo }
+  | { type: 'output'; stream: 'stdout' | 'stderr'; text: string }
+  | { type: 'exit-called'; code: number; stack?: string };
+
+/** Messages the main thread sends a running file over its port. */
+export type ControlMessage = { type: 'abort'; reason: string };
+
+export interface RunResult {
+  file: string;
+  /** The worker asks to be replaced after this file (it called process.exit, or its state is unsafe). */
+  recycle: boolean;
+  generation: number;
+}
+
+export interface CloseResult {
+  closed: boolean;
+  generation: number;
+}
+
+export const ENV_WORKER = 'BULKHEAD_WORKER';

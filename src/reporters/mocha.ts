@@ -1,0 +1,183 @@
+// Stock mocha reporters (and third-party ones named by package) render the merged run: the main thread rebuilds
+// each file's suites and tests as real mocha objects and replays the worker events on a real mocha Runner.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import Mocha from 'mocha';
+// @ts-expect-error mocha ships no types for this module; it is how Mocha#run gives reporters their stats.
+import { createStatsCollector } from 'mocha/lib/stats-collector.js';
+import type { RunEvent } from '../events.js';
+import type { SerializedError } from '../protocol.js';
+import { errors } from '../errors.js';
+import { redact } from '../database.js';
+
+const require = createRequire(import.meta.url);
+const C = Mocha.Runner.constants;
+
+type ReporterCtor = new (runner: Mocha.Runner, options: Record<string, unknown>) => Mocha.reporters.Base & {
+  done?: (failures: number, fn: (code?: number) => void) => void;
+};
+
+export function loadReporter(name: string, root: string): ReporterCtor {
+  const builtin = (Mocha.reporters as unknown as Record<string, ReporterCtor>)[name];
+  if (builtin !== undefined) return builtin;
+  try {
+    const fromProject = createRequire(path.join(root, 'package.json'));
+    const candidate = name.startsWith('.') || path.isAbsolute(name) ? path.resolve(root, name) : name;
+    const mod = fromProject(candidate) as ReporterCtor | { default: ReporterCtor };
+    return typeof mod === 'function' ? mod : mod.default;
+  } catch (err) {
+    throw errors.reporter(name, err);
+  }
+}
+
+function toError(s: SerializedError): Error {
+  const err = new Error(redact(s.message)) as Error & Record<string, unknown>;
+  err.name = s.name;
+  err.stack = redact(s.stack ?? `${s.name}: ${s.message}`);
+  for (const key of ['code', 'actual', 'expected', 'showDiff', 'operator'] as const) {
+    if (s[key] !== undefined) err[key] = s[key];
+  }
+  if (s.cause !== undefined) err.cause = toError(s.cause);
+  return err;
+}
+
+function noop(): void {}
+
+interface FileObjects {
+  suites: Map<string, Mocha.Suite>;
+  tests: Map<string, Mocha.Test>;
+}
+
+export class MochaReplay {
+  readonly runner: Mocha.Runner;
+  private readonly reporter: InstanceType<ReporterCtor>;
+  private readonly root: Mocha.Suite;
+  private readonly files = new Map<string, FileObjects>();
+  private started = false;
+
+  constructor(Reporter: ReporterCtor, options: Record<string, unknown>, private readonly projectRoot: string, total: () => number) {
+    this.root = new (Mocha.Suite as unknown as new (title: string, ctx: Mocha.Context, isRoot: boolean) => Mocha.Suite)('', new Mocha.Context(), true);
+    this.runner = new Mocha.Runner(this.root, { delay: false } as never);
+    createStatsCollector(this.runner);
+    Object.defineProperty(this.runner, 'total', { get: total, configurable: true });
+    this.reporter = new Reporter(this.runner, { reporterOption: options, reporterOptions: options });
+  }
+
+  private objects(file: string): FileObjects {
+    let o = this.files.get(file);
+    if (o === undefined) {
+      o = { suites: new Map([['root', this.root]]), tests: new Map() };
+      this.files.set(file, o);
+    }
+    return o;
+  }
+
+  handle(event: RunEvent): void {
+    switch (event.type) {
+      case 'run:begin':
+        this.started = true;
+        this.runner.emit(C.EVENT_RUN_BEGIN);
+        this.runner.emit(C.EVENT_SUITE_BEGIN, this.root);
+        return;
+      case 'file:loaded': {
+        const o = this.objects(event.file);
+        const abs = path.resolve(this.projectRoot, event.file);
+        for (const s of event.suites) {
+          const parent = o.suites.get(s.parentId ?? 'root') ?? this.root;
+          const suite = Mocha.Suite.create(parent, s.title);
+          suite.file = abs;
+          o.suites.set(s.id, suite);
+        }
+        for (const t of event.tests) {
+          const test = new Mocha.Test(t.title, noop);
+          const parent = o.suites.get(t.suiteId) ?? this.root;
+          parent.addTest(test);
+          test.file = abs;
+          test.pending = t.pending;
+          test.timeout(t.timeout);
+          test.slow(t.slow);
+          o.tests.set(t.id, test);
+        }
+        return;
+      }
+      case 'suite:begin':
+      case 'suite:end': {
+        const suite = this.objects(event.file).suites.get(event.suiteId);
+        if (suite !== undefined) this.runner.emit(event.type === 'suite:begin' ? C.EVENT_SUITE_BEGIN : C.EVENT_SUITE_END, suite);
+        return;
+      }
+      case 'test:begin': {
+        const test = this.objects(event.file).tests.get(event.testId);
+        if (test !== undefined) this.runner.emit(C.EVENT_TEST_BEGIN, test);
+        return;
+      }
+      case 'test:retry': {
+        const test = this.objects(event.file).tests.get(event.testId);
+        if (test !== undefined) this.runner.emit(C.EVENT_TEST_RETRY, test, toError(event.error) as never);
+        return;
+      }
+      case 'test:end': {
+        const test = this.objects(event.file).tests.get(event.testId);
+        if (test === undefined) return;
+        test.duration = event.duration;
+        (test as unknown as { currentRetry(n: number): void }).currentRetry(event.attempt);
+        const slow = test.slow();
+        test.speed = event.duration > slow ? 'slow' : event.duration > slow / 2 ? 'medium' : 'fast';
+        if (event.state === 'pending') {
+          test.pending = true;
+          this.runner.emit(C.EVENT_TEST_PENDING, test);
+        } else if (event.state === 'passed') {
+          test.state = 'passed';
+          this.runner.emit(C.EVENT_TEST_PASS, test);
+        } else {
+          test.state = 'failed';
+          const err = toError(event.error ?? { name: 'Error', message: 'failed' });
+          (test as Mocha.Test & { err?: Error }).err = err;
+          this.runner.emit(C.EVENT_TEST_FAIL, test, err);
+        }
+        this.runner.emit(C.EVENT_TEST_END, test);
+        return;
+      }
+      case 'hook:fail': {
+        const suite = this.objects(event.file).suites.get(event.hook.suiteId) ?? this.root;
+        const hook = new Mocha.Hook(event.hook.title, noop);
+        hook.parent = suite;
+        (hook as Mocha.Hook & { file?: string }).file = path.resolve(this.projectRoot, event.file);
+        this.runner.emit(C.EVENT_TEST_FAIL, hook, toError(event.error));
+        return;
+      }
+      case 'file:fail': {
+        const test = new Mocha.Test(event.title, noop);
+        this.root.addTest(test);
+        test.file = path.resolve(this.projectRoot, event.file);
+        test.state = 'failed';
+        test.duration = 0;
+        const err = toError(event.error);
+        (test as Mocha.Test & { err?: Error }).err = err;
+        this.runner.emit(C.EVENT_TEST_FAIL, test, err);
+        this.runner.emit(C.EVENT_TEST_END, test);
+        return;
+      }
+      case 'output':
+        (event.stream === 'stdout' ? process.stdout : process.stderr).write(event.text);
+        return;
+      case 'file:end':
+        this.files.delete(event.file);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Ends the replayed run and waits for reporters that write files (xunit, junit) to finish. */
+  async end(): Promise<void> {
+    if (!this.started) this.handle({ type: 'run:begin', files: 0, workers: 0, target: '' });
+    this.runner.emit(C.EVENT_SUITE_END, this.root);
+    this.runner.emit(C.EVENT_RUN_END);
+    const failures = (this.runner.stats?.failures ?? 0);
+    const done = this.reporter.done;
+    if (typeof done === 'function') {
+      await new Promise<void>((resolve) => done.call(this.reporter, failures, () => resolve()));
+    }
+  }
+}

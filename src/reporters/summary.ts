@@ -1,0 +1,78 @@
+// Folds the event stream into counts, rebuilds per slot and the tests that never ran, and prints the closing
+// summary: its last line reads exactly "N passed, N failed" (", N skipped" when any were skipped).
+import type { RunEvent } from '../events.js';
+import type { RebuildInfo, TestInfo } from '../protocol.js';
+import { describeReasons } from '../../workers/reset.js';
+
+export interface Tally {
+  passed: number;
+  failed: number;
+  skipped: number;
+  notRun: { file: string; title: string; reason: string }[];
+  rebuilds: RebuildInfo[];
+  fileFailures: number;
+}
+
+export class Summary {
+  readonly tally: Tally = { passed: 0, failed: 0, skipped: 0, notRun: [], rebuilds: [], fileFailures: 0 };
+  private readonly titles = new Map<string, TestInfo>();
+
+  constructor(private readonly workers: number) {}
+
+  handle(event: RunEvent): void {
+    const t = this.tally;
+    switch (event.type) {
+      case 'file:loaded':
+        for (const test of event.tests) this.titles.set(`${event.file}\u0000${test.id}`, test);
+        return;
+      case 'test:end':
+        if (event.state === 'passed') t.passed++;
+        else if (event.state === 'failed') t.failed++;
+        else t.skipped++;
+        return;
+      case 'hook:fail':
+        t.failed++;
+        return;
+      case 'file:fail':
+        t.failed++;
+        t.fileFailures++;
+        return;
+      case 'test:notrun': {
+        const info = this.titles.get(`${event.file}\u0000${event.testId}`);
+        t.notRun.push({ file: event.file, title: info?.titlePath.join(' ') ?? (event.testId === '*' ? '(every test in the file)' : event.testId), reason: event.reason });
+        return;
+      }
+      case 'rebuild':
+        t.rebuilds.push(event.rebuild);
+        return;
+      default:
+        return;
+    }
+  }
+
+  get ok(): boolean {
+    return this.tally.failed === 0;
+  }
+
+  render(): string {
+    const t = this.tally;
+    const lines: string[] = [''];
+    const perSlot = Array.from({ length: this.workers }, (_, i) => `w${i + 1}: ${t.rebuilds.filter((r) => r.slot === i + 1).length}`);
+    lines.push(`connection rebuilds: ${t.rebuilds.length} (${perSlot.join(', ')})`);
+    for (const r of t.rebuilds) {
+      const what = r.sqlstate !== undefined ? `${r.sqlstate} ${r.message}` : r.message;
+      lines.push(`  w${r.slot} gen ${r.generation} after ${r.culprit.kind} "${r.culprit.title}": ${describeReasons(r.reasons)} (${firstLine(what)})`);
+    }
+    if (t.notRun.length > 0) {
+      lines.push(`not run: ${t.notRun.length}`);
+      for (const n of t.notRun) lines.push(`  ${n.file}: ${n.title} (${n.reason})`);
+    }
+    lines.push(`${t.passed} passed, ${t.failed} failed${t.skipped > 0 ? `, ${t.skipped} skipped` : ''}`);
+    return `${lines.join('\n')}\n`;
+  }
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n')[0] ?? '';
+  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
+}

@@ -1,0 +1,95 @@
+// Process-level containment inside a worker thread: output goes to the file that wrote it, process.exit() fails
+// the test that called it instead of killing the thread mid-protocol, and stray async errors are attributed.
+import type { WorkerEvent } from '../src/protocol.js';
+import { serializeError } from './serialize.js';
+
+type Emit = (event: WorkerEvent) => void;
+
+/** Thrown by the patched process.exit(): it fails the calling test, and the worker is replaced after the file. */
+export class ProcessExitError extends Error {
+  readonly exitCode: number;
+  constructor(code: number) {
+    super(`process.exit(${code}) was called by the test; bulkhead failed the test and will replace the worker after this file`);
+    this.name = 'ProcessExitError';
+    this.exitCode = code;
+  }
+}
+
+interface Target {
+  emit: Emit;
+  file: string;
+}
+
+let target: Target | null = null;
+let lastFile: string | null = null;
+let mochaRunning = false;
+let exitCalled = false;
+const orphanErrors: { file: string | null; error: unknown }[] = [];
+
+export function attach(next: Target): void {
+  target = next;
+  lastFile = next.file;
+  for (const { file, error } of orphanErrors.splice(0)) {
+    next.emit({ type: 'file:error', phase: 'async', error: serializeError(error), ...(file !== null ? { origin: file } : {}) });
+  }
+}
+
+export function detach(): void {
+  target = null;
+}
+
+export function setMochaRunning(running: boolean): void {
+  mochaRunning = running;
+}
+
+/** True once a spec called process.exit(): the thread's state is no longer trusted. */
+export function takeExitCalled(): boolean {
+  const was = exitCalled;
+  exitCalled = false;
+  return was;
+}
+
+export function drainOrphans(): { file: string | null; error: unknown }[] {
+  return orphanErrors.splice(0);
+}
+
+export function installCapture(): void {
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const original = process[stream].write.bind(process[stream]);
+    process[stream].write = ((chunk: string | Uint8Array, encoding?: unknown, cb?: unknown): boolean => {
+      if (target === null) return original(chunk as string, encoding as BufferEncoding, cb as () => void);
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString(typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+      target.emit({ type: 'output', stream, text });
+      const done = typeof encoding === 'function' ? encoding : cb;
+      if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
+      return true;
+    }) as typeof process.stdout.write;
+  }
+
+  process.exit = ((code?: number | string | null) => {
+    const numeric = code === undefined || code === null ? Number(process.exitCode ?? 0) : Number(code);
+    exitCalled = true;
+    const error = new ProcessExitError(numeric);
+    target?.emit({ type: 'exit-called', code: numeric, ...(error.stack !== undefined ? { stack: error.stack } : {}) });
+    throw error;
+  }) as typeof process.exit;
+
+  // While mocha runs a file it owns uncaught errors and fails the current runnable; outside a run they belong
+  // to the file that is (or was last) on this worker, and must never kill the thread.
+  process.on('uncaughtException', (error) => {
+    if (mochaRunning) return;
+    report(error);
+  });
+  process.on('unhandledRejection', (reason) => {
+    if (mochaRunning) return;
+    report(reason);
+  });
+}
+
+function report(error: unknown): void {
+  if (target !== null) {
+    target.emit({ type: 'file:error', phase: 'async', error: serializeError(error) });
+  } else {
+    orphanErrors.push({ file: lastFile, error });
+  }
+}

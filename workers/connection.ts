@@ -1,0 +1,194 @@
+// The lazy per-thread connection: created on the first db() call, discarded when the reset rule says so,
+// and closed with a protocol goodbye when the worker ends.
+import pg from 'pg';
+import type { ConnectionTarget, RebuildInfo, RebuildReason } from '../src/protocol.js';
+import type { ConnectionSnapshot, DatabaseFault } from './reset.js';
+
+export interface ConnectionSettings {
+  slot: number;
+  target: ConnectionTarget | null;
+  onConnect?: (client: pg.Client) => unknown;
+  onEvent: (event: { type: 'connect'; generation: number; pid: number } | { type: 'rebuild'; rebuild: RebuildInfo }) => void;
+}
+
+interface Live {
+  client: pg.Client;
+  generation: number;
+  errored: Error | null;
+  ended: boolean;
+  pid: number;
+}
+
+export interface Culprit {
+  kind: 'test' | 'hook' | 'file';
+  title: string;
+  testId?: string;
+}
+
+const CLOSE_TIMEOUT_MS = 5000;
+
+let settings: ConnectionSettings | null = null;
+let live: Live | null = null;
+let connecting: Promise<Live> | null = null;
+let discarding: Promise<void> | null = null;
+let generation = 0;
+let rebuilds = 0;
+
+export function configureConnection(next: ConnectionSettings): void {
+  settings = next;
+}
+
+export function isConfigured(): boolean {
+  return settings !== null;
+}
+
+export function currentGeneration(): number {
+  return live?.generation ?? generation;
+}
+
+export function rebuildCount(): number {
+  return rebuilds;
+}
+
+export function snapshot(): ConnectionSnapshot | null {
+  if (live === null) return null;
+  const client = live.client as pg.Client & { _getActiveQuery?: () => unknown; _queryQueue?: unknown[] };
+  const active = typeof client._getActiveQuery === 'function' ? client._getActiveQuery() != null : false;
+  return {
+    errored: live.errored,
+    ended: live.ended,
+    txStatus: live.client.getTransactionStatus?.() ?? null,
+    queryActive: active,
+  };
+}
+
+function clientConfig(s: ConnectionSettings, appName: string): pg.ClientConfig {
+  const t = s.target ?? {};
+  // Without an explicit target pg reads PGHOST, PGDATABASE, ... itself, so per-slot env variables apply.
+  return { ...t, application_name: appName };
+}
+
+async function open(s: ConnectionSettings): Promise<Live> {
+  const client = new pg.Client(clientConfig(s, `bulkhead:w${s.slot}`));
+  const entry: Live = { client, generation: generation + 1, errored: null, ended: false, pid: 0 };
+  // An idle client's 'error' event must always have a listener, or a dropped socket kills the worker.
+  client.on('error', (err) => {
+    entry.errored ??= err;
+  });
+  client.on('end', () => {
+    entry.ended = true;
+  });
+  await client.connect();
+  entry.pid = (client as pg.Client & { processID?: number }).processID ?? 0;
+  generation = entry.generation;
+  try {
+    await s.onConnect?.(client);
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw new Error(`bulkhead: the onConnect hook failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  s.onEvent({ type: 'connect', generation: entry.generation, pid: entry.pid });
+  return entry;
+}
+
+/** The calling worker's connection, connected on first use and after every discard. */
+export async function db(): Promise<pg.Client> {
+  const s = settings;
+  if (s === null) throw new Error('bulkhead: db() is only available inside a bulkhead worker or with --require bulkhead/register');
+  if (discarding !== null) await discarding;
+  if (live !== null && (live.errored !== null || live.ended)) {
+    // The socket is gone (the server dropped it): hand out a fresh connection rather than a dead one.
+    discard(['connection-error'], { kind: 'connection', message: live.errored?.message ?? 'connection ended' }, null);
+    await discarding;
+  }
+  if (live !== null) return live.client;
+  connecting ??= open(s).finally(() => {
+    connecting = null;
+  });
+  live = await connecting;
+  return live.client;
+}
+
+/** Waits for a discard in progress, so the old backend is gone before anything else runs. */
+export async function settled(): Promise<void> {
+  while (discarding !== null) await discarding;
+}
+
+/**
+ * Discards the current connection: closes it and makes sure its server backend is gone (locks released)
+ * before the returned promise, also kept in `discarding`, settles. Safe to call when there is none.
+ */
+export function discard(reasons: RebuildReason[], fault: DatabaseFault | undefined, culprit: Culprit | null): Promise<void> {
+  const s = settings;
+  const old = live;
+  if (s === null || old === null) return discarding ?? Promise.resolve();
+  live = null;
+  const busy = snapshotOf(old);
+  rebuilds += 1;
+  const work = (async () => {
+    if (busy) await terminateBackend(s, old.pid);
+    await closeClient(old.client);
+    s.onEvent({
+      type: 'rebuild',
+      rebuild: {
+        slot: s.slot,
+        generation: old.generation,
+        reasons,
+        message: fault?.message ?? reasons.join(', '),
+        ...(fault?.sqlstate !== undefined ? { sqlstate: fault.sqlstate } : {}),
+        culprit: culprit ?? { kind: 'file', title: '(between tests)' },
+      },
+    });
+  })().finally(() => {
+    if (discarding === work) discarding = null;
+  });
+  discarding = work;
+  return work;
+}
+
+// A backend that is running a query (or whose socket broke on our side) does not read our goodbye: end it from
+// the server side and wait until it is gone, so its locks are released before the next test.
+function snapshotOf(entry: Live): boolean {
+  const client = entry.client as pg.Client & { _getActiveQuery?: () => unknown };
+  const active = typeof client._getActiveQuery === 'function' && client._getActiveQuery() != null;
+  return entry.pid > 0 && (active || (entry.errored !== null && !entry.ended));
+}
+
+async function terminateBackend(s: ConnectionSettings, pid: number): Promise<void> {
+  const reaper = new pg.Client(clientConfig(s, `bulkhead:w${s.slot}:reaper`));
+  reaper.on('error', () => undefined);
+  try {
+    await reaper.connect();
+    await reaper.query('SELECT pg_terminate_backend($1::int, $2::bigint)', [pid, CLOSE_TIMEOUT_MS]);
+  } catch {
+    // The backend may already be gone, or the server may be unreachable; either way there is nothing left to end.
+  } finally {
+    await closeClient(reaper);
+  }
+}
+
+async function closeClient(client: pg.Client): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      (client as pg.Client & { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+      resolve();
+    }, CLOSE_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([client.end().catch(() => undefined), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Closes the connection with a protocol goodbye; called when the worker is shut down. */
+export async function closeConnection(): Promise<void> {
+  await settled();
+  if (connecting !== null) await connecting.catch(() => undefined);
+  const old = live;
+  if (old === null || settings === null) return;
+  live = null;
+  if (snapshotOf(old)) await terminateBackend(settings, old.pid);
+  await closeClient(old.client);
+}

@@ -1,0 +1,66 @@
+// Where the reset rule meets mocha: failures are judged the moment they happen (a broken connection must not
+// reach the test's own afterEach hooks), and the transaction state once the test and all its hooks are done.
+import Mocha from 'mocha';
+import { discard, settled, snapshot } from './connection.js';
+import type { Culprit } from './connection.js';
+import { shouldDiscard } from './reset.js';
+import { hooksOf, isHook } from './tree.js';
+import type { FileTree } from './tree.js';
+
+const HOOK_TIMEOUT_MS = 30_000;
+
+function culpritOf(runnable: Mocha.Runnable, tree: FileTree | null): Culprit {
+  if (isHook(runnable)) return { kind: 'hook', title: runnable.fullTitle() };
+  const testId = tree?.testId(runnable);
+  return { kind: 'test', title: runnable.fullTitle(), ...(testId !== undefined ? { testId } : {}) };
+}
+
+/** Judges every failure of a test, a retry attempt or a hook as it is reported. */
+export function watchFailures(runner: Mocha.Runner, tree: FileTree | null): void {
+  const C = Mocha.Runner.constants;
+  const judge = (runnable: Mocha.Runnable, err: unknown): void => {
+    const decision = shouldDiscard({ error: err, connection: snapshot(), atEnd: false });
+    if (decision.reasons.length > 0) void discard(decision.reasons, decision.fault, culpritOf(runnable, tree));
+  };
+  runner.on(C.EVENT_TEST_FAIL, judge);
+  runner.on(C.EVENT_TEST_RETRY, judge);
+}
+
+/**
+ * Adds bulkhead's two root hooks: the first beforeEach waits for a discard still in progress (after a failed
+ * hook), and the last afterEach checks the connection once the test's own afterEach hooks have run, so a
+ * `BEGIN` in beforeEach with `ROLLBACK` in afterEach is not mistaken for a leaked transaction.
+ */
+export function installResetHooks(root: Mocha.Suite, tree: FileTree | null): void {
+  root.beforeEach('bulkhead: settle connection', async function () {
+    await settled();
+  });
+  const before = hooksOf(root, 'beforeEach');
+  const own = before.pop();
+  if (own !== undefined) before.unshift(mark(own));
+
+  root.afterEach('bulkhead: check connection', async function (this: Mocha.Context) {
+    await settled();
+    const test = this.currentTest;
+    const decision = shouldDiscard({ connection: snapshot(), atEnd: true });
+    if (decision.reasons.length > 0 && test !== undefined) {
+      await discard(decision.reasons, decision.fault, culpritOf(test, tree));
+    }
+  });
+  const after = hooksOf(root, 'afterEach');
+  const last = after[after.length - 1];
+  if (last !== undefined) mark(last);
+}
+
+function mark(hook: Mocha.Hook): Mocha.Hook {
+  (hook as Mocha.Hook & { bulkhead?: boolean }).bulkhead = true;
+  hook.timeout(HOOK_TIMEOUT_MS);
+  return hook;
+}
+
+/** After the last test and the file's after-all hooks: a connection left mid-transaction is not handed on. */
+export async function settleFile(): Promise<void> {
+  await settled();
+  const decision = shouldDiscard({ connection: snapshot(), atEnd: true });
+  if (decision.reasons.length > 0) await discard(decision.reasons, decision.fault, { kind: 'file', title: '(after the last test)' });
+}

@@ -1,0 +1,222 @@
+// Runs one spec file per task with a fresh Mocha, streaming events as they happen. Imports only protocol types
+// from src/; never the pool.
+import { threadId } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import Mocha from 'mocha';
+import { workerData as piscinaData } from 'piscina';
+import type { CloseResult, ControlMessage, RunResult, RunTask, Task, WorkerData, WorkerEvent } from '../src/protocol.js';
+import { ENV_WORKER } from '../src/protocol.js';
+import { attach, detach, installCapture, setMochaRunning, takeExitCalled } from './capture.js';
+import { closeConnection, configureConnection, currentGeneration } from './connection.js';
+import { installResetHooks, settleFile, watchFailures } from './hooks.js';
+import { FileTree, attemptOf, isHook } from './tree.js';
+import { loadConfigHooks } from './confighooks.js';
+import { serializeError } from './serialize.js';
+import { ensureTypeScript, needsTypeScript } from './typescript.js';
+
+const data = piscinaData as WorkerData;
+const require = createRequire(import.meta.url);
+const runHelpers = require('mocha/lib/cli/run-helpers.cjs') as {
+  handleRequires(requires: string[]): Promise<{ rootHooks?: Mocha.RootHookObject }>;
+};
+
+process.env[ENV_WORKER] = String(data.slot);
+installCapture();
+
+let prepared: Promise<Mocha.RootHookObject | undefined> | null = null;
+const loadCounts = new Map<string, number>();
+
+/** Once per worker: TypeScript support, bulkhead config hooks, and `--require` modules (root hook plugins). */
+function prepare(file: string): Promise<Mocha.RootHookObject | undefined> {
+  prepared ??= (async () => {
+    if (needsTypeScript([file, ...data.mocha.requires, data.configFile ?? ''])) await ensureTypeScript();
+    const hooks = await loadConfigHooks(data.configFile);
+    configureConnection({
+      slot: data.slot,
+      target: data.target,
+      ...(hooks.onConnect !== undefined ? { onConnect: hooks.onConnect } : {}),
+      onEvent: (event) => emitCurrent(event.type === 'connect' ? { ...event, slot: data.slot } : event),
+    });
+    if (data.mocha.requires.length === 0) return undefined;
+    const plugins = await runHelpers.handleRequires(data.mocha.requires);
+    return plugins.rootHooks;
+  })();
+  return prepared;
+}
+
+let currentEmit: ((event: WorkerEvent) => void) | null = null;
+function emitCurrent(event: WorkerEvent): void {
+  currentEmit?.(event);
+}
+
+export default async function run(task: Task): Promise<RunResult | CloseResult> {
+  if (task.kind === 'close') {
+    await closeConnection();
+    return { closed: true, generation: currentGeneration() };
+  }
+  return runFile(task);
+}
+
+async function runFile(task: RunTask): Promise<RunResult> {
+  const port = task.port as unknown as import('node:worker_threads').MessagePort;
+  const emit = (event: WorkerEvent): void => port.postMessage(event);
+  currentEmit = emit;
+  attach({ emit, file: task.file });
+  emit({ type: 'file:begin', slot: data.slot, threadId });
+  let mocha: Mocha | null = null;
+  try {
+    const rootHooks = await prepare(task.file);
+    mocha = createMocha(rootHooks);
+    const loaded = await loadFile(mocha, task.file, emit);
+    if (loaded === null || task.mode === 'collect') return await finish(task.file, mocha);
+    await runMocha(mocha, loaded, emit, port);
+    await settleFile();
+  } catch (err) {
+    emit({ type: 'file:error', phase: 'run', error: serializeError(err) });
+  }
+  return finish(task.file, mocha);
+}
+
+async function finish(file: string, mocha: Mocha | null): Promise<RunResult> {
+  // Give errors scheduled by the file's last test a turn of the event loop to surface while the file is current.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  try {
+    mocha?.dispose();
+  } catch {
+    // dispose() throws while a runner is still referenced; the instance is dropped either way.
+  }
+  detach();
+  currentEmit = null;
+  return { file, recycle: takeExitCalled(), generation: currentGeneration() };
+}
+
+function createMocha(rootHooks: Mocha.RootHookObject | undefined): Mocha {
+  const o = data.mocha;
+  const options: Mocha.MochaOptions & Record<string, unknown> = {
+    ui: o.ui as Mocha.Interface,
+    timeout: o.timeout,
+    slow: o.slow,
+    retries: o.retries,
+    invert: o.invert,
+    bail: o.bail,
+    forbidPending: o.forbidPending,
+    asyncOnly: o.asyncOnly,
+    checkLeaks: o.checkLeaks,
+    fullTrace: o.fullTrace,
+    globals: o.globals,
+    color: false,
+    reporter: SilentReporter as unknown as string,
+  };
+  if (o.grep !== undefined) options.grep = o.grep;
+  if (o.fgrep !== undefined) options.fgrep = o.fgrep;
+  if (rootHooks !== undefined) options.rootHooks = rootHooks;
+  return new Mocha(options);
+}
+
+// Mocha insists on a reporter; events are streamed by our own listeners instead.
+function SilentReporter(): void {}
+
+async function loadFile(mocha: Mocha, file: string, emit: (event: WorkerEvent) => void): Promise<FileTree | null> {
+  mocha.files = [file];
+  // A file loaded a second time on this worker (repeat, replay) gets a fresh ESM module instance.
+  const count = (loadCounts.get(file) ?? 0) + 1;
+  loadCounts.set(file, count);
+  const esmDecorator = (url: URL | string): URL | string => {
+    if (count === 1) return url;
+    const next = new URL(String(url));
+    next.searchParams.set('bulkhead-load', String(count));
+    return next;
+  };
+  try {
+    await (mocha as unknown as { loadFilesAsync(o: unknown): Promise<void> }).loadFilesAsync({ esmDecorator });
+  } catch (err) {
+    emit({ type: 'file:error', phase: 'load', error: serializeError(err) });
+    return null;
+  }
+  const suite = mocha.suite as Mocha.Suite & { hasOnly(): boolean; filterOnly(): void };
+  const hasOnly = suite.hasOnly();
+  if (hasOnly) suite.filterOnly();
+  const opts = mocha.options as { grep?: RegExp | string; invert?: boolean };
+  const grep = opts.grep === undefined ? undefined : opts.grep instanceof RegExp ? opts.grep : new RegExp(opts.grep);
+  const tree = new FileTree(mocha.suite, grep, opts.invert === true);
+  emit({ type: 'file:loaded', suites: tree.suites, tests: tree.tests, hasOnly });
+  return tree;
+}
+
+function runMocha(mocha: Mocha, tree: FileTree, emit: (event: WorkerEvent) => void, port: import('node:worker_threads').MessagePort): Promise<void> {
+  return new Promise<void>((resolve) => {
+    installResetHooks(mocha.suite, tree);
+    // Listeners go on in the reporter's constructor, the one place mocha hands out its runner before it starts.
+    mocha.reporter(function BulkheadStream(r: Mocha.Runner) {
+      streamEvents(r, tree, emit);
+      watchFailures(r, tree);
+    } as unknown as string);
+    setMochaRunning(true);
+    const runner = mocha.run(() => {
+      setMochaRunning(false);
+      port.off('message', onControl);
+      resolve();
+    });
+    const onControl = (message: ControlMessage): void => {
+      if (message.type === 'abort') runner.abort();
+    };
+    port.on('message', onControl);
+  });
+}
+
+function streamEvents(runner: Mocha.Runner, tree: FileTree, emit: (event: WorkerEvent) => void): void {
+  const C = Mocha.Runner.constants;
+  const failures = new WeakMap<Mocha.Runnable, unknown>();
+  runner.on(C.EVENT_SUITE_BEGIN, (suite: Mocha.Suite) => {
+    const id = tree.suiteId(suite);
+    if (!suite.root && id !== undefined) emit({ type: 'suite:begin', suiteId: id });
+  });
+  runner.on(C.EVENT_SUITE_END, (suite: Mocha.Suite) => {
+    const id = tree.suiteId(suite);
+    if (!suite.root && id !== undefined) emit({ type: 'suite:end', suiteId: id });
+  });
+  runner.on(C.EVENT_HOOK_BEGIN, (hook: Mocha.Hook) => {
+    if (!isOwnHook(hook)) emit({ type: 'hook:begin', hook: tree.hookInfo(hook), timeout: hook.timeout() });
+  });
+  runner.on(C.EVENT_HOOK_END, (hook: Mocha.Hook) => {
+    if (!isOwnHook(hook)) emit({ type: 'hook:end', hook: tree.hookInfo(hook) });
+  });
+  runner.on(C.EVENT_TEST_BEGIN, (test: Mocha.Test) => {
+    const id = tree.testId(test);
+    if (id !== undefined) emit({ type: 'test:begin', testId: id, timeout: test.timeout(), attempt: attemptOf(test) });
+  });
+  runner.on(C.EVENT_TEST_RETRY, (test: Mocha.Test, err: unknown) => {
+    const id = tree.testId(test);
+    tree.markRetry(test);
+    if (id !== undefined) {
+      emit({ type: 'test:retry', testId: id, attempt: attemptOf(test), duration: test.duration ?? 0, error: serializeError(err) });
+    }
+  });
+  runner.on(C.EVENT_TEST_FAIL, (runnable: Mocha.Runnable, err: unknown) => {
+    if (isHook(runnable)) {
+      emit({ type: 'hook:fail', hook: tree.hookInfo(runnable as Mocha.Hook), error: serializeError(err) });
+    } else {
+      failures.set(runnable, err);
+    }
+  });
+  runner.on(C.EVENT_TEST_END, (test: Mocha.Test) => {
+    const id = tree.testId(test);
+    if (id === undefined) return;
+    const state = test.isPending() ? 'pending' : test.state === 'failed' ? 'failed' : 'passed';
+    const err = failures.get(test);
+    emit({
+      type: 'test:end',
+      testId: id,
+      state,
+      duration: test.duration ?? 0,
+      attempt: attemptOf(test),
+      generation: currentGeneration(),
+      ...(state === 'failed' && err !== undefined ? { error: serializeError(err) } : {}),
+    });
+  });
+}
+
+function isOwnHook(hook: Mocha.Hook): boolean {
+  return (hook as Mocha.Hook & { bulkhead?: boolean }).bulkhead === true;
+}
