@@ -1,0 +1,123 @@
+// Black-box spec support: write a small project to a temp dir, run the real bulkhead CLI on it, and look at what
+// the PostgreSQL server saw.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = path.join(REPO, 'bin', 'bulkhead.js');
+/** The shared local server the suite runs against (trust auth). */
+export const SERVER_URL = process.env['BULKHEAD_TEST_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface Fixture {
+  dir: string;
+  write(rel: string, content: string): void;
+  remove(): void;
+}
+
+/**
+ * A project directory with `bulkhead` and `chai` resolvable from its files, as in a user's project.
+ * `files` maps relative paths to contents; package.json defaults to {"type":"module"}.
+ */
+export function fixture(files: Record<string, string>): Fixture {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bulkhead-fx-'));
+  mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
+  symlinkSync(REPO, path.join(dir, 'node_modules', 'bulkhead'), 'dir');
+  for (const dep of ['chai', 'pg']) symlinkSync(path.join(REPO, 'node_modules', dep), path.join(dir, 'node_modules', dep), 'dir');
+  const write = (rel: string, content: string): void => {
+    const file = path.join(dir, rel);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, content);
+  };
+  if (files['package.json'] === undefined) write('package.json', '{"type":"module"}\n');
+  for (const [rel, content] of Object.entries(files)) write(rel, content);
+  return { dir, write, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** stdout and stderr together, in arrival order. */
+  output: string;
+}
+
+export interface CliOptions {
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  /** Replace the environment instead of extending it (the DATABASE_URL/PG* defaults are then not added). */
+  cleanEnv?: boolean;
+  /** Called with each chunk of output, to synchronise on markers. */
+  onOutput?: (chunk: string, child: import('node:child_process').ChildProcess) => void;
+}
+
+/** Runs `bulkhead ...args` to completion. By default it targets SERVER_URL. */
+export function runCli(args: readonly string[], options: CliOptions): Promise<CliResult> {
+  const base = options.cleanEnv ? {} : { ...process.env, DATABASE_URL: SERVER_URL };
+  const env: NodeJS.ProcessEnv = { ...base, ...options.env, NO_COLOR: '1', FORCE_COLOR: '0' };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s;
+      output += s;
+      options.onOutput?.(s, child);
+    });
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s;
+      output += s;
+      options.onOutput?.(s, child);
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, output }));
+  });
+}
+
+/** One query on the shared server through a short-lived connection of its own. */
+export async function query<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = [], url = SERVER_URL): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url, application_name: 'bulkhead-spec' });
+  await client.connect();
+  try {
+    return (await client.query<R>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Sessions a bulkhead worker (application_name bulkhead:w<slot>) still holds on the server. */
+export async function bulkheadSessions(): Promise<number> {
+  const rows = await query<{ n: string }>("SELECT count(*)::text AS n FROM pg_stat_activity WHERE application_name LIKE 'bulkhead:%'");
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** pg_stat_database.sessions_abandoned for a database: idle sessions dropped without a protocol goodbye. */
+export async function sessionsAbandoned(database = 'test'): Promise<number> {
+  await query('SELECT pg_stat_force_next_flush()').catch(() => undefined);
+  const rows = await query<{ n: string }>('SELECT sessions_abandoned::text AS n FROM pg_stat_database WHERE datname = $1', [database]);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Lines "passed"/"failed" test titles out of the spec reporter's output ("✔ title" / "N) title"). */
+export function specOutcomes(output: string): { passed: string[]; failed: string[] } {
+  const passed: string[] = [];
+  const failed: string[] = [];
+  for (const line of output.split('\n')) {
+    const pass = /^\s+✔ (.+?)(?: \(\d+ms\))?$/.exec(line);
+    if (pass?.[1] !== undefined) passed.push(pass[1]);
+    const fail = /^\s{4,}\d+\) (.+)$/.exec(line);
+    if (fail?.[1] !== undefined) failed.push(fail[1]);
+  }
+  return { passed, failed };
+}
+
+/** The closing line "N passed, N failed[, N skipped]". */
+export function closingLine(output: string): { passed: number; failed: number; skipped: number } | null {
+  const m = /^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/m.exec(output);
+  return m === null ? null : { passed: Number(m[1]), failed: Number(m[2]), skipped: Number(m[3] ?? 0) };
+}
