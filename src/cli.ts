@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig } from './config.js';
 import { EXIT, isBulkheadError } from './errors.js';
-import { HELP } from './flags.js';
+import { HELP } from './help.js';
 import { run } from './run.js';
 import { redact } from './database.js';
 

@@ -8,22 +8,63 @@ import { pathToFileURL } from 'node:url';
 import { errors } from './errors.js';
 import { takeBulkheadFlags } from './flags.js';
 import type { BulkheadFlags } from './flags.js';
-import type { WorkerMochaOptions } from './protocol.js';
+import type { ChaosSpec, WorkerMochaOptions } from './protocol.js';
+import { newSeed } from '../workers/random.js';
 
 const require = createRequire(import.meta.url);
 const { loadOptions } = require('mocha/lib/cli/options.cjs') as { loadOptions(argv: string[]): Record<string, unknown> };
+
+export type Isolation = 'database' | 'schema' | 'shared';
 
 /** What users may put in bulkhead.config.{ts,mts,js,mjs,cjs,json}. */
 export interface UserConfig {
   /** Worker threads (slots); default: the machine's available parallelism. */
   workers?: number;
+  /** How workers are kept apart: a database per slot (default with 2+ workers), a schema per slot, or shared. */
+  isolation?: Isolation;
+  /** Run every test inside BEGIN ... ROLLBACK; the application's own transactions become savepoints. */
+  transaction?: boolean;
+  /** Builds the template database: a .sql file, a directory of migrations, or a module exporting setup(client). */
+  setup?: string;
+  /** Keep the per-worker databases after the run, for inspection. */
+  keepDatabases?: boolean;
+  /** Allow setup and isolation on a database whose name does not contain "test". */
+  allowAnyDatabase?: boolean;
   /** Runs on every new worker connection, for SET search_path, statement_timeout and the like. */
   onConnect?: (client: import('pg').Client) => unknown;
+  /** Runs once in each worker before its first spec file, with its slot and database name. */
+  onWorkerStart?: (info: { slot: number; db: string | null }) => unknown;
+  /** Runs in each worker when it is shut down, before its connection is closed. */
+  onWorkerStop?: (info: { slot: number }) => unknown;
+  /** Runs in the worker after its connection was discarded, with the reason. */
+  onReset?: (info: { slot: number; cause: string }) => unknown;
 }
 
 export interface Config {
+  command: 'run' | 'replay' | 'bisect';
+  /** The run record named after "replay" or "bisect". */
+  recordArg: string | null;
   root: string;
   workers: number;
+  /** Whether --workers (or its env/config) was given, rather than the default. */
+  workersGiven: boolean;
+  /** --shuffle: the seed of this run, or null for the plain sorted order. */
+  seed: number | null;
+  repeat: number;
+  /** --until-fail: the maximum number of rounds, or null when off. */
+  untilFail: number | null;
+  failOnFlaky: boolean;
+  /** --record: a second place to write the run record (.bulkhead/last-run.json is always written). */
+  record: string | null;
+  lastFailed: boolean;
+  chaos: ChaosSpec | null;
+  bisect: { test: string | null; pair: boolean };
+  embedded: boolean;
+  isolation: Isolation | null;
+  transaction: boolean;
+  setup: string | null;
+  keepDatabases: boolean;
+  allowAnyDatabase: boolean;
   spec: string[];
   extension: string[];
   ignore: string[];
@@ -133,9 +174,31 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   const spec = list(m['_']);
   const ui = String(m['ui'] ?? 'bdd');
   if (!['bdd', 'tdd', 'qunit', 'exports'].includes(ui)) throw errors.config('ui', `"${ui}" is not a mocha interface`, 'Use bdd or tdd.');
+  const seed = flags.shuffle === undefined ? null : flags.shuffle === null ? newSeed() : integer('--shuffle', flags.shuffle);
+  const isolation = flags.isolation ?? env['BULKHEAD_ISOLATION'] ?? user.isolation ?? null;
+  if (isolation !== null && !['database', 'schema', 'shared'].includes(isolation)) {
+    throw errors.config('isolation', `"${isolation}" is not an isolation mode`, 'Use database, schema or shared.');
+  }
   const config: Config = {
+    command: flags.command,
+    recordArg: flags.recordArg ?? null,
     root,
     workers,
+    workersGiven: flags.workers !== undefined || env['BULKHEAD_WORKERS'] !== undefined || user.workers !== undefined,
+    seed,
+    repeat: flags.repeat === undefined ? 1 : positiveCount('--repeat', flags.repeat),
+    untilFail: flags.untilFail === undefined ? null : flags.untilFail === null ? 100 : positiveCount('--until-fail', flags.untilFail),
+    failOnFlaky: flags.failOnFlaky,
+    record: flags.record === undefined ? null : path.resolve(root, flags.record),
+    lastFailed: flags.lastFailed,
+    chaos: flags.chaos === undefined ? null : parseChaos(flags.chaos, seed),
+    bisect: { test: flags.test ?? null, pair: flags.pair },
+    embedded: flags.embedded,
+    isolation: isolation as Isolation | null,
+    transaction: flags.transaction || user.transaction === true,
+    setup: flags.setup !== undefined ? path.resolve(root, flags.setup) : typeof user.setup === 'string' ? path.resolve(configFile === null ? root : path.dirname(configFile), user.setup) : null,
+    keepDatabases: flags.keepDatabases || user.keepDatabases === true,
+    allowAnyDatabase: flags.allowAnyDatabase || user.allowAnyDatabase === true,
     spec: spec.length > 0 ? spec : ['./test'],
     extension: list(m['extension']),
     ignore: list(m['ignore']),
@@ -165,6 +228,37 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     },
   };
   return { config: deepFreeze(config), flags };
+}
+
+function integer(key: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw errors.config(key, `"${value}" is not a whole number`, `Give ${key}=<whole number>, for example ${key}=42.`);
+  return n;
+}
+
+function positiveCount(key: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw errors.config(key, `"${value}" is not a whole number of 1 or more`, `Give ${key} a count, for example ${key} 10.`);
+  return n;
+}
+
+/** --chaos terminate=0.05,drop=0.02,delay=0.1,delay-ms=20,seed=7 */
+export function parseChaos(text: string, runSeed: number | null): ChaosSpec {
+  const spec: ChaosSpec = { seed: runSeed ?? newSeed(), terminate: 0, drop: 0, delay: 0, delayMs: 20 };
+  const fix = 'Write it as --chaos terminate=0.05,drop=0.02,delay=0.1,delay-ms=20,seed=7 (probabilities per query, from 0 to 1).';
+  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const [key, value] = part.split('=');
+    const n = Number(value);
+    if (value === undefined || !Number.isFinite(n) || n < 0) throw errors.config('chaos', `"${part}" is not key=number`, fix);
+    if (key === 'terminate' || key === 'drop' || key === 'delay') {
+      if (n > 1) throw errors.config('chaos', `${key}=${value} is not a probability`, fix);
+      spec[key] = n;
+    } else if (key === 'delay-ms') spec.delayMs = n;
+    else if (key === 'seed') spec.seed = Math.trunc(n);
+    else throw errors.config('chaos', `"${key}" is not a fault`, fix);
+  }
+  if (spec.terminate + spec.drop + spec.delay > 1) throw errors.config('chaos', 'the probabilities add up to more than 1', fix);
+  return spec;
 }
 
 function deepFreeze<T>(value: T): T {

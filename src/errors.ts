@@ -8,7 +8,14 @@ export type ErrorCode =
   | 'ERR_BULKHEAD_DB_UNREACHABLE'
   | 'ERR_BULKHEAD_REPORTER'
   | 'ERR_BULKHEAD_ONLY_FORBIDDEN'
-  | 'ERR_BULKHEAD_NOT_IN_WORKER';
+  | 'ERR_BULKHEAD_NOT_IN_WORKER'
+  | 'ERR_BULKHEAD_RECORD'
+  | 'ERR_BULKHEAD_NOT_TEST_DATABASE'
+  | 'ERR_BULKHEAD_NOT_OURS'
+  | 'ERR_BULKHEAD_DATABASE_BUSY'
+  | 'ERR_BULKHEAD_SETUP'
+  | 'ERR_BULKHEAD_CAPACITY'
+  | 'ERR_BULKHEAD_PROVISION';
 
 /** Exit status the CLI uses for each class of error. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, database: 3, interrupted: 130 } as const;
@@ -90,5 +97,75 @@ export const errors = {
       'db() was called outside a bulkhead worker. Run the specs with the bulkhead CLI, or load the plugin in plain ' +
         'mocha with "--require bulkhead/register".',
     );
+  },
+  notTestDatabase(database: string): BulkheadError {
+    return new BulkheadError(
+      'ERR_BULKHEAD_NOT_TEST_DATABASE',
+      `Refusing to set up isolation on database "${database}": its name does not contain "test", and bulkhead creates, ` +
+        'changes and drops databases or schemas next to it. Point DATABASE_URL or PGDATABASE at a test database (one ' +
+        'whose name contains "test"), or pass --allow-any-database if this database is really disposable.',
+      { exitCode: EXIT.usage },
+    );
+  },
+  notOurs(kind: 'database' | 'schema', name: string): BulkheadError {
+    return new BulkheadError(
+      'ERR_BULKHEAD_NOT_OURS',
+      `The ${kind} "${name}" already exists but bulkhead did not create it (it has no "bulkhead:" marker comment), so ` +
+        `bulkhead will neither drop nor reuse it. Rename or drop that ${kind} yourself if it is disposable, or point ` +
+        'bulkhead at a database with another name.',
+      { exitCode: EXIT.usage },
+    );
+  },
+  templateBusy(database: string, sessions: string): BulkheadError {
+    return new BulkheadError(
+      'ERR_BULKHEAD_DATABASE_BUSY',
+      `Cannot copy database "${database}" for the workers: PostgreSQL copies a database only while no one else is ` +
+        `connected to it, and it has ${sessions}. Close those sessions (an app server, psql, an IDE), or set "setup" ` +
+        'so bulkhead builds its own template from your migrations, or use --isolation schema or shared.',
+      { exitCode: EXIT.database },
+    );
+  },
+  leftoverBusy(database: string, sessions: string): BulkheadError {
+    return new BulkheadError(
+      'ERR_BULKHEAD_DATABASE_BUSY',
+      `Cannot replace "${database}", left by an earlier bulkhead run, because it still has ${sessions}. Another ` +
+        'bulkhead run against the same database may be in progress: wait for it, or close those sessions and retry.',
+      { exitCode: EXIT.database },
+    );
+  },
+  setupInvalid(setup: string, problem: string): BulkheadError {
+    return new BulkheadError(
+      'ERR_BULKHEAD_SETUP',
+      `Invalid setup "${setup}": ${problem}. Set "setup" to a .sql file, a directory of migrations (.sql, .js, .mjs or ` +
+        '.ts files, applied in name order), or a module that exports setup(client).',
+      { exitCode: EXIT.usage },
+    );
+  },
+  setupFailed(where: string, cause: unknown): BulkheadError {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    return new BulkheadError(
+      'ERR_BULKHEAD_SETUP',
+      `The setup failed in ${where}: ${why}. Fix the setup and run again; bulkhead dropped what it had half built, so ` +
+        'the next run starts from scratch.',
+      { cause, exitCode: EXIT.database },
+    );
+  },
+  capacity(workers: number, needed: number, available: string, suggestion: number): BulkheadError {
+    return new BulkheadError(
+      'ERR_BULKHEAD_CAPACITY',
+      `${workers} workers need up to ${needed} connections (2 per worker: its connection and a short-lived reaper; 2 ` +
+        `for bulkhead itself), but ${available}. Run with --workers ${suggestion} or fewer, or raise max_connections ` +
+        'on the server; pools that your specs open themselves need room on top of that.',
+      { exitCode: EXIT.usage },
+    );
+  },
+  provision(action: string, cause: unknown): BulkheadError {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    const code = (cause as { code?: unknown } | null)?.code;
+    const hint =
+      code === '42501'
+        ? ' The role needs the CREATEDB privilege (ALTER ROLE ... CREATEDB), or use --isolation schema or shared.'
+        : ' Check the server log and the role\'s privileges, then run again.';
+    return new BulkheadError('ERR_BULKHEAD_PROVISION', `Could not ${action}: ${why}.${hint}`, { cause, exitCode: EXIT.database });
   },
 };

@@ -1,12 +1,14 @@
 // The run's event stream: worker events tagged with their file, plus what the main thread synthesizes (crashes,
 // tests that never ran). Every reporter, the summary and the run record read this and nothing else.
-import type { HookInfo, RebuildInfo, SerializedError, SuiteInfo, TestInfo } from './protocol.js';
+import type { ChaosFault, HookInfo, RebuildInfo, SerializedError, SuiteInfo, TestInfo } from './protocol.js';
 
 export type TestState = 'passed' | 'failed' | 'pending';
 
+// `file` is the key of one run of a file: its root-relative path, with "#<round>" appended for --repeat rounds
+// after the first, so two rounds of one file on two slots never mix. `path` on file:begin is the plain path.
 export type RunEvent =
   | { type: 'run:begin'; files: number; workers: number; target: string }
-  | { type: 'file:begin'; file: string; slot: number }
+  | { type: 'file:begin'; file: string; path: string; round: number; slot: number }
   | { type: 'file:loaded'; file: string; suites: SuiteInfo[]; tests: TestInfo[] }
   | { type: 'suite:begin'; file: string; suiteId: string }
   | { type: 'suite:end'; file: string; suiteId: string }
@@ -21,6 +23,7 @@ export type RunEvent =
   | { type: 'rebuild'; file: string; rebuild: RebuildInfo }
   | { type: 'connect'; slot: number; generation: number; pid: number }
   | { type: 'output'; file: string; stream: 'stdout' | 'stderr'; text: string }
+  | { type: 'chaos'; file: string; slot: number; fault: ChaosFault; title: string }
   | { type: 'run:end'; interrupted: boolean };
 
 export type Listener = (event: RunEvent) => void;

@@ -20,7 +20,12 @@ export class FileRun {
   failed = false;
   readonly pids: number[] = [];
 
-  constructor(readonly file: string, readonly slot: number, private readonly bus: EventBus, private readonly onRunning: (r: Running | null) => void) {}
+  /** The key of this run of the file in the event stream (see events.ts). */
+  readonly file: string;
+
+  constructor(readonly path: string, readonly round: number, readonly slot: number, private readonly bus: EventBus, private readonly onRunning: (r: Running | null) => void) {
+    this.file = round === 0 ? path : `${path}#${round + 1}`;
+  }
 
   get plannedTests(): readonly TestInfo[] {
     return this.tests;
@@ -30,7 +35,7 @@ export class FileRun {
     const file = this.file;
     switch (event.type) {
       case 'file:begin':
-        this.bus.emit({ type: 'file:begin', file, slot: this.slot });
+        this.bus.emit({ type: 'file:begin', file, path: this.path, round: this.round, slot: this.slot });
         return;
       case 'file:loaded':
         this.loaded = true;
@@ -87,6 +92,9 @@ export class FileRun {
         return;
       case 'exit-called':
         this.exitCall = { code: event.code };
+        return;
+      case 'chaos':
+        this.bus.emit({ type: 'chaos', file, slot: this.slot, fault: event.fault, title: event.title });
         return;
     }
   }

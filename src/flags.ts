@@ -1,73 +1,134 @@
 // bulkhead's own command-line flags, taken out of argv before the rest goes to mocha's option loader
-import { errors } from './errors.js';
 // (mocha would read -w as --watch and -j as --jobs).
+import { errors } from './errors.js';
+
+export type Command = 'run' | 'replay' | 'bisect';
 
 export interface BulkheadFlags {
+  command: Command;
+  /** The record file for replay and bisect. */
+  recordArg?: string;
   workers?: string;
   configFile?: string;
   noConfigFile: boolean;
   verbose: boolean;
   help: boolean;
   version: boolean;
+  /** --shuffle: null asks for a fresh seed; a string is the seed given. */
+  shuffle?: string | null;
+  repeat?: string;
+  untilFail?: string | null;
+  failOnFlaky: boolean;
+  record?: string;
+  lastFailed: boolean;
+  chaos?: string;
+  test?: string;
+  pair: boolean;
+  embedded: boolean;
+  isolation?: string;
+  transaction: boolean;
+  setup?: string;
+  keepDatabases: boolean;
+  allowAnyDatabase: boolean;
 }
 
-const VALUE_FLAGS: Record<string, 'workers' | 'configFile'> = {
+type ValueKey = 'workers' | 'configFile' | 'repeat' | 'record' | 'chaos' | 'test' | 'isolation' | 'setup';
+type BoolKey = 'noConfigFile' | 'verbose' | 'help' | 'version' | 'failOnFlaky' | 'lastFailed' | 'pair' | 'embedded' | 'transaction' | 'keepDatabases' | 'allowAnyDatabase';
+
+const VALUE_FLAGS: Record<string, ValueKey> = {
   '--workers': 'workers',
   '-w': 'workers',
   '--jobs': 'workers',
   '-j': 'workers',
   '--config-file': 'configFile',
+  '--repeat': 'repeat',
+  '--record': 'record',
+  '--chaos': 'chaos',
+  '--test': 'test',
+  '--isolation': 'isolation',
+  '--setup': 'setup',
 };
 
+const BOOL_FLAGS: Record<string, BoolKey> = {
+  '--no-config-file': 'noConfigFile',
+  '--verbose': 'verbose',
+  '--help': 'help',
+  '-h': 'help',
+  '--version': 'version',
+  '-V': 'version',
+  '--fail-on-flaky': 'failOnFlaky',
+  '--last-failed': 'lastFailed',
+  '--pair': 'pair',
+  '--embedded': 'embedded',
+  '--transaction': 'transaction',
+  '--keep-databases': 'keepDatabases',
+  '--allow-any-database': 'allowAnyDatabase',
+};
+
+/** Flags whose value is optional and only given with "=" (--shuffle=42), so a following spec is not taken. */
+const OPTIONAL_VALUE: Record<string, 'shuffle' | 'untilFail'> = { '--shuffle': 'shuffle', '--until-fail': 'untilFail' };
+
 export function takeBulkheadFlags(argv: readonly string[]): { flags: BulkheadFlags; rest: string[] } {
-  const flags: BulkheadFlags = { noConfigFile: false, verbose: false, help: false, version: false };
+  const flags: BulkheadFlags = {
+    command: 'run',
+    noConfigFile: false,
+    verbose: false,
+    help: false,
+    version: false,
+    failOnFlaky: false,
+    lastFailed: false,
+    pair: false,
+    embedded: false,
+    transaction: false,
+    keepDatabases: false,
+    allowAnyDatabase: false,
+  };
   const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
+  let args = [...argv];
+  if (args[0] === 'replay' || args[0] === 'bisect') {
+    flags.command = args[0];
+    flags.recordArg = args[1] !== undefined && !args[1].startsWith('-') ? args[1] : undefined;
+    if (flags.recordArg === undefined) throw errors.usage(`"bulkhead ${args[0]}" needs a run record, for example: bulkhead ${args[0]} .bulkhead/last-run.json`);
+    args = args.slice(2);
+  }
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
     if (arg === '--') {
-      rest.push(...argv.slice(i));
+      rest.push(...args.slice(i));
       break;
     }
     const eq = arg.indexOf('=');
     const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const key = VALUE_FLAGS[name];
-    if (key !== undefined) {
-      const value = name !== arg ? arg.slice(eq + 1) : argv[++i];
-      if (value === undefined || value.startsWith('-')) throw errors.usage(`${name} needs a value, for example ${name} 4.`);
-      flags[key] = value;
-      continue;
+    const inline = name !== arg ? arg.slice(eq + 1) : undefined;
+    const valueKey = VALUE_FLAGS[name];
+    const boolKey = BOOL_FLAGS[name];
+    const optionalKey = OPTIONAL_VALUE[name];
+    if (valueKey !== undefined) {
+      const value = inline ?? args[++i];
+      if (value === undefined || (value.startsWith('-') && !/^-\d/.test(value))) throw errors.usage(`${name} needs a value, for example ${name} ${example(valueKey)}.`);
+      flags[valueKey] = value;
+    } else if (boolKey !== undefined && inline === undefined) {
+      flags[boolKey] = true;
+    } else if (optionalKey !== undefined) {
+      flags[optionalKey] = inline ?? null;
+    } else if (arg !== '--parallel' && arg !== '-p') {
+      // bulkhead is always parallel; everything else is mocha's to read.
+      rest.push(arg);
     }
-    if (arg === '--no-config-file') flags.noConfigFile = true;
-    else if (arg === '--verbose') flags.verbose = true;
-    else if (arg === '--help' || arg === '-h') flags.help = true;
-    else if (arg === '--version' || arg === '-V') flags.version = true;
-    else if (arg === '--parallel' || arg === '-p') continue; // bulkhead is always parallel
-    else rest.push(arg);
   }
   return { flags, rest };
 }
 
-
-export const HELP = `Usage: bulkhead [spec..] [options]
-
-Runs mocha spec files on a pool of worker threads. Each worker owns one lazily created PostgreSQL
-connection, discarded and rebuilt after any test that breaks it.
-
-bulkhead options:
-  -w, --workers, -j, --jobs <n>  worker threads (default: available parallelism; env BULKHEAD_WORKERS)
-  --config-file <path>           bulkhead config file (default: bulkhead.config.{ts,mts,js,mjs,cjs,json})
-  --no-config-file               ignore bulkhead.config.*
-  --verbose                      print phase timings and per-worker details
-  -h, --help                     show this help
-  -V, --version                  print the version
-
-mocha options (read with .mocharc.* and package.json "mocha" through mocha's own loader):
-  --config <path>  --package <path>  --no-config  --no-package
-  --spec <glob>  --extension <ext>  --ignore <glob>  --recursive  --sort
-  --timeout <ms>  --slow <ms>  --retries <n>  --grep <re>  --fgrep <s>  --invert
-  --bail  --forbid-only  --forbid-pending  --ui <bdd|tdd>  --require <mod>  --import <mod>
-  --reporter <name>  --reporter-option <k=v>  --exit  --async-only  --check-leaks  --full-trace
-
-Exit codes: 0 all passed; 1 a test failed or a file crashed; 2 bad usage or configuration;
-3 the database could not be reached.
-`;
+function example(key: ValueKey): string {
+  const examples: Record<ValueKey, string> = {
+    workers: '4',
+    configFile: 'bulkhead.config.js',
+    repeat: '10',
+    record: 'run.json',
+    chaos: 'terminate=0.05,drop=0.02',
+    test: '"suite name test name"',
+    isolation: 'database',
+    setup: './migrations',
+  };
+  return examples[key];
+}

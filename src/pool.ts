@@ -5,7 +5,7 @@ import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { CloseResult, ControlMessage, RunResult, TaskMode, WorkerData, WorkerEvent } from './protocol.js';
+import type { CloseResult, ControlMessage, RunResult, RunTask, WorkerData, WorkerEvent } from './protocol.js';
 import { ENV_WORKER } from './protocol.js';
 
 const WORKER_FILE = fileURLToPath(new URL('../workers/worker.js', import.meta.url));
@@ -53,7 +53,7 @@ export class SlotPool {
   }
 
   /** Runs one file; a crash or an abort of the thread resolves as 'crashed', never rejects. */
-  async run(file: string, mode: TaskMode, onlyMode: boolean, sink: FileRun): Promise<RunOutcome> {
+  async run(task: Omit<RunTask, 'kind' | 'port' | 'onlyMode'>, sink: FileRun): Promise<RunOutcome> {
     const channel = new MessageChannel();
     this.controller = new AbortController();
     this.port = channel.port1;
@@ -61,10 +61,10 @@ export class SlotPool {
     channel.port1.on('message', (event: WorkerEvent) => sink.onEvent(event));
     try {
       const result = (await this.pool.run(
-        { kind: 'run', file, mode, onlyMode, port: channel.port2 },
+        { ...task, kind: 'run', onlyMode: false, port: channel.port2 },
         { transferList: [channel.port2], signal: this.controller.signal },
       )) as RunResult;
-      return { kind: 'done', result: { ...result, file } };
+      return { kind: 'done', result: { ...result, file: task.file } };
     } catch (err) {
       return { kind: 'crashed', error: err instanceof Error ? err : new Error(String(err)), aborted: this.abortReason };
     } finally {

@@ -13,6 +13,8 @@ export interface SerializedError {
   expected?: string;
   showDiff?: boolean;
   operator?: string;
+  /** Mocha marks errors it caught from process 'uncaughtException' (a throw in a timer or setImmediate). */
+  uncaught?: boolean;
   cause?: SerializedError;
 }
 
@@ -52,15 +54,32 @@ export interface WorkerData {
   target: ConnectionTarget | null;
   /** Absolute path of bulkhead.config.* so the worker can import its hooks (onConnect, ...). */
   configFile: string | null;
+  chaos: ChaosSpec | null;
   mocha: WorkerMochaOptions;
 }
 
 export type TaskMode = 'run' | 'collect';
 
+export type ChaosFault = 'terminate' | 'drop' | 'delay';
+
+/** --chaos: probabilities per query of a test body, and the seed that makes the hits reproducible. */
+export interface ChaosSpec {
+  seed: number;
+  terminate: number;
+  drop: number;
+  delay: number;
+  delayMs: number;
+}
+
 export interface RunTask {
   kind: 'run';
   file: string;
   mode: TaskMode;
+  /** --shuffle: the seed for the order of tests inside this file's suites. */
+  shuffleSeed?: number;
+  /** Replay and bisect: run exactly these tests (full titles), in this order. */
+  select?: string[];
+
   /** Set when .only is used somewhere in the run: files without .only then run nothing. */
   onlyMode: boolean;
   port: MessagePortLike;
@@ -105,7 +124,7 @@ export interface HookInfo {
   testId?: string;
 }
 
-export type RebuildReason = 'db-error' | 'connection-error' | 'connection-ended' | 'in-transaction' | 'aborted-transaction' | 'timeout-during-query';
+export type RebuildReason = 'db-error' | 'connection-error' | 'connection-ended' | 'in-transaction' | 'aborted-transaction' | 'timeout-during-query' | 'retry';
 
 export interface RebuildInfo {
   slot: number;
@@ -122,7 +141,13 @@ export interface RebuildInfo {
 export type WorkerEvent =
   | { type: 'file:begin'; slot: number; threadId: number }
   | { type: 'file:loaded'; suites: SuiteInfo[]; tests: TestInfo[]; hasOnly: boolean }
-  | { type: 'file:error'; phase: 'load' | 'run' | 'async'; error: SerializedError; origin?: string }
+  /**
+   * `origin` is the root-relative file an async error came from when it is not the current one; `after` is the
+   * full title of the test that had already ended when the error arrived (mocha fails such a test a second time).
+   */
+  | { type: 'file:error'; phase: 'load' | 'run' | 'async'; error: SerializedError; origin?: string; after?: string }
+  /** Why the file's runner stopped before its last test (bail, process.exit, an abort from the main thread). */
+  | { type: 'file:stopped'; reason: string }
   | { type: 'suite:begin'; suiteId: string }
   | { type: 'suite:end'; suiteId: string }
   | { type: 'hook:begin'; hook: HookInfo; timeout: number }
@@ -142,7 +167,8 @@ export type WorkerEvent =
   | { type: 'connect'; slot: number; generation: number; pid: number }
   | { type: 'rebuild'; rebuild: RebuildInfo }
   | { type: 'output'; stream: 'stdout' | 'stderr'; text: string }
-  | { type: 'exit-called'; code: number; stack?: string };
+  | { type: 'exit-called'; code: number; stack?: string }
+  | { type: 'chaos'; fault: ChaosFault; title: string };
 
 /** Messages the main thread sends a running file over its port. */
 export type ControlMessage = { type: 'abort'; reason: string };
@@ -157,6 +183,8 @@ export interface RunResult {
 export interface CloseResult {
   closed: boolean;
   generation: number;
+  /** Async errors that surfaced after the worker's last file ended, with the file they are attributed to. */
+  late: { origin: string | null; error: SerializedError }[];
 }
 
 export const ENV_WORKER = 'BULKHEAD_WORKER';

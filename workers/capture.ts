@@ -17,7 +17,10 @@ export class ProcessExitError extends Error {
 
 interface Target {
   emit: Emit;
+  /** Root-relative, as the main thread names files. */
   file: string;
+  /** Called once process.exit() has been called during the file: its runner stops after the current test. */
+  onExit?: (code: number) => void;
 }
 
 let target: Target | null = null;
@@ -71,6 +74,7 @@ export function installCapture(): void {
     exitCalled = true;
     const error = new ProcessExitError(numeric);
     target?.emit({ type: 'exit-called', code: numeric, ...(error.stack !== undefined ? { stack: error.stack } : {}) });
+    target?.onExit?.(numeric);
     throw error;
   }) as typeof process.exit;
 

@@ -3,6 +3,7 @@
 import pg from 'pg';
 import type { ConnectionTarget, RebuildInfo, RebuildReason } from '../src/protocol.js';
 import type { ConnectionSnapshot, DatabaseFault } from './reset.js';
+import { wrapForChaos } from './chaos.js';
 
 export interface ConnectionSettings {
   slot: number;
@@ -80,6 +81,7 @@ async function open(s: ConnectionSettings): Promise<Live> {
   });
   await client.connect();
   entry.pid = (client as pg.Client & { processID?: number }).processID ?? 0;
+  wrapForChaos(client, () => terminateBackend(s, entry.pid));
   generation = entry.generation;
   try {
     await s.onConnect?.(client);

@@ -18,12 +18,14 @@ function culpritOf(runnable: Mocha.Runnable, tree: FileTree | null): Culprit {
 /** Judges every failure of a test, a retry attempt or a hook as it is reported. */
 export function watchFailures(runner: Mocha.Runner, tree: FileTree | null): void {
   const C = Mocha.Runner.constants;
-  const judge = (runnable: Mocha.Runnable, err: unknown): void => {
+  const judge = (runnable: Mocha.Runnable, err: unknown, retry: boolean): void => {
     const decision = shouldDiscard({ error: err, connection: snapshot(), atEnd: false });
+    // A retry always starts on a fresh connection, so a flaky pass is never an artefact of a dirty session.
+    if (retry && decision.reasons.length === 0 && snapshot() !== null) decision.reasons.push('retry');
     if (decision.reasons.length > 0) void discard(decision.reasons, decision.fault, culpritOf(runnable, tree));
   };
-  runner.on(C.EVENT_TEST_FAIL, judge);
-  runner.on(C.EVENT_TEST_RETRY, judge);
+  runner.on(C.EVENT_TEST_FAIL, (r: Mocha.Runnable, err: unknown) => judge(r, err, false));
+  runner.on(C.EVENT_TEST_RETRY, (r: Mocha.Runnable, err: unknown) => judge(r, err, true));
 }
 
 /**

@@ -114,6 +114,7 @@ export function describeReasons(reasons: readonly RebuildReason[]): string {
     'in-transaction': 'left a transaction open',
     'aborted-transaction': 'left an aborted transaction',
     'timeout-during-query': 'timed out during a query',
+    retry: 'retried on a fresh connection',
   };
   return reasons.map((r) => words[r]).join(', ');
 }

@@ -13,6 +13,8 @@ import { FileTree, attemptOf, isHook } from './tree.js';
 import { loadConfigHooks } from './confighooks.js';
 import { serializeError } from './serialize.js';
 import { ensureTypeScript, needsTypeScript } from './typescript.js';
+import { selectTests, shuffleSuite } from './order.js';
+import { configureChaos, setChaosRunner } from './chaos.js';
 
 const data = piscinaData as WorkerData;
 const require = createRequire(import.meta.url);
@@ -37,6 +39,7 @@ function prepare(file: string): Promise<Mocha.RootHookObject | undefined> {
       ...(hooks.onConnect !== undefined ? { onConnect: hooks.onConnect } : {}),
       onEvent: (event) => emitCurrent(event.type === 'connect' ? { ...event, slot: data.slot } : event),
     });
+    configureChaos(data.chaos, (fault, title) => emitCurrent({ type: 'chaos', fault, title }));
     if (data.mocha.requires.length === 0) return undefined;
     const plugins = await runHelpers.handleRequires(data.mocha.requires);
     return plugins.rootHooks;
@@ -67,7 +70,7 @@ async function runFile(task: RunTask): Promise<RunResult> {
   try {
     const rootHooks = await prepare(task.file);
     mocha = createMocha(rootHooks);
-    const loaded = await loadFile(mocha, task.file, emit);
+    const loaded = await loadFile(mocha, task, emit);
     if (loaded === null || task.mode === 'collect') return await finish(task.file, mocha);
     await runMocha(mocha, loaded, emit, port);
     await settleFile();
@@ -117,7 +120,8 @@ function createMocha(rootHooks: Mocha.RootHookObject | undefined): Mocha {
 // Mocha insists on a reporter; events are streamed by our own listeners instead.
 function SilentReporter(): void {}
 
-async function loadFile(mocha: Mocha, file: string, emit: (event: WorkerEvent) => void): Promise<FileTree | null> {
+async function loadFile(mocha: Mocha, task: RunTask, emit: (event: WorkerEvent) => void): Promise<FileTree | null> {
+  const file = task.file;
   mocha.files = [file];
   // A file loaded a second time on this worker (repeat, replay) gets a fresh ESM module instance.
   const count = (loadCounts.get(file) ?? 0) + 1;
@@ -137,6 +141,8 @@ async function loadFile(mocha: Mocha, file: string, emit: (event: WorkerEvent) =
   const suite = mocha.suite as Mocha.Suite & { hasOnly(): boolean; filterOnly(): void };
   const hasOnly = suite.hasOnly();
   if (hasOnly) suite.filterOnly();
+  if (task.shuffleSeed !== undefined) shuffleSuite(mocha.suite, task.shuffleSeed);
+  if (task.select !== undefined) selectTests(mocha.suite, task.select);
   const opts = mocha.options as { grep?: RegExp | string; invert?: boolean };
   const grep = opts.grep === undefined ? undefined : opts.grep instanceof RegExp ? opts.grep : new RegExp(opts.grep);
   const tree = new FileTree(mocha.suite, grep, opts.invert === true);
@@ -149,6 +155,7 @@ function runMocha(mocha: Mocha, tree: FileTree, emit: (event: WorkerEvent) => vo
     installResetHooks(mocha.suite, tree);
     // Listeners go on in the reporter's constructor, the one place mocha hands out its runner before it starts.
     mocha.reporter(function BulkheadStream(r: Mocha.Runner) {
+      setChaosRunner(r);
       streamEvents(r, tree, emit);
       watchFailures(r, tree);
     } as unknown as string);

@@ -53,6 +53,7 @@ export class MochaReplay {
   private readonly reporter: InstanceType<ReporterCtor>;
   private readonly root: Mocha.Suite;
   private readonly files = new Map<string, FileObjects>();
+  private readonly paths = new Map<string, string>();
   private started = false;
 
   constructor(Reporter: ReporterCtor, options: Record<string, unknown>, private readonly projectRoot: string, total: () => number) {
@@ -72,6 +73,10 @@ export class MochaReplay {
     return o;
   }
 
+  private pathOf(key: string): string {
+    return this.paths.get(key) ?? path.resolve(this.projectRoot, key.replace(/#\d+$/, ''));
+  }
+
   handle(event: RunEvent): void {
     switch (event.type) {
       case 'run:begin':
@@ -79,9 +84,12 @@ export class MochaReplay {
         this.runner.emit(C.EVENT_RUN_BEGIN);
         this.runner.emit(C.EVENT_SUITE_BEGIN, this.root);
         return;
+      case 'file:begin':
+        this.paths.set(event.file, path.resolve(this.projectRoot, event.path));
+        return;
       case 'file:loaded': {
         const o = this.objects(event.file);
-        const abs = path.resolve(this.projectRoot, event.file);
+        const abs = this.pathOf(event.file);
         for (const s of event.suites) {
           const parent = o.suites.get(s.parentId ?? 'root') ?? this.root;
           const suite = Mocha.Suite.create(parent, s.title);
@@ -142,14 +150,14 @@ export class MochaReplay {
         const suite = this.objects(event.file).suites.get(event.hook.suiteId) ?? this.root;
         const hook = new Mocha.Hook(event.hook.title, noop);
         hook.parent = suite;
-        (hook as Mocha.Hook & { file?: string }).file = path.resolve(this.projectRoot, event.file);
+        (hook as Mocha.Hook & { file?: string }).file = this.pathOf(event.file);
         this.runner.emit(C.EVENT_TEST_FAIL, hook, toError(event.error));
         return;
       }
       case 'file:fail': {
         const test = new Mocha.Test(event.title, noop);
         this.root.addTest(test);
-        test.file = path.resolve(this.projectRoot, event.file);
+        test.file = this.pathOf(event.file);
         test.state = 'failed';
         test.duration = 0;
         const err = toError(event.error);
@@ -163,6 +171,7 @@ export class MochaReplay {
         return;
       case 'file:end':
         this.files.delete(event.file);
+        this.paths.delete(event.file);
         return;
       default:
         return;

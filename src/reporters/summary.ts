@@ -11,10 +11,16 @@ export interface Tally {
   notRun: { file: string; title: string; reason: string }[];
   rebuilds: RebuildInfo[];
   fileFailures: number;
+  flaky: { file: string; title: string; attempts: number }[];
+  chaos: { file: string; slot: number; fault: string; title: string }[];
+  leaks: { file: string; slot: number; count: number; applicationNames: string[] }[];
 }
 
 export class Summary {
-  readonly tally: Tally = { passed: 0, failed: 0, skipped: 0, notRun: [], rebuilds: [], fileFailures: 0 };
+  readonly tally: Tally = { passed: 0, failed: 0, skipped: 0, notRun: [], rebuilds: [], fileFailures: 0, flaky: [], chaos: [], leaks: [] };
+  /** Set by the run for the closing lines: the --shuffle seed and whether flaky tests fail the run. */
+  seed: number | null = null;
+  failOnFlaky = false;
   private readonly titles = new Map<string, TestInfo>();
 
   constructor(private readonly workers: number) {}
@@ -26,6 +32,10 @@ export class Summary {
         for (const test of event.tests) this.titles.set(`${event.file}\u0000${test.id}`, test);
         return;
       case 'test:end':
+        if (event.state === 'passed' && event.attempt > 0) {
+          const info = this.titles.get(`${event.file}\u0000${event.testId}`);
+          t.flaky.push({ file: event.file, title: info?.titlePath.join(' ') ?? event.testId, attempts: event.attempt + 1 });
+        }
         if (event.state === 'passed') t.passed++;
         else if (event.state === 'failed') t.failed++;
         else t.skipped++;
@@ -45,13 +55,20 @@ export class Summary {
       case 'rebuild':
         t.rebuilds.push(event.rebuild);
         return;
+      case 'chaos':
+        t.chaos.push({ file: event.file, slot: event.slot, fault: event.fault, title: event.title });
+        return;
       default:
         return;
     }
   }
 
+  leak(file: string, slot: number, leak: { count: number; applicationNames: string[] }): void {
+    this.tally.leaks.push({ file, slot, ...leak });
+  }
+
   get ok(): boolean {
-    return this.tally.failed === 0;
+    return this.tally.failed === 0 && !(this.failOnFlaky && this.tally.flaky.length > 0);
   }
 
   render(): string {
@@ -63,10 +80,23 @@ export class Summary {
       const what = r.sqlstate !== undefined ? `${r.sqlstate} ${r.message}` : r.message;
       lines.push(`  w${r.slot} gen ${r.generation} after ${r.culprit.kind} "${r.culprit.title}": ${describeReasons(r.reasons)} (${firstLine(what)})`);
     }
+    if (t.flaky.length > 0) {
+      lines.push(`flaky: ${t.flaky.length}${this.failOnFlaky ? ' (--fail-on-flaky: the run fails)' : ''}`);
+      for (const f of t.flaky) lines.push(`  ${f.file}: ${f.title} (passed on attempt ${f.attempts})`);
+    }
+    if (t.chaos.length > 0) {
+      lines.push(`injected faults: ${t.chaos.length}`);
+      for (const c of t.chaos) lines.push(`  ${c.fault} on w${c.slot} in ${c.file}: ${c.title}`);
+    }
+    if (t.leaks.length > 0) {
+      lines.push(`leaked connections: ${t.leaks.reduce((n, l) => n + l.count, 0)} (closed at the end of the run)`);
+      for (const l of t.leaks) lines.push(`  ${l.file} (w${l.slot}): ${l.count} session(s) left open [${l.applicationNames.join(', ') || 'no application_name'}]`);
+    }
     if (t.notRun.length > 0) {
       lines.push(`not run: ${t.notRun.length}`);
       for (const n of t.notRun) lines.push(`  ${n.file}: ${n.title} (${n.reason})`);
     }
+    if (this.seed !== null) lines.push(`seed: ${this.seed} (reproduce the order with --shuffle=${this.seed})`);
     lines.push(`${t.passed} passed, ${t.failed} failed${t.skipped > 0 ? `, ${t.skipped} skipped` : ''}`);
     return `${lines.join('\n')}\n`;
   }

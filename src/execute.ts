@@ -1,0 +1,190 @@
+// Executes one Plan on fresh slot pools: dispatch, the per-test watchdog, crash containment, --bail and Ctrl-C,
+// and the guaranteed teardown order (connections closed with a goodbye, then what dead workers left behind).
+import { readFile } from 'node:fs/promises';
+import type { Config } from './config.js';
+import type { Admin } from './database.js';
+import type { SpecFile } from './discover.js';
+import { errors } from './errors.js';
+import type { EventBus } from './events.js';
+import { FileRun } from './filerun.js';
+import type { Running } from './filerun.js';
+import { SlotPool } from './pool.js';
+import type { ConnectionTarget, WorkerData } from './protocol.js';
+import { fileSeed, slotCount } from './schedule.js';
+import type { Plan, PlanEntry } from './schedule.js';
+import { EventBus as Bus } from './events.js';
+
+const WATCHDOG_GRACE_MS = 2000;
+
+/** What each slot runs against; the provisioning layer decides (shared target, a database or schema per slot). */
+export interface SlotResources {
+  target(slot: number): ConnectionTarget | null;
+  env(slot: number): Record<string, string>;
+  /** After a worker crash, before its replacement runs anything (e.g. clone the slot's database afresh). */
+  recover(slot: number): Promise<void>;
+  /** After each file: sessions on the slot's database that are not the worker's own. */
+  leaks(slot: number, ownPids: readonly number[]): Promise<{ count: number; applicationNames: string[] }>;
+}
+
+export interface ExecuteOptions {
+  config: Config;
+  admin: Admin;
+  resources: SlotResources;
+  bus: EventBus;
+  interrupt: EventTarget;
+  /** Turns the (possibly .only-narrowed) file list into the plan to run. */
+  makePlan(files: SpecFile[]): Plan;
+  files: SpecFile[];
+  /** Skip the .only probe (replay and bisect run exact selections). */
+  exact: boolean;
+  onLeak?(file: string, slot: number, leak: { count: number; applicationNames: string[] }): void;
+}
+
+export type Stop = 'bail' | 'interrupt' | null;
+
+export async function execute(o: ExecuteOptions): Promise<{ stop: Stop; plan: Plan; workers: number; pids: number[] }> {
+  const pids = new Map<number, number[]>();
+  o.bus.on('pids', (e) => {
+    if (e.type === 'connect') pids.set(e.slot, [...(pids.get(e.slot) ?? []), e.pid]);
+  });
+  const slotPids = (slot: number): number[] => pids.get(slot) ?? [];
+  const workers = Math.max(1, Math.min(o.config.workers, o.files.length));
+  const pools = Array.from({ length: workers }, (_, i) => new SlotPool(workerData(o.config, i + 1, o.resources.target(i + 1)), { ...process.env, ...o.resources.env(i + 1) }));
+  try {
+    // .only anywhere narrows the run to the files that use it, as in serial mocha.
+    const only = o.exact ? [] : await probeOnly(o.files, pools);
+    if (o.config.forbidOnly && only.length > 0) throw errors.onlyForbidden(only.map((f) => f.rel));
+    const plan = o.makePlan(only.length > 0 ? only : o.files);
+    const used = pools.slice(0, slotCount(plan, workers));
+    const stop = await dispatch(plan, used, o, slotPids);
+    // Connections are closed with a goodbye before anything is ended from the server side.
+    await Promise.all(pools.map((p) => p.close()));
+    return { stop, plan, workers: used.length, pids: [...pids.values()].flat() };
+  } finally {
+    await Promise.all(pools.map((p) => p.close().catch(() => undefined)));
+  }
+}
+
+function workerData(config: Config, slot: number, target: ConnectionTarget | null): WorkerData {
+  return {
+    slot,
+    root: config.root,
+    target,
+    configFile: config.configFile,
+    chaos: config.chaos,
+    mocha: { ...config.mocha, requires: [...config.mocha.requires], globals: [...config.mocha.globals] },
+  };
+}
+
+const ONLY = /\.only\s*\(/;
+
+/** Files that really use .only: a text scan finds candidates, and loading them (without running) confirms. */
+async function probeOnly(files: SpecFile[], pools: SlotPool[]): Promise<SpecFile[]> {
+  const candidates: SpecFile[] = [];
+  for (const f of files) {
+    if (ONLY.test(await readFile(f.path, 'utf8').catch(() => ''))) candidates.push(f);
+  }
+  if (candidates.length === 0) return [];
+  const quiet = new Bus();
+  const confirmed = new Set<SpecFile>();
+  const queue = [...candidates];
+  await Promise.all(
+    pools.map(async (pool) => {
+      for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
+        const fr = new FileRun(f.rel, 0, pool.slot, quiet, () => undefined);
+        const outcome = await pool.run({ file: f.path, mode: 'collect' }, { onEvent: (e) => fr.handle(e) });
+        if (outcome.kind === 'done' && fr.hasOnly) confirmed.add(f);
+      }
+    }),
+  );
+  return files.filter((f) => confirmed.has(f));
+}
+
+async function dispatch(plan: Plan, pools: SlotPool[], o: ExecuteOptions, slotPids: (slot: number) => number[]): Promise<Stop> {
+  const shared = plan.kind === 'queue' ? [...plan.entries] : null;
+  const own = plan.kind === 'slots' ? plan.slots.map((s) => [...s]) : [];
+  const next = (i: number): PlanEntry | undefined => (shared !== null ? shared.shift() : own[i]?.shift());
+  let stop: Stop = null;
+  const halt = (why: Exclude<Stop, null>): void => {
+    if (stop !== null) return;
+    stop = why;
+    for (const p of pools) p.stop(why);
+  };
+  let interrupts = 0;
+  const onInterrupt = (): void => {
+    interrupts++;
+    halt('interrupt');
+    if (interrupts > 1) for (const p of pools) p.kill('interrupted twice: stopped at once');
+  };
+  o.interrupt.addEventListener('abort', onInterrupt);
+
+  const loop = async (pool: SlotPool, index: number): Promise<void> => {
+    for (let entry = next(index); entry !== undefined; entry = stop === null ? next(index) : undefined) {
+      await runEntry(pool, entry, plan.seed, o, slotPids, () => stop, halt);
+    }
+  };
+  try {
+    await Promise.all(pools.map(loop));
+  } finally {
+    o.interrupt.removeEventListener('abort', onInterrupt);
+  }
+  // Entries never dispatched are still accounted for: after --bail they are loaded (not run) to list their tests.
+  const left = shared ?? own.flat();
+  for (const entry of left) {
+    const pool = pools[0];
+    if (stop === 'bail' && pool !== undefined) {
+      const fr = new FileRun(entry.file.rel, entry.round, pool.slot, o.bus, () => undefined);
+      const outcome = await pool.run({ file: entry.file.path, mode: 'collect' }, { onEvent: (e) => fr.handle(e) });
+      if (outcome.kind === 'done') fr.finish('--bail stopped the run after the first failure');
+      else fr.crashed(outcome.error, outcome.aborted);
+    } else {
+      o.bus.emit({ type: 'test:notrun', file: entry.file.rel, testId: '*', reason: 'interrupted (Ctrl-C) before this file started' });
+    }
+  }
+  return stop;
+}
+
+async function runEntry(
+  pool: SlotPool,
+  entry: PlanEntry,
+  seed: number | null,
+  o: ExecuteOptions,
+  slotPids: (slot: number) => number[],
+  stopped: () => Stop,
+  halt: (why: 'bail') => void,
+): Promise<void> {
+  const fr: FileRun = new FileRun(entry.file.rel, entry.round, pool.slot, o.bus, (r) => arm(r));
+  let timer: NodeJS.Timeout | undefined;
+  // The watchdog: a test that blocks its worker's event loop cannot time out by itself.
+  const arm = (r: Running | null): void => {
+    clearTimeout(timer);
+    if (r === null || r.timeout <= 0) return;
+    timer = setTimeout(() => {
+      void o.admin
+        .terminate(slotPids(pool.slot))
+        .catch(() => 0)
+        .finally(() => pool.kill(`${r.what} exceeded its timeout of ${r.timeout} ms without yielding the event loop; bulkhead terminated the worker of slot ${pool.slot}`));
+    }, r.timeout + WATCHDOG_GRACE_MS);
+  };
+  const outcome = await pool.run(
+    {
+      file: entry.file.path,
+      mode: 'run',
+      ...(seed !== null ? { shuffleSeed: fileSeed(seed, entry.file.rel) } : {}),
+      ...(entry.tests !== undefined ? { select: entry.tests } : {}),
+    },
+    { onEvent: (e) => fr.handle(e) },
+  );
+  clearTimeout(timer);
+  if (outcome.kind === 'crashed') {
+    fr.crashed(outcome.error, outcome.aborted);
+    await o.resources.recover(pool.slot);
+  } else {
+    const stop = stopped();
+    fr.finish(stop === 'interrupt' ? 'interrupted (Ctrl-C)' : stop === 'bail' ? '--bail stopped the run after the first failure' : undefined);
+    if (outcome.result.recycle) await pool.recycle();
+    const leak = await o.resources.leaks(pool.slot, slotPids(pool.slot)).catch(() => ({ count: 0, applicationNames: [] }));
+    if (leak.count > 0) o.onLeak?.(fr.file, pool.slot, leak);
+  }
+  if (o.config.mocha.bail && fr.failed) halt('bail');
+}

@@ -1,0 +1,115 @@
+// Step 4 of a run: give every worker slot a database of its own (or a schema, or the shared target), built from
+// the user's setup through a template that is reused while the setup is unchanged. Main thread only.
+import type { ConnectionTarget } from './protocol.js';
+import { errors } from './errors.js';
+import { connect, Server, where } from './provisionserver.js';
+import { provisionDatabases } from './provisiondatabase.js';
+import { provisionSchemas, provisionShared } from './provisionschema.js';
+import { assertTestDatabase, checkCapacity } from './safety.js';
+import { loadSetup } from './setup.js';
+import type { SetupPlan } from './setup.js';
+
+export type Isolation = 'database' | 'schema' | 'shared';
+
+export interface ProvisionOptions {
+  /** null: pg reads the PG* variables. */
+  target: ConnectionTarget | null;
+  isolation: Isolation;
+  /** A .sql file, a directory of migrations (applied in name order), or a module exporting setup(client). */
+  setup: string | null;
+  workers: number;
+  allowAnyDatabase: boolean;
+  keepDatabases: boolean;
+  /** Resolves a relative `setup`. */
+  root: string;
+  log?: (line: string) => void;
+}
+
+export interface SlotDatabase {
+  slot: number;
+  database: string;
+  /** Schema isolation: the slot's schema, first on the search_path of every connection (set through PGOPTIONS). */
+  schema?: string;
+  /** For WorkerData.target: null when pg reads the PG* variables (shared mode without DATABASE_URL). */
+  target: ConnectionTarget | null;
+  /** Merged into the worker's environment before it loads a spec, so the specs' own pools land here too. */
+  env: Record<string, string>;
+}
+
+export interface Leaks {
+  count: number;
+  applicationNames: string[];
+}
+
+export interface Provisioned {
+  slots: SlotDatabase[];
+  templateReused: boolean;
+  setupRan: boolean;
+  /** Milliseconds: the template (build or check) and each slot's database or schema. */
+  timings: { template: number; perSlot: number[] };
+  /** After a worker crash, before its replacement runs a file: a fresh copy of the template for the slot. */
+  reclone(slot: number): Promise<void>;
+  /** Sessions on the slot's database opened by the file that just ran and still open (each reported once). */
+  leaks(slot: number, ownPids: readonly number[]): Promise<Leaks>;
+  /** After the workers closed their connections: ends what the specs left open on our databases. */
+  closeLeaks(): Promise<number>;
+  /** Ends leaked sessions and drops the slot databases or schemas (unless keepDatabases). Idempotent. */
+  teardown(): Promise<void>;
+}
+
+/** Builds the per-slot databases; fails before creating anything when the target, setup or capacity is wrong. */
+export async function provision(opts: ProvisionOptions): Promise<Provisioned> {
+  const log = opts.log ?? ((): void => undefined);
+  // 1. Setup problems (a wrong path, shared mode) are reported before the server is touched.
+  if (opts.isolation === 'shared' && opts.setup !== null) {
+    throw errors.config('setup', 'isolation "shared" uses the target database as it is and runs no setup', 'Use isolation "database" or "schema" with a setup, or remove "setup".');
+  }
+  const plan = opts.setup === null ? null : await loadSetup(opts.setup, opts.root);
+
+  // 2. The target's real name: with partial PG* variables only the server knows which database pg picked.
+  const probe = await connect(opts.target, null, 'bulkhead:main').catch((err: unknown) => {
+    throw errors.unreachable(where(opts.target), err);
+  });
+  let base: string;
+  try {
+    base = (await probe.query<{ db: string }>('SELECT current_database() AS db')).rows[0]?.db ?? '';
+    if (opts.isolation !== 'shared') assertTestDatabase(base, opts.allowAnyDatabase);
+  } catch (err) {
+    await probe.end().catch(() => undefined);
+    throw err;
+  }
+
+  // 3. The maintenance session. Database isolation keeps it off the target, which may be the template to copy.
+  let client = probe;
+  if (opts.isolation === 'database') {
+    await probe.end();
+    // A server without a "postgres" database: the target works too, except as the template itself.
+    client = await connect(opts.target, 'postgres', 'bulkhead:main').catch((err: unknown) => {
+      if ((err as { code?: unknown }).code === '3D000') return connect(opts.target, null, 'bulkhead:main');
+      throw errors.unreachable(where(opts.target), err);
+    });
+  }
+  const server = await Server.open(client);
+  try {
+    await checkCapacity(server.client, opts.workers, log);
+    const context: Context = { server, opts, base, plan, log };
+    if (opts.isolation === 'database') return await provisionDatabases(context);
+    if (opts.isolation === 'schema') return await provisionSchemas(context);
+    return await provisionShared(context);
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+}
+
+/** What each isolation mode builds from. */
+export interface Context {
+  server: Server;
+  opts: ProvisionOptions;
+  /** The target's database name, as the server reports it. */
+  base: string;
+  plan: SetupPlan | null;
+  log: (line: string) => void;
+}
+
+export { checkCapacity };

@@ -1,0 +1,155 @@
+// The SQL that provisioning runs, on one maintenance session. Every identifier goes through escapeIdentifier and
+// every literal through escapeLiteral or a bind parameter: names reach this file from config and the server.
+import pg from 'pg';
+import { parse } from 'pg-connection-string';
+import type { ConnectionTarget } from './protocol.js';
+import { redact } from './database.js';
+import { errors } from './errors.js';
+import { isOurs } from './safety.js';
+
+export interface Session {
+  pid: number;
+  applicationName: string;
+  /** backend_start as text: with the pid, it tells a session from a later one that reused its pid. */
+  started: string;
+}
+
+/** Sessions bulkhead itself opens; anything else on a slot's database was opened by the specs. */
+export const HARNESS_SESSION = '^bulkhead:(main|setup|w[0-9]+(:reaper)?)$';
+
+/** The same target, pointed at another database. A URL keeps its query (ssl, options); PG* fill in the rest. */
+export function retarget(target: ConnectionTarget | null, database: string): ConnectionTarget {
+  if (target === null) return { database };
+  const cs = target.connectionString;
+  if (cs === undefined) return { ...target, database };
+  // "/socket/dir dbname" is pg's other connection string form.
+  if (cs.startsWith('/')) return { ...target, connectionString: `${cs.split(' ')[0] ?? cs} ${database}` };
+  const url = new URL(cs);
+  url.pathname = `/${encodeURIComponent(database)}`;
+  return { ...target, connectionString: url.toString() };
+}
+
+/** A connection as `application_name`; `database` null means the target's own database. */
+export async function connect(target: ConnectionTarget | null, database: string | null, applicationName: string): Promise<pg.Client> {
+  const config = database === null ? (target ?? {}) : retarget(target, database);
+  const client = new pg.Client({ ...config, application_name: applicationName });
+  // An idle client's 'error' event must have a listener, or a terminated session kills the process.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw Object.assign(new Error(redact(err instanceof Error ? err.message : String(err)), { cause: err }), {
+      code: (err as { code?: unknown }).code,
+    });
+  }
+  return client;
+}
+
+/** host:port/database of a target without its password, for messages. */
+export function where(target: ConnectionTarget | null): string {
+  if (target === null) return 'the server named by the PG* variables';
+  try {
+    const c = target.connectionString === undefined ? target : parse(target.connectionString);
+    return `${c.host ?? 'localhost'}:${c.port ?? 5432}/${c.database ?? '(default database)'}`;
+  } catch {
+    return 'the server named by DATABASE_URL';
+  }
+}
+
+export function describeSessions(sessions: readonly Session[]): string {
+  const counts = new Map<string, number>();
+  for (const s of sessions) counts.set(s.applicationName, (counts.get(s.applicationName) ?? 0) + 1);
+  const list = [...counts].map(([name, n]) => `${name === '' ? '(no application_name)' : `"${name}"`} x${n}`);
+  return `${sessions.length} other session${sessions.length === 1 ? '' : 's'} (application_name: ${list.join(', ')})`;
+}
+
+export class Server {
+  private constructor(readonly client: pg.Client, private readonly versionNum: number) {}
+
+  static async open(client: pg.Client): Promise<Server> {
+    const { rows } = await client.query<{ v: number }>("SELECT current_setting('server_version_num')::int AS v");
+    return new Server(client, rows[0]?.v ?? 0);
+  }
+
+  async databaseComment(name: string): Promise<{ exists: boolean; comment: string | null }> {
+    const { rows } = await this.client.query<{ c: string | null }>(
+      "SELECT shobj_description(oid, 'pg_database') AS c FROM pg_database WHERE datname = $1",
+      [name],
+    );
+    return { exists: rows.length > 0, comment: rows[0]?.c ?? null };
+  }
+
+  async schemaComment(name: string): Promise<{ exists: boolean; comment: string | null }> {
+    const { rows } = await this.client.query<{ c: string | null }>(
+      "SELECT obj_description(oid, 'pg_namespace') AS c FROM pg_namespace WHERE nspname = $1",
+      [name],
+    );
+    return { exists: rows.length > 0, comment: rows[0]?.c ?? null };
+  }
+
+  /** Client sessions on `database` other than this one, optionally only those whose application_name matches. */
+  async sessions(database: string, appNamePattern: string | null = null): Promise<Session[]> {
+    const { rows } = await this.client.query<{ pid: number; app: string; started: string }>(
+      `SELECT pid, coalesce(application_name, '') AS app, backend_start::text AS started FROM pg_stat_activity
+        WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+          AND ($2::text IS NULL OR application_name ~ $2) ORDER BY pid`,
+      [database, appNamePattern],
+    );
+    return rows.map((r) => ({ pid: r.pid, applicationName: r.app, started: r.started }));
+  }
+
+  /** Ends the given sessions (when still the same backends) and waits until they are gone where the server can. */
+  async terminate(sessions: readonly Session[]): Promise<number> {
+    let ended = 0;
+    const wait = this.versionNum >= 140000 ? ', 5000' : '';
+    for (const s of sessions) {
+      const { rows } = await this.client.query<{ ok: boolean }>(
+        `SELECT pg_terminate_backend(pid${wait}) AS ok FROM pg_stat_activity WHERE pid = $1 AND backend_start::text = $2`,
+        [s.pid, s.started],
+      );
+      if (rows[0]?.ok === true) ended++;
+    }
+    return ended;
+  }
+
+  /** Drops a database bulkhead marked as its own; refuses one without the marker. */
+  async dropOurDatabase(name: string): Promise<void> {
+    const { exists, comment } = await this.databaseComment(name);
+    if (!exists) return;
+    if (!isOurs(comment)) throw errors.notOurs('database', name);
+    try {
+      await this.client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)}`);
+    } catch (err) {
+      if ((err as { code?: unknown }).code === '55006') throw errors.leftoverBusy(name, describeSessions(await this.sessions(name)));
+      throw errors.provision(`drop the database "${name}"`, err);
+    }
+  }
+
+  /** CREATE DATABASE (from `template`, or the server's default) and mark it, so only bulkhead ever drops it. */
+  async createDatabase(name: string, template: string | null, marker: string, client = this.client): Promise<void> {
+    const from = template === null ? '' : ` TEMPLATE ${pg.escapeIdentifier(template)}`;
+    try {
+      await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}${from}`);
+    } catch (err) {
+      if ((err as { code?: unknown }).code === '55006' && template !== null) {
+        throw errors.templateBusy(template, describeSessions(await this.sessions(template)));
+      }
+      throw errors.provision(`create the database "${name}"${template === null ? '' : ` from "${template}"`}`, err);
+    }
+    await client.query(`COMMENT ON DATABASE ${pg.escapeIdentifier(name)} IS ${pg.escapeLiteral(marker)}`);
+  }
+
+  /** Serialises template building between concurrent runs on the same server; released with the session. */
+  async lock(key: string): Promise<void> {
+    await this.client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`bulkhead:${key}`]);
+  }
+
+  async unlock(key: string): Promise<void> {
+    await this.client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`bulkhead:${key}`]);
+  }
+
+  async close(): Promise<void> {
+    await this.client.end().catch(() => undefined);
+  }
+}

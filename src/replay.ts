@@ -1,0 +1,69 @@
+// `bulkhead replay <record>`: the same per-slot sequences (same tests, same order, same slots) on fresh slots,
+// then a test-by-test comparison with the recorded outcomes.
+import path from 'node:path';
+import type { Config } from './config.js';
+import { discover } from './discover.js';
+import type { SpecFile } from './discover.js';
+import { errors } from './errors.js';
+import { readRecord } from './record.js';
+import type { RecordedState, RunRecord } from './record.js';
+import { fixedPlan } from './schedule.js';
+import type { PlanEntry } from './schedule.js';
+import type { Target } from './target.js';
+import { session } from './run.js';
+import type { RunIO } from './run.js';
+
+/** The recorded schedule as a plan: each slot's files with exactly the tests it ran, in order. */
+export function recordedPlan(record: RunRecord, files: readonly SpecFile[]): PlanEntry[][] {
+  const byRel = new Map(files.map((f) => [f.rel, f]));
+  return record.slots
+    .filter((s) => s.files.length > 0)
+    .map((s) =>
+      s.files.map((f) => {
+        const file = byRel.get(f.file);
+        if (file === undefined) throw errors.usage(`The recorded file ${f.file} is not among this project's spec files; run replay from the same project root with the same spec configuration.`);
+        const ran = f.tests.filter((t) => t.state !== 'notrun').map((t) => t.title);
+        return { file, round: f.round, ...(ran.length > 0 ? { tests: ran } : {}) };
+      }),
+    );
+}
+
+function outcomes(record: RunRecord): Map<string, RecordedState> {
+  const out = new Map<string, RecordedState>();
+  for (const s of record.slots) for (const f of s.files) for (const t of f.tests) out.set(`${f.key}\u0000${t.title}`, t.state);
+  return out;
+}
+
+export async function replayCommand(config: Config, io: RunIO, target: Target): Promise<number> {
+  const file = path.resolve(config.root, config.recordArg ?? '');
+  const recorded = readRecord(file);
+  const slots = recordedPlan(recorded, discover(config));
+  const files = [...new Set(slots.flat().map((e) => e.file))];
+  const replayConfig: Config = { ...config, workers: slots.length, seed: recorded.seed };
+  const result = await session(replayConfig, io, target, {
+    files,
+    exact: true,
+    quiet: false,
+    makePlan: () => fixedPlan(slots, recorded.seed),
+    label: `, replaying ${path.relative(config.root, file)}`,
+    epilogue: (now) => compare(recorded, now),
+  });
+  return result.code;
+}
+
+/** Test by test: did each recorded outcome happen again? */
+export function compare(before: RunRecord, after: RunRecord): string {
+  const now = outcomes(after);
+  const lines: string[] = [];
+  let same = 0;
+  let total = 0;
+  for (const [key, state] of outcomes(before)) {
+    if (state === 'notrun') continue;
+    total++;
+    const again = now.get(key) ?? 'notrun';
+    const title = key.replace('\u0000', ': ');
+    if (again === state) same++;
+    lines.push(`  ${again === state ? 'reproduced' : 'differs   '} ${title} (recorded ${state}, now ${again})`);
+  }
+  return `\nreplay: ${same} of ${total} outcomes reproduced\n${lines.join('\n')}\n`;
+}

@@ -1,0 +1,56 @@
+// Seeded fault injection (--chaos). Faults hit test bodies only, never hooks (a failed hook would skip its whole
+// suite), at most once per test attempt, and each hit is reported, so a chaos run can prove the reset rule:
+// the tests that fail are exactly the tests that were hit.
+import type pg from 'pg';
+import type Mocha from 'mocha';
+import type { ChaosSpec, ChaosFault } from '../src/protocol.js';
+import { hash32, rng } from './random.js';
+import { isHook } from './tree.js';
+
+let spec: ChaosSpec | null = null;
+let runner: Mocha.Runner | null = null;
+let report: ((fault: ChaosFault, title: string) => void) | null = null;
+const queriesByAttempt = new WeakMap<Mocha.Runnable, { n: number; hit: boolean }>();
+
+export function configureChaos(next: ChaosSpec | null, onHit: (fault: ChaosFault, title: string) => void): void {
+  spec = next;
+  report = onHit;
+}
+
+export function setChaosRunner(next: Mocha.Runner | null): void {
+  runner = next;
+}
+
+/** Decides the fault for the n-th query of a test: a function of the seed and the test's title only. */
+export function faultFor(s: ChaosSpec, title: string, n: number): ChaosFault | null {
+  const x = rng(hash32(`${title}#${n}`, s.seed)).float();
+  if (x < s.terminate) return 'terminate';
+  if (x < s.terminate + s.drop) return 'drop';
+  if (x < s.terminate + s.drop + s.delay) return 'delay';
+  return null;
+}
+
+type Query = (...args: unknown[]) => unknown;
+
+export function wrapForChaos(client: pg.Client, terminate: () => Promise<void>): void {
+  if (spec === null) return;
+  const original = client.query.bind(client) as Query;
+  (client as unknown as { query: Query }).query = (...args: unknown[]): unknown => {
+    const s = spec;
+    const current = (runner as (Mocha.Runner & { currentRunnable?: Mocha.Runnable }) | null)?.currentRunnable;
+    const callbackStyle = typeof args[args.length - 1] === 'function' || typeof (args[0] as { submit?: unknown })?.submit === 'function';
+    if (s === null || current === undefined || isHook(current) || callbackStyle) return original(...args);
+    const seen = queriesByAttempt.get(current) ?? { n: 0, hit: false };
+    queriesByAttempt.set(current, seen);
+    seen.n += 1;
+    const fault = seen.hit ? null : faultFor(s, current.fullTitle(), seen.n);
+    if (fault === null) return original(...args);
+    seen.hit = true;
+    report?.(fault, current.fullTitle());
+    if (fault === 'delay') return new Promise((resolve) => setTimeout(resolve, s.delayMs)).then(() => original(...args));
+    if (fault === 'terminate') return terminate().then(() => original(...args));
+    const pending = original(...args);
+    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    return pending;
+  };
+}
