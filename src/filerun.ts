@@ -15,6 +15,7 @@ export class FileRun {
   private running: Running | null = null;
   private lastHookFailure: string | null = null;
   private exitCall: { code: number } | null = null;
+  private stopReason: string | null = null;
   loaded = false;
   hasOnly = false;
   failed = false;
@@ -45,10 +46,17 @@ export class FileRun {
         return;
       case 'file:error': {
         this.failed = true;
-        const title = event.phase === 'load' ? `failed to load ${file}` : event.phase === 'async' ? `uncaught error in ${event.origin ?? file} after its tests finished` : `error while running ${file}`;
+        const title =
+          event.phase === 'load' ? `failed to load ${file}`
+          : event.after !== undefined ? `uncaught error in ${file} after "${event.after}" had passed`
+          : event.phase === 'async' ? `uncaught error in ${event.origin ?? file} after its tests finished`
+          : `error while running ${file}`;
         this.bus.emit({ type: 'file:fail', file: event.origin ?? file, title, error: event.error });
         return;
       }
+      case 'file:stopped':
+        this.stopReason = event.reason;
+        return;
       case 'suite:begin':
       case 'suite:end':
         this.bus.emit({ ...event, file });
@@ -109,27 +117,29 @@ export class FileRun {
     this.failed = true;
     const running = this.running;
     this.setRunning(null);
-    const cause: SerializedError = {
-      name: 'WorkerCrash',
-      message: aborted ?? `the worker of slot ${this.slot} died while running ${running?.what ?? this.file}: ${error.message}`,
-      ...(error.stack !== undefined ? { stack: error.stack } : {}),
-    };
+    const message = aborted ?? `the worker of slot ${this.slot} died while running ${running?.what ?? this.file}: ${error.message}`;
+    // Reporters print an error's stack in place of its message; the pool's own frames would hide the cause.
+    const cause: SerializedError = { name: 'WorkerCrash', message, stack: `WorkerCrash: ${message}` };
     if (running?.testId !== undefined && !this.ended.has(running.testId)) {
       this.ended.add(running.testId);
       this.bus.emit({ type: 'test:end', file: this.file, testId: running.testId, slot: this.slot, state: 'failed', duration: 0, attempt: 0, generation: 0, error: cause });
     } else {
       this.bus.emit({ type: 'file:fail', file: this.file, title: `worker crashed while running ${running?.what ?? this.file}`, error: cause });
     }
-    this.finish(`the worker crashed in ${running?.what ?? 'this file'}`);
+    // Tests that a failed hook or a stop had already ruled out keep that reason when the worker dies between tests.
+    const crash = `the worker crashed in ${running?.what ?? 'this file'}`;
+    this.finish(running !== null ? crash : (this.knownReason() ?? crash));
+  }
+
+  private knownReason(): string | null {
+    if (this.lastHookFailure !== null) return `hook failed: ${this.lastHookFailure}`;
+    if (this.stopReason !== null) return this.stopReason;
+    return this.exitCall !== null ? `process.exit(${this.exitCall.code}) was called` : null;
   }
 
   /** Every planned test that has no outcome is reported as not run, with the reason. */
   finish(reason?: string): void {
-    const why =
-      reason ??
-      (this.lastHookFailure !== null ? `hook failed: ${this.lastHookFailure}`
-      : this.exitCall !== null ? `process.exit(${this.exitCall.code}) was called`
-      : 'the run stopped before this test');
+    const why = reason ?? this.knownReason() ?? 'the run stopped before this test';
     for (const t of this.tests) {
       if (!this.ended.has(t.id)) {
         this.ended.add(t.id);

@@ -25,6 +25,8 @@ export class SlotPool {
   private controller: AbortController | null = null;
   private port: MessagePort | null = null;
   private abortReason: string | null = null;
+  /** The last file's sink: errors that surface after it ended are still its own. */
+  private lastSink: FileRun | null = null;
 
   constructor(private readonly data: WorkerData, private readonly env: NodeJS.ProcessEnv) {
     this.pool = this.create();
@@ -58,6 +60,7 @@ export class SlotPool {
     this.controller = new AbortController();
     this.port = channel.port1;
     this.abortReason = null;
+    this.lastSink = sink;
     channel.port1.on('message', (event: WorkerEvent) => sink.onEvent(event));
     try {
       const result = (await this.pool.run(
@@ -99,11 +102,16 @@ export class SlotPool {
   }
 
   async closeConnection(): Promise<CloseResult | null> {
+    let result: CloseResult;
     try {
-      return (await this.pool.run({ kind: 'close' })) as CloseResult;
+      result = (await this.pool.run({ kind: 'close' })) as CloseResult;
     } catch {
       return null;
     }
+    for (const { origin, error } of result.late ?? []) {
+      this.lastSink?.onEvent({ type: 'file:error', phase: 'async', error, ...(origin !== null ? { origin } : {}) });
+    }
+    return result;
   }
 
   /** Closes the slot's connection with a protocol goodbye, then the thread. */

@@ -65,7 +65,15 @@ export function describeSessions(sessions: readonly Session[]): string {
 }
 
 export class Server {
+  private tail: Promise<unknown> = Promise.resolve();
   private constructor(readonly client: pg.Client, private readonly versionNum: number) {}
+
+  /** One operation at a time: the run calls leaks() and reclone() from every slot's loop at once, on this session. */
+  serial<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(operation, operation);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
 
   static async open(client: pg.Client): Promise<Server> {
     const { rows } = await client.query<{ v: number }>("SELECT current_setting('server_version_num')::int AS v");
@@ -89,8 +97,8 @@ export class Server {
   }
 
   /** Client sessions on `database` other than this one, optionally only those whose application_name matches. */
-  async sessions(database: string, appNamePattern: string | null = null): Promise<Session[]> {
-    const { rows } = await this.client.query<{ pid: number; app: string; started: string }>(
+  async sessions(database: string, appNamePattern: string | null = null, client = this.client): Promise<Session[]> {
+    const { rows } = await client.query<{ pid: number; app: string; started: string }>(
       `SELECT pid, coalesce(application_name, '') AS app, backend_start::text AS started FROM pg_stat_activity
         WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'
           AND ($2::text IS NULL OR application_name ~ $2) ORDER BY pid`,
@@ -133,15 +141,24 @@ export class Server {
       await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}${from}`);
     } catch (err) {
       if ((err as { code?: unknown }).code === '55006' && template !== null) {
-        throw errors.templateBusy(template, describeSessions(await this.sessions(template)));
+        throw errors.templateBusy(template, describeSessions(await this.sessions(template, null, client)));
       }
       throw errors.provision(`create the database "${name}"${template === null ? '' : ` from "${template}"`}`, err);
     }
-    await client.query(`COMMENT ON DATABASE ${pg.escapeIdentifier(name)} IS ${pg.escapeLiteral(marker)}`);
+    try {
+      await client.query(`COMMENT ON DATABASE ${pg.escapeIdentifier(name)} IS ${pg.escapeLiteral(marker)}`);
+    } catch (err) {
+      // Unmarked, it would be refused by every later run: we created it a moment ago, so it goes again.
+      await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)}`).catch(() => undefined);
+      throw errors.provision(`mark the database "${name}" as bulkhead's`, err);
+    }
   }
 
   /** Serialises template building between concurrent runs on the same server; released with the session. */
-  async lock(key: string): Promise<void> {
+  async lock(key: string, log: (line: string) => void): Promise<void> {
+    const { rows } = await this.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [`bulkhead:${key}`]);
+    if (rows[0]?.ok === true) return;
+    log(`bulkhead: waiting for another bulkhead run that is building ${key} on this server`);
     await this.client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`bulkhead:${key}`]);
   }
 

@@ -14,7 +14,7 @@ const TYPESCRIPT = /\.(m|c)?ts$/i;
 
 export interface SetupStep {
   file: string;
-  /** Shown in messages: the file name inside a migrations directory, else the path relative to the root. */
+  /** The file's base name: shown in messages and hashed with its content. */
   label: string;
   kind: 'sql' | 'module';
   content: string;
@@ -41,7 +41,8 @@ export async function loadSetup(setup: string, root: string): Promise<SetupPlan>
     if (entries.length === 0) throw errors.setupInvalid(setup, 'the directory holds no .sql, .js, .mjs or .ts files');
     steps = await Promise.all(entries.map((name) => step(path.join(file, name), name)));
   } else if (SQL.test(file) || MODULE.test(file)) {
-    steps = [await step(file, path.relative(root, file) || path.basename(file))];
+    // The base name, not the path: the hash must not change with the directory bulkhead is started from.
+    steps = [await step(file, path.basename(file))];
   } else {
     throw errors.setupInvalid(setup, 'it is neither a directory, a .sql file nor a JavaScript or TypeScript module');
   }

@@ -21,6 +21,7 @@ export function serializeError(err: unknown, depth = 0): SerializedError {
     out.showDiff = e['showDiff'] !== false && typeof e['actual'] !== 'undefined';
   }
   if (typeof e['operator'] === 'string') out.operator = e['operator'];
+  if (e['uncaught'] === true) out.uncaught = true;
   if (e.cause !== undefined && depth < 4) out.cause = serializeError(e.cause, depth + 1);
   return out;
 }

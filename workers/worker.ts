@@ -2,11 +2,13 @@
 // from src/; never the pool.
 import { threadId } from 'node:worker_threads';
 import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Mocha from 'mocha';
 import { workerData as piscinaData } from 'piscina';
 import type { CloseResult, ControlMessage, RunResult, RunTask, Task, WorkerData, WorkerEvent } from '../src/protocol.js';
 import { ENV_WORKER } from '../src/protocol.js';
-import { attach, detach, installCapture, setMochaRunning, takeExitCalled } from './capture.js';
+import { attach, detach, drainOrphans, installCapture, setMochaRunning, takeExitCalled } from './capture.js';
 import { closeConnection, configureConnection, currentGeneration } from './connection.js';
 import { installResetHooks, settleFile, watchFailures } from './hooks.js';
 import { FileTree, attemptOf, isHook } from './tree.js';
@@ -15,6 +17,7 @@ import { serializeError } from './serialize.js';
 import { ensureTypeScript, needsTypeScript } from './typescript.js';
 import { selectTests, shuffleSuite } from './order.js';
 import { configureChaos, setChaosRunner } from './chaos.js';
+import { StopReason } from './stop.js';
 
 const data = piscinaData as WorkerData;
 const require = createRequire(import.meta.url);
@@ -55,7 +58,9 @@ function emitCurrent(event: WorkerEvent): void {
 export default async function run(task: Task): Promise<RunResult | CloseResult> {
   if (task.kind === 'close') {
     await closeConnection();
-    return { closed: true, generation: currentGeneration() };
+    // Errors that surfaced after this worker's last file ended have no file run to report them; the pool does.
+    const late = drainOrphans().map(({ file, error }) => ({ origin: file, error: serializeError(error) }));
+    return { closed: true, generation: currentGeneration(), late };
   }
   return runFile(task);
 }
@@ -64,7 +69,8 @@ async function runFile(task: RunTask): Promise<RunResult> {
   const port = task.port as unknown as import('node:worker_threads').MessagePort;
   const emit = (event: WorkerEvent): void => port.postMessage(event);
   currentEmit = emit;
-  attach({ emit, file: task.file });
+  const stop = new StopReason();
+  attach({ emit, file: relative(task.file), onExit: (code) => stop.exitCalled(code) });
   emit({ type: 'file:begin', slot: data.slot, threadId });
   let mocha: Mocha | null = null;
   try {
@@ -72,8 +78,9 @@ async function runFile(task: RunTask): Promise<RunResult> {
     mocha = createMocha(rootHooks);
     const loaded = await loadFile(mocha, task, emit);
     if (loaded === null || task.mode === 'collect') return await finish(task.file, mocha);
-    await runMocha(mocha, loaded, emit, port);
+    await runMocha(mocha, loaded, emit, port, stop);
     await settleFile();
+    if (stop.reason !== null) emit({ type: 'file:stopped', reason: stop.reason });
   } catch (err) {
     emit({ type: 'file:error', phase: 'run', error: serializeError(err) });
   }
@@ -120,20 +127,35 @@ function createMocha(rootHooks: Mocha.RootHookObject | undefined): Mocha {
 // Mocha insists on a reporter; events are streamed by our own listeners instead.
 function SilentReporter(): void {}
 
+function relative(file: string): string {
+  return path.relative(data.root, file).split(path.sep).join('/');
+}
+
+/**
+ * A file loaded a second time on this worker (after the .only probe, repeat, replay) must run its describe()
+ * calls again. Mocha loads with require() first, and require(esm) keeps its module even when require.cache is
+ * cleared, so a repeat load imports a fresh module instance under a distinct URL instead.
+ */
+async function loadAgain(mocha: Mocha, file: string, count: number): Promise<void> {
+  const C = Mocha.Suite.constants;
+  (mocha as unknown as { lazyLoadFiles(lazy: boolean): void }).lazyLoadFiles(true);
+  mocha.suite.emit(C.EVENT_FILE_PRE_REQUIRE, globalThis, file, mocha);
+  delete require.cache[file];
+  const url = pathToFileURL(file);
+  url.searchParams.set('bulkhead-load', String(count));
+  const module: unknown = await import(url.href);
+  mocha.suite.emit(C.EVENT_FILE_REQUIRE, module, file, mocha);
+  mocha.suite.emit(C.EVENT_FILE_POST_REQUIRE, globalThis, file, mocha);
+}
+
 async function loadFile(mocha: Mocha, task: RunTask, emit: (event: WorkerEvent) => void): Promise<FileTree | null> {
   const file = task.file;
   mocha.files = [file];
-  // A file loaded a second time on this worker (repeat, replay) gets a fresh ESM module instance.
   const count = (loadCounts.get(file) ?? 0) + 1;
   loadCounts.set(file, count);
-  const esmDecorator = (url: URL | string): URL | string => {
-    if (count === 1) return url;
-    const next = new URL(String(url));
-    next.searchParams.set('bulkhead-load', String(count));
-    return next;
-  };
   try {
-    await (mocha as unknown as { loadFilesAsync(o: unknown): Promise<void> }).loadFilesAsync({ esmDecorator });
+    if (count === 1) await (mocha as unknown as { loadFilesAsync(): Promise<void> }).loadFilesAsync();
+    else await loadAgain(mocha, file, count);
   } catch (err) {
     emit({ type: 'file:error', phase: 'load', error: serializeError(err) });
     return null;
@@ -150,18 +172,22 @@ async function loadFile(mocha: Mocha, task: RunTask, emit: (event: WorkerEvent) 
   return tree;
 }
 
-function runMocha(mocha: Mocha, tree: FileTree, emit: (event: WorkerEvent) => void, port: import('node:worker_threads').MessagePort): Promise<void> {
+function runMocha(mocha: Mocha, tree: FileTree, emit: (event: WorkerEvent) => void, port: import('node:worker_threads').MessagePort, stop: StopReason): Promise<void> {
   return new Promise<void>((resolve) => {
     installResetHooks(mocha.suite, tree);
     // Listeners go on in the reporter's constructor, the one place mocha hands out its runner before it starts.
     mocha.reporter(function BulkheadStream(r: Mocha.Runner) {
       setChaosRunner(r);
-      streamEvents(r, tree, emit);
+      stop.watch(r);
+      streamEvents(r, tree, emit, stop);
       watchFailures(r, tree);
     } as unknown as string);
     setMochaRunning(true);
     const runner = mocha.run(() => {
       setMochaRunning(false);
+      // Mocha keeps its 'uncaughtException' listener after a run and rethrows from it, which is fatal to the
+      // thread; from here on, capture.ts attributes stray errors to the file instead.
+      runner.dispose();
       port.off('message', onControl);
       resolve();
     });
@@ -172,9 +198,10 @@ function runMocha(mocha: Mocha, tree: FileTree, emit: (event: WorkerEvent) => vo
   });
 }
 
-function streamEvents(runner: Mocha.Runner, tree: FileTree, emit: (event: WorkerEvent) => void): void {
+function streamEvents(runner: Mocha.Runner, tree: FileTree, emit: (event: WorkerEvent) => void, stop: StopReason): void {
   const C = Mocha.Runner.constants;
   const failures = new WeakMap<Mocha.Runnable, unknown>();
+  const ended = new WeakSet<Mocha.Runnable>();
   runner.on(C.EVENT_SUITE_BEGIN, (suite: Mocha.Suite) => {
     const id = tree.suiteId(suite);
     if (!suite.root && id !== undefined) emit({ type: 'suite:begin', suiteId: id });
@@ -184,12 +211,15 @@ function streamEvents(runner: Mocha.Runner, tree: FileTree, emit: (event: Worker
     if (!suite.root && id !== undefined) emit({ type: 'suite:end', suiteId: id });
   });
   runner.on(C.EVENT_HOOK_BEGIN, (hook: Mocha.Hook) => {
-    if (!isOwnHook(hook)) emit({ type: 'hook:begin', hook: tree.hookInfo(hook), timeout: hook.timeout() });
+    if (isOwnHook(hook)) return;
+    stop.running(hook.title);
+    emit({ type: 'hook:begin', hook: tree.hookInfo(hook), timeout: hook.timeout() });
   });
   runner.on(C.EVENT_HOOK_END, (hook: Mocha.Hook) => {
     if (!isOwnHook(hook)) emit({ type: 'hook:end', hook: tree.hookInfo(hook) });
   });
   runner.on(C.EVENT_TEST_BEGIN, (test: Mocha.Test) => {
+    stop.running(test.fullTitle());
     const id = tree.testId(test);
     if (id !== undefined) emit({ type: 'test:begin', testId: id, timeout: test.timeout(), attempt: attemptOf(test) });
   });
@@ -201,13 +231,19 @@ function streamEvents(runner: Mocha.Runner, tree: FileTree, emit: (event: Worker
     }
   });
   runner.on(C.EVENT_TEST_FAIL, (runnable: Mocha.Runnable, err: unknown) => {
+    if (data.mocha.bail) stop.bail();
     if (isHook(runnable)) {
       emit({ type: 'hook:fail', hook: tree.hookInfo(runnable as Mocha.Hook), error: serializeError(err) });
+    } else if (ended.has(runnable)) {
+      // An error for a test that already passed (a throw in its setImmediate or timer): its outcome is out.
+      stop.lateError(runnable.fullTitle());
+      emit({ type: 'file:error', phase: 'async', error: serializeError(err), after: runnable.fullTitle() });
     } else {
       failures.set(runnable, err);
     }
   });
   runner.on(C.EVENT_TEST_END, (test: Mocha.Test) => {
+    ended.add(test);
     const id = tree.testId(test);
     if (id === undefined) return;
     const state = test.isPending() ? 'pending' : test.state === 'failed' ? 'failed' : 'passed';

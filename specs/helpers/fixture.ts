@@ -9,6 +9,8 @@ import pg from 'pg';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = path.join(REPO, 'bin', 'bulkhead.js');
+/** The repository's own mocha, for comparisons with plain serial mocha and for `--require bulkhead/register`. */
+export const MOCHA_BIN = path.join(REPO, 'node_modules', 'mocha', 'bin', 'mocha.js');
 /** The shared local server the suite runs against (trust auth). */
 export const SERVER_URL = process.env['BULKHEAD_TEST_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -20,13 +22,14 @@ export interface Fixture {
 
 /**
  * A project directory with `bulkhead` and `chai` resolvable from its files, as in a user's project.
- * `files` maps relative paths to contents; package.json defaults to {"type":"module"}.
+ * `files` maps relative paths to contents; package.json defaults to {"type":"module"}. `packages` names more of
+ * the repository's node_modules to install in the project (a third-party reporter, for example).
  */
-export function fixture(files: Record<string, string>): Fixture {
+export function fixture(files: Record<string, string>, options: { packages?: readonly string[] } = {}): Fixture {
   const dir = mkdtempSync(path.join(tmpdir(), 'bulkhead-fx-'));
   mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
   symlinkSync(REPO, path.join(dir, 'node_modules', 'bulkhead'), 'dir');
-  for (const dep of ['chai', 'pg']) symlinkSync(path.join(REPO, 'node_modules', dep), path.join(dir, 'node_modules', dep), 'dir');
+  for (const dep of ['chai', 'pg', ...(options.packages ?? [])]) symlinkSync(path.join(REPO, 'node_modules', dep), path.join(dir, 'node_modules', dep), 'dir');
   const write = (rel: string, content: string): void => {
     const file = path.join(dir, rel);
     mkdirSync(path.dirname(file), { recursive: true });
@@ -57,10 +60,24 @@ export interface CliOptions {
 
 /** Runs `bulkhead ...args` to completion. By default it targets SERVER_URL. */
 export function runCli(args: readonly string[], options: CliOptions): Promise<CliResult> {
+  return runScript(BIN, args, options);
+}
+
+/**
+ * Runs plain mocha (the repository's) in a fixture project. mocha resolves `--require <package>` from its own
+ * location, which here is the repository, so the fixture's node_modules is put on NODE_PATH: in a user's project
+ * mocha and bulkhead sit side by side in the same node_modules.
+ */
+export function runMocha(args: readonly string[], options: CliOptions): Promise<CliResult> {
+  const nodePath = [path.join(options.cwd, 'node_modules'), process.env['NODE_PATH']].filter((p) => p !== undefined && p !== '').join(path.delimiter);
+  return runScript(MOCHA_BIN, args, { ...options, env: { NODE_PATH: nodePath, ...options.env } });
+}
+
+function runScript(script: string, args: readonly string[], options: CliOptions): Promise<CliResult> {
   const base = options.cleanEnv ? {} : { ...process.env, DATABASE_URL: SERVER_URL };
   const env: NodeJS.ProcessEnv = { ...base, ...options.env, NO_COLOR: '1', FORCE_COLOR: '0' };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let output = '';
@@ -90,9 +107,15 @@ export async function query<R extends pg.QueryResultRow = Record<string, unknown
   }
 }
 
-/** Sessions a bulkhead worker (application_name bulkhead:w<slot>) still holds on the server. */
-export async function bulkheadSessions(): Promise<number> {
-  const rows = await query<{ n: string }>("SELECT count(*)::text AS n FROM pg_stat_activity WHERE application_name LIKE 'bulkhead:%'");
+/**
+ * Sessions bulkhead (application_name bulkhead:...) still holds on the server; with `database`, only those on
+ * databases whose name starts with it, so runs of other suites on the shared server are not counted.
+ */
+export async function bulkheadSessions(database?: string): Promise<number> {
+  const rows = await query<{ n: string }>(
+    "SELECT count(*)::text AS n FROM pg_stat_activity WHERE application_name LIKE 'bulkhead:%' AND ($1::text IS NULL OR starts_with(datname, $1))",
+    [database ?? null],
+  );
   return Number(rows[0]?.n ?? 0);
 }
 

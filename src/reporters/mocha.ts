@@ -9,6 +9,7 @@ import type { RunEvent } from '../events.js';
 import type { SerializedError } from '../protocol.js';
 import { errors } from '../errors.js';
 import { redact } from '../database.js';
+import { allowFunctionReporters } from './legacy.js';
 
 const require = createRequire(import.meta.url);
 const C = Mocha.Runner.constants;
@@ -20,21 +21,40 @@ type ReporterCtor = new (runner: Mocha.Runner, options: Record<string, unknown>)
 export function loadReporter(name: string, root: string): ReporterCtor {
   const builtin = (Mocha.reporters as unknown as Record<string, ReporterCtor>)[name];
   if (builtin !== undefined) return builtin;
+  allowFunctionReporters();
   try {
     const fromProject = createRequire(path.join(root, 'package.json'));
     const candidate = name.startsWith('.') || path.isAbsolute(name) ? path.resolve(root, name) : name;
     const mod = fromProject(candidate) as ReporterCtor | { default: ReporterCtor };
     return typeof mod === 'function' ? mod : mod.default;
   } catch (err) {
-    throw errors.reporter(name, err);
+    throw errors.reporter(name, reporterCause(name, root, err));
   }
+}
+
+// Node's "Cannot find module ... Require stack: ..." runs over several lines; the user needs one clear reason.
+function reporterCause(name: string, root: string, err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'MODULE_NOT_FOUND' && err instanceof Error && err.message.includes(`'${name}'`)) {
+    return new Error(`it is not a built-in mocha reporter, and no package or file of that name is installed in ${root}`);
+  }
+  return err instanceof Error ? new Error(err.message.split('\n')[0] ?? err.message, { cause: err }) : err;
+}
+
+/** A mutable copy of frozen plain data; anything else (a function in a JS config) is passed as is. */
+function thaw<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(thaw) as T;
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, thaw(v)])) as T;
+  }
+  return value;
 }
 
 function toError(s: SerializedError): Error {
   const err = new Error(redact(s.message)) as Error & Record<string, unknown>;
   err.name = s.name;
   err.stack = redact(s.stack ?? `${s.name}: ${s.message}`);
-  for (const key of ['code', 'actual', 'expected', 'showDiff', 'operator'] as const) {
+  for (const key of ['code', 'actual', 'expected', 'showDiff', 'operator', 'uncaught'] as const) {
     if (s[key] !== undefined) err[key] = s[key];
   }
   if (s.cause !== undefined) err.cause = toError(s.cause);
@@ -61,7 +81,9 @@ export class MochaReplay {
     this.runner = new Mocha.Runner(this.root, { delay: false } as never);
     createStatsCollector(this.runner);
     Object.defineProperty(this.runner, 'total', { get: total, configurable: true });
-    this.reporter = new Reporter(this.runner, { reporterOption: options, reporterOptions: options });
+    // Reporters may fill in defaults on their options (mocha-junit-reporter does); the config's copy is frozen.
+    const own = thaw(options);
+    this.reporter = new Reporter(this.runner, { reporterOption: own, reporterOptions: own });
   }
 
   private objects(file: string): FileObjects {

@@ -1,0 +1,92 @@
+// The markdown report: one table of medians and ratios, then cascades, rebuild latency, provisioning, the scaling
+// curve and the targets. Everything here is rendered from the JSON record, so the two never disagree.
+import type { CascadeRow, LatencyRow, ProvisionRow, Target, WallRow } from './summary.js';
+import { fmt } from './stats.js';
+
+export interface BenchRecord {
+  date: string;
+  mode: 'quick' | 'full';
+  command: string;
+  machine: { cpus: number; cpuModel: string; memoryGb: number; os: string; node: string; postgres: string };
+  bulkhead: { commit: string; dirty: boolean };
+  rounds: { timing: number; cascade: number; rebuild: number; provisioning: number };
+  method: string[];
+  summary: {
+    wall: WallRow[];
+    cascade: CascadeRow[];
+    rebuild: LatencyRow[];
+    provisioning: ProvisionRow[];
+    targets: Target[];
+    marginalRssPerWorkerMb: number | null;
+  };
+  invalid: { suite: string; runner: string; round: number; problem: string }[];
+  leftovers: { databases: string[]; sessions: number };
+}
+
+const s = (ms: number | null): string => fmt(ms === null ? null : ms / 1000, 2);
+const x = (r: number | null): string => (r === null ? '—' : `${r.toFixed(2)}×`);
+
+function table(head: string[], rows: string[][]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function bar(value: number | null, scale: number): string {
+  if (value === null || scale <= 0) return '';
+  return '█'.repeat(Math.max(1, Math.round((value / scale) * 40)));
+}
+
+export function renderMarkdown(rec: BenchRecord): string {
+  const out: string[] = [];
+  const m = rec.machine;
+  out.push(`# bulkhead bench — ${rec.date} (${rec.mode})`, '');
+  out.push(`Reproduce: \`${rec.command}\`  `);
+  out.push(`Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, ${m.os}; Node ${m.node}; PostgreSQL ${m.postgres} (shared local server)  `);
+  out.push(`bulkhead: ${rec.bulkhead.commit}${rec.bulkhead.dirty ? ' + uncommitted changes' : ''} (dist/ snapshot taken at the start of the run)  `);
+  out.push(`Rounds: ${rec.rounds.timing} per timing suite (runners interleaved, direction alternating per round), cascade ${rec.rounds.cascade}, rebuild ${rec.rounds.rebuild}, provisioning ${rec.rounds.provisioning}`, '');
+
+  out.push('## Wall time: medians and ratios', '');
+  out.push(table(
+    ['suite', 'runner', 'median s', 'min–max s', '× mocha serial', '× mocha --parallel (same jobs)', 'first test ms', 'CPU s', 'peak RSS MB', 'RSS / worker MB', 'load avg', 'valid runs'],
+    rec.summary.wall.map((r) => [r.suite, r.label, s(r.medianMs), `${s(r.minMs)}–${s(r.maxMs)}`, x(r.vsSerial), x(r.vsParallel), fmt(r.firstTestMs, 0), fmt(r.cpuS), fmt(r.peakRssMb, 0), fmt(r.rssPerWorkerMb, 0), fmt(r.load1, 1), `${r.valid}/${r.runs}`]),
+  ), '');
+  out.push(`Marginal RSS per extra bulkhead worker (DB-bound, (-w 8 − -w 1) / 7): ${fmt(rec.summary.marginalRssPerWorkerMb, 1)} MB`, '');
+
+  out.push('## Targets', '');
+  out.push(table(['target', 'goal', 'measured', 'status'], rec.summary.targets.map((t) => [t.name, t.goal, t.measured === null ? '—' : `${fmt(t.measured, t.digits)}${t.unit}`, t.status])), '');
+
+  out.push('## Cascade suite: failures caused by an earlier test', '');
+  out.push('12 files × 10 tests; 12 tests poison their connection (6 fail themselves: the root failures; 6 pass and leave it broken). Any other failure is a cascade.', '');
+  out.push(table(['runner', 'runs', 'cascaded failures (median)', 'min–max', 'root failures', 'tests not run', 'wall s'],
+    rec.summary.cascade.map((r) => [r.label, String(r.runs), fmt(r.cascadedMedian, 0), `${fmt(r.cascadedMin, 0)}–${fmt(r.cascadedMax, 0)}`, fmt(r.rootFailures, 0), fmt(r.notRun, 0), s(r.wallMs)])), '');
+
+  out.push('## Connection rebuild latency', '');
+  out.push(table(['measure', 'n', 'median ms', 'p95 ms', '× bare connect', 'note'],
+    rec.summary.rebuild.map((r) => [r.what, String(r.n), fmt(r.medianMs), fmt(r.p95Ms), x(r.vsBareConnect), r.note ?? ''])), '');
+
+  out.push('## Provisioning: per-slot database clones', '');
+  out.push('bulkhead per-slot provisioning (`CREATE DATABASE … TEMPLATE` per slot) is landing separately: its column is a TODO until then.', '');
+  out.push(table(['slots', 'bulkhead per slot ms', 'bare clone per slot ms (one at a time)', 'bare clones at once: wall ms', 'per slot ms'],
+    rec.summary.provisioning.map((r) => [String(r.slots), 'TODO', fmt(r.bareSequentialPerSlotMs, 1), fmt(r.bareConcurrentWallMs, 1), fmt(r.bareConcurrentPerSlotMs, 1)])), '');
+
+  out.push('## Scaling: workers against wall time (median)', '');
+  for (const suite of [...new Set(rec.summary.wall.map((r) => r.suite))]) {
+    const rows = rec.summary.wall.filter((r) => r.suite === suite && r.runner.startsWith('bulkhead-'));
+    const serial = rec.summary.wall.find((r) => r.suite === suite && r.runner === 'mocha-serial')?.medianMs ?? null;
+    const scale = Math.max(serial ?? 0, ...rows.map((r) => r.medianMs ?? 0));
+    out.push(`${suite}:`, '```');
+    if (serial !== null) out.push(`${'mocha serial'.padEnd(14)}${s(serial).padStart(6)} s ${bar(serial, scale)}`);
+    for (const r of rows) out.push(`${`bulkhead -w ${r.workers}`.padEnd(14)}${s(r.medianMs).padStart(6)} s ${bar(r.medianMs, scale)}`);
+    out.push('```', '');
+  }
+
+  out.push('## Method', '');
+  for (const line of rec.method) out.push(`- ${line}`);
+  out.push('');
+  if (rec.invalid.length > 0) {
+    out.push('## Runs left out of the medians', '');
+    for (const i of rec.invalid) out.push(`- ${i.suite} / ${i.runner} round ${i.round}: ${i.problem.replace(/\n/g, ' ')}`);
+    out.push('');
+  }
+  out.push(`Server left clean: ${rec.leftovers.databases.length === 0 && rec.leftovers.sessions === 0 ? 'yes' : `NO (${rec.leftovers.databases.join(', ')}; ${rec.leftovers.sessions} session(s))`}`, '');
+  return out.join('\n');
+}

@@ -1,0 +1,172 @@
+// bulkhead is a drop-in for mocha: it reads the project's mocha configuration in every form, honours the
+// run-shaping options, and gives specs the mocha context they expect.
+import { expect } from 'chai';
+import { closingLine, fixture, runCli, specOutcomes } from '../helpers/fixture.js';
+import type { CliResult } from '../helpers/fixture.js';
+import { notRun } from '../helpers/output.js';
+
+const ONLY_FILES = {
+  'test/a.spec.js': `describe('a', function () { it('a1', () => {}); it('a2', () => {}); });\n`,
+  'test/b.spec.js': `describe('b', function () { it.only('b1 only', () => {}); it('b2', () => {}); });\n`,
+  'test/c.spec.js': `describe('c', function () { it('c1', () => {}); });\n`,
+};
+
+const PROJECTS: Record<string, { files: Record<string, string>; args: string[] }> = {
+  yml: {
+    args: ['-w', '2'],
+    files: {
+      '.mocharc.yml': "spec: 'checks/**/*.check.js'\ntimeout: 1500\nrequire:\n  - ./hooks/root.js\n",
+      'hooks/root.js': 'export const mochaHooks = {\n  beforeEach() { globalThis.rootBeforeEach = (globalThis.rootBeforeEach ?? 0) + 1; },\n};\n',
+      'checks/a.check.js': yamlCheck('yml a'),
+      'checks/b.check.js': yamlCheck('yml b'),
+      'test/outside.spec.js': "it('is outside the configured spec', () => {});\n",
+    },
+  },
+  typescript: {
+    args: ['-w', '2'],
+    files: {
+      '.mocharc.json': '{ "spec": ["src/**/*.test.ts", "src/**/*.test.mts"] }\n',
+      'src/a.test.ts': `import path from 'node:path';
+import { expect } from 'chai';
+
+interface Seen { file: string; state: string | undefined; parent: string | undefined }
+
+describe('typed', function () {
+  afterEach(function () {
+    const t = this.currentTest;
+    const seen: Seen = { file: path.basename(t?.file ?? ''), state: t?.state, parent: t?.parent?.title };
+    console.log('AFTER ' + JSON.stringify(seen));
+  });
+  it('passes with a type annotation', function () {
+    const title: string | undefined = this.test?.title;
+    expect(title).to.equal('passes with a type annotation');
+  });
+  it('fails on purpose', function () {
+    expect(1 + 1).to.equal(3);
+  });
+});
+`,
+      'src/b.test.mts': "import { expect } from 'chai';\nconst kind: string = 'mts';\ndescribe('module', () => { it('runs an .mts spec', () => { expect(kind).to.equal('mts'); }); });\n",
+    },
+  },
+  packageKey: {
+    args: ['-w', '1'],
+    files: {
+      'package.json': '{ "type": "module", "mocha": { "spec": "suites/*.js", "ui": "tdd", "timeout": 2500 } }\n',
+      'suites/t.js': `import { expect } from 'chai';
+suite('tdd suite', function () {
+  let ready = false;
+  setup(function () { ready = true; });
+  test('runs with the tdd interface and the package.json timeout', function () {
+    expect(ready).to.equal(true);
+    expect(this.timeout()).to.equal(2500);
+  });
+});
+`,
+    },
+  },
+  grep: {
+    args: ['-w', '1', '--grep', 'alpha'],
+    files: { 'test/g.spec.js': "describe('grep', function () { it('alpha one', () => {}); it('beta two', () => {}); it('alpha three', () => {}); });\n" },
+  },
+  bail: {
+    args: ['-w', '1', '--bail'],
+    files: {
+      'test/a.spec.js': "describe('a', function () { it('a1', () => {}); it('a2 fails', () => { throw new Error('a2 boom'); }); it('a3', () => {}); });\n",
+      'test/b.spec.js': "describe('b', function () { it('b1', () => {}); it('b2', () => {}); });\n",
+    },
+  },
+  only: { args: ['-w', '2'], files: ONLY_FILES },
+  forbidOnly: { args: ['-w', '2', '--forbid-only'], files: ONLY_FILES },
+};
+
+function yamlCheck(title: string): string {
+  return `import { expect } from 'chai';
+describe('${title}', function () {
+  it('sees the root hook plugin', function () { expect(globalThis.rootBeforeEach).to.be.greaterThan(0); });
+  it('has the configured timeout', function () { expect(this.timeout()).to.equal(1500); });
+});
+`;
+}
+
+describe('config: mocha configuration and options', function () {
+  const results = new Map<string, CliResult>();
+
+  // Independent projects, run side by side to keep the file fast.
+  before(async function () {
+    await Promise.all(
+      Object.entries(PROJECTS).map(async ([name, p]) => {
+        const fx = fixture(p.files);
+        try {
+          results.set(name, await runCli(p.args, { cwd: fx.dir }));
+        } finally {
+          fx.remove();
+        }
+      }),
+    );
+  });
+
+  function result(name: keyof typeof PROJECTS): CliResult {
+    const r = results.get(name);
+    if (r === undefined) throw new Error(`the project "${name}" did not run`);
+    return r;
+  }
+
+  it('.mocharc.yml: spec, timeout and a root hook plugin (loaded in every worker) apply unchanged', function () {
+    const r = result('yml');
+    expect(specOutcomes(r.output), r.output).to.deep.equal({ passed: ['sees the root hook plugin', 'has the configured timeout', 'sees the root hook plugin', 'has the configured timeout'], failed: [] });
+    expect(r.output).to.not.include('is outside the configured spec');
+    expect(r.code).to.equal(0);
+  });
+
+  it('.mocharc.json: .ts and .mts specs run with no build step; this.test and this.currentTest (.file, .state, .parent) work', function () {
+    const r = result('typescript');
+    const { passed, failed } = specOutcomes(r.output);
+    // Two files on two workers: either may be reported first.
+    expect(passed.sort(), r.output).to.deep.equal(['passes with a type annotation', 'runs an .mts spec']);
+    expect(failed).to.deep.equal(['fails on purpose']);
+    expect(r.output).to.include('AFTER {"file":"a.test.ts","state":"passed","parent":"typed"}');
+    expect(r.output).to.include('AFTER {"file":"a.test.ts","state":"failed","parent":"typed"}');
+    expect(r.code).to.equal(1);
+  });
+
+  it('package.json "mocha": spec, ui tdd and timeout are read', function () {
+    const r = result('packageKey');
+    expect(specOutcomes(r.output), r.output).to.deep.equal({ passed: ['runs with the tdd interface and the package.json timeout'], failed: [] });
+    expect(r.code).to.equal(0);
+  });
+
+  it('--grep runs only the matching tests', function () {
+    const r = result('grep');
+    expect(specOutcomes(r.output), r.output).to.deep.equal({ passed: ['alpha one', 'alpha three'], failed: [] });
+    expect(r.output).to.not.include('beta two');
+    expect(closingLine(r.output)).to.deep.equal({ passed: 2, failed: 0, skipped: 0 });
+  });
+
+  it('--bail stops after the first failure and lists every later test as not run', function () {
+    const r = result('bail');
+    expect(specOutcomes(r.output), r.output).to.deep.equal({ passed: ['a1'], failed: ['a2 fails'] });
+    const reason = '--bail stopped the run after the first failure';
+    expect(notRun(r.output)).to.deep.equal([
+      { file: 'test/a.spec.js', title: 'a a3', reason },
+      { file: 'test/b.spec.js', title: 'b b1', reason },
+      { file: 'test/b.spec.js', title: 'b b2', reason },
+    ]);
+    expect(r.code).to.equal(1);
+  });
+
+  it('.only in one file of several runs only that test, as serial mocha does', function () {
+    const r = result('only');
+    expect(specOutcomes(r.output), r.output).to.deep.equal({ passed: ['b1 only'], failed: [] });
+    expect(closingLine(r.output)).to.deep.equal({ passed: 1, failed: 0, skipped: 0 });
+    expect(r.code).to.equal(0);
+  });
+
+  it('--forbid-only fails the run when a file uses .only, naming the file', function () {
+    const r = result('forbidOnly');
+    expect(r.code, r.output).to.equal(1);
+    expect(r.stderr).to.include('.only is forbidden');
+    expect(r.stderr).to.include('test/b.spec.js');
+    expect(specOutcomes(r.output).passed).to.deep.equal([]);
+  });
+});

@@ -1,0 +1,41 @@
+// Readers for the parts of bulkhead's closing summary that specs assert on.
+
+export interface Rebuild {
+  slot: number;
+  generation: number;
+  kind: 'test' | 'hook' | 'file';
+  title: string;
+  /** The words after the title: the reasons and the SQLSTATE or message. */
+  why: string;
+}
+
+/** "connection rebuilds: N (w1: a, w2: b)" and the one line per rebuild that follows it. */
+export function rebuilds(output: string): { total: number; perSlot: string; list: Rebuild[] } | null {
+  const head = /^connection rebuilds: (\d+) \(([^)]*)\)$/m.exec(output);
+  if (head === null) return null;
+  const list: Rebuild[] = [];
+  for (const m of output.matchAll(/^ {2}w(\d+) gen (\d+) after (test|hook|file) "(.*)": (.*)$/gm)) {
+    list.push({ slot: Number(m[1]), generation: Number(m[2]), kind: m[3] as Rebuild['kind'], title: m[4] ?? '', why: m[5] ?? '' });
+  }
+  return { total: Number(head[1]), perSlot: head[2] ?? '', list };
+}
+
+export interface NotRun {
+  file: string;
+  title: string;
+  reason: string;
+}
+
+/** The "not run: N" section: one "  <file>: <title> (<reason>)" line per test that never ran. */
+export function notRun(output: string): NotRun[] {
+  const lines = output.split('\n');
+  const start = lines.findIndex((l) => /^not run: \d+$/.test(l));
+  if (start < 0) return [];
+  const out: NotRun[] = [];
+  for (const line of lines.slice(start + 1)) {
+    const m = /^ {2}(\S+): (.+?) \((.+)\)$/.exec(line);
+    if (m === null) break;
+    out.push({ file: m[1] ?? '', title: m[2] ?? '', reason: m[3] ?? '' });
+  }
+  return out;
+}

@@ -1,0 +1,174 @@
+// Database isolation: a template built from the setup (or a per-run copy of the target when there is none), then
+// one `CREATE DATABASE ... TEMPLATE` per slot, each marked so that only bulkhead ever drops it.
+import pg from 'pg';
+import { errors } from './errors.js';
+import type { Context, Provisioned } from './provision.js';
+import { connect, describeSessions, HARNESS_SESSION } from './provisionserver.js';
+import { databaseSlot, LeakLedger } from './provisionslot.js';
+import { isOurs, markers, names } from './safety.js';
+import { runSetup } from './setup.js';
+
+/*
+ * Clones run on up to this many sessions at once. Copies of a small template are bounded by per-statement
+ * overhead (catalog work, WAL flush), so they overlap well; more sessions mostly add connection cost.
+ */
+const CLONE_SESSIONS = 4;
+const HARNESS = new RegExp(HARNESS_SESSION);
+
+export async function provisionDatabases(ctx: Context): Promise<Provisioned> {
+  const { server, opts, base, log } = ctx;
+  const template = names.template(base);
+  const slotNames = Array.from({ length: opts.workers }, (_, i) => names.slotDatabase(base, i + 1));
+
+  // 1. Refuse before creating anything: every name we would replace must carry our marker.
+  const leftovers: string[] = [];
+  for (const name of [template, ...slotNames]) {
+    const { exists, comment } = await server.databaseComment(name);
+    if (exists && !isOurs(comment)) throw errors.notOurs('database', name);
+    if (exists && name !== template) leftovers.push(name);
+  }
+
+  // 2. The template, then the slots; a concurrent run on the same target waits here rather than interleave.
+  await server.lock(template, log);
+  const t0 = performance.now();
+  let built: { reused: boolean; ran: boolean };
+  let templateMs = 0;
+  let perSlot: number[];
+  try {
+    built = await ensureTemplate(ctx, template);
+    templateMs = performance.now() - t0;
+    log(`bulkhead: template ${template} ${built.reused ? 'reused (setup unchanged)' : built.ran ? 'built from the setup' : `copied from ${base}`} in ${ms(t0)} ms`);
+    // Slots left by a crashed run go first, on this session: clones below run on several at once.
+    for (const name of leftovers) await server.dropOurDatabase(name);
+    perSlot = await cloneSlots(ctx, template, slotNames);
+  } catch (err) {
+    if (ctx.plan === null) await server.dropOurDatabase(template).catch(() => undefined);
+    throw err;
+  } finally {
+    await server.unlock(template).catch(() => undefined);
+  }
+
+  // 3. What the run uses afterwards: reclone after a crash, the leak detector, teardown.
+  const ledger = new LeakLedger();
+  let closed = false;
+  const slotName = (slot: number): string => {
+    const name = slotNames[slot - 1];
+    if (name === undefined) throw new RangeError(`slot ${slot} is not one of 1..${slotNames.length}`);
+    return name;
+  };
+  const closeLeaks = async (): Promise<number> => {
+    let ended = 0;
+    for (const name of slotNames) ended += await server.terminate(await server.sessions(name));
+    return ended;
+  };
+  return {
+    slots: slotNames.map((name, i) => databaseSlot(opts.target, i + 1, name)),
+    templateReused: built.reused,
+    setupRan: built.ran,
+    timings: { template: templateMs, perSlot },
+    reclone: (slot) => server.serial(async () => {
+      const t = performance.now();
+      const name = slotName(slot);
+      // What the dead worker left is ours to end: the database is about to be replaced.
+      await server.terminate(await server.sessions(name));
+      await server.dropOurDatabase(name);
+      await server.createDatabase(name, template, markers.slot(slot));
+      ledger.forget(slot);
+      log(`bulkhead: slot ${slot}: ${name} cloned again from ${template} in ${ms(t)} ms`);
+    }),
+    leaks: (slot, ownPids) => server.serial(async () => {
+      const sessions = await server.sessions(slotName(slot));
+      return ledger.fresh(slot, sessions.filter((s) => !ownPids.includes(s.pid) && !HARNESS.test(s.applicationName)));
+    }),
+    closeLeaks: () => server.serial(closeLeaks),
+    teardown: () => server.serial(async () => {
+      if (closed) return;
+      closed = true;
+      const failures: unknown[] = [];
+      try {
+        await closeLeaks().catch((err: unknown) => failures.push(err));
+        if (!opts.keepDatabases) {
+          const drop = ctx.plan === null ? [...slotNames, template] : slotNames;
+          for (const name of drop) await server.dropOurDatabase(name).catch((err: unknown) => failures.push(err));
+        }
+      } finally {
+        await server.close();
+      }
+      if (failures.length > 0) throw failures[0];
+    }),
+  };
+}
+
+async function ensureTemplate(ctx: Context, template: string): Promise<{ reused: boolean; ran: boolean }> {
+  const { server, base, plan } = ctx;
+  const current = await server.databaseComment(template);
+  if (plan !== null && current.comment === markers.template(plan.hash)) return { reused: true, ran: false };
+  await server.dropOurDatabase(template);
+  if (plan === null) {
+    // Zero-config: a private copy of the target, so the target must be idle only now, not at every reclone.
+    const busy = await server.sessions(base);
+    if (busy.length > 0) throw errors.templateBusy(base, describeSessions(busy));
+    await server.createDatabase(template, base, markers.snapshot);
+    return { reused: false, ran: false };
+  }
+  // Marked as ours before setup runs, so a build that dies half way is dropped and rebuilt by the next run.
+  await server.createDatabase(template, null, markers.building);
+  try {
+    const client = await connect(ctx.opts.target, template, 'bulkhead:setup').catch((err: unknown) => {
+      throw errors.provision(`connect to the new template "${template}"`, err);
+    });
+    try {
+      await runSetup(client, plan);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  } catch (err) {
+    await server.dropOurDatabase(template).catch(() => undefined);
+    throw err;
+  }
+  await server.client.query(`COMMENT ON DATABASE ${pg.escapeIdentifier(template)} IS ${pg.escapeLiteral(markers.template(plan.hash))}`);
+  return { reused: false, ran: true };
+}
+
+/** Clones every slot; on any failure the slots cloned so far are dropped again. Returns each slot's time. */
+async function cloneSlots(ctx: Context, template: string, slotNames: readonly string[]): Promise<number[]> {
+  const { server, opts } = ctx;
+  const perSlot = slotNames.map(() => 0);
+  const created: string[] = [];
+  const queue = slotNames.map((name, i) => ({ name, slot: i + 1 }));
+  const extra = Math.min(CLONE_SESSIONS, slotNames.length) - 1;
+  const database = server.client.database ?? null;
+  const sessions = [server.client];
+  let failure: { error: unknown } | null = null;
+  try {
+    for (let i = 0; i < extra; i++) sessions.push(await connect(opts.target, database, 'bulkhead:main'));
+    // allSettled, not all: a clone still running when another fails must finish before the cleanup drops it.
+    await Promise.allSettled(
+      sessions.map(async (client) => {
+        for (let next = queue.shift(); next !== undefined && failure === null; next = queue.shift()) {
+          const t = performance.now();
+          try {
+            await server.createDatabase(next.name, template, markers.slot(next.slot), client);
+            created.push(next.name);
+          } catch (error) {
+            failure ??= { error };
+          }
+          perSlot[next.slot - 1] = performance.now() - t;
+        }
+      }),
+    );
+  } catch (error) {
+    failure ??= { error };
+  } finally {
+    for (const client of sessions.slice(1)) await client.end().catch(() => undefined);
+  }
+  if (failure !== null) {
+    for (const name of created) await server.dropOurDatabase(name).catch(() => undefined);
+    throw failure.error;
+  }
+  return perSlot;
+}
+
+function ms(since: number): string {
+  return (performance.now() - since).toFixed(0);
+}
