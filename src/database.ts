@@ -10,7 +10,7 @@ const PG_VARIABLES = ['PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGDATABASE', 'PGUSER', 
 export interface ResolvedTarget {
   /** Passed to workers; null means "pg reads the PG* variables itself". */
   target: ConnectionTarget | null;
-  source: 'DATABASE_URL' | 'PG*';
+  source: 'DATABASE_URL' | 'PG*' | 'embedded';
   /** host:port/database as user, without the password: safe to print. */
   where: string;
 }

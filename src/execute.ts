@@ -114,7 +114,15 @@ async function dispatch(plan: Plan, pools: SlotPool[], o: ExecuteOptions, slotPi
   const onInterrupt = (): void => {
     interrupts++;
     halt('interrupt');
-    if (interrupts > 1) for (const p of pools) p.kill('interrupted twice: stopped at once');
+    // Backends are ended server-side before their threads go, so no session is abandoned mid-transaction.
+    if (interrupts > 1) {
+      for (const p of pools) {
+        void o.admin
+          .terminate(slotPids(p.slot))
+          .catch(() => 0)
+          .finally(() => p.kill('interrupted twice: stopped at once'));
+      }
+    }
   };
   o.interrupt.addEventListener('abort', onInterrupt);
 

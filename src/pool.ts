@@ -114,9 +114,17 @@ export class SlotPool {
     return result;
   }
 
-  /** Closes the slot's connection with a protocol goodbye, then the thread. */
-  async close(): Promise<void> {
-    await this.closeConnection();
-    await this.pool.destroy();
+  private closing: Promise<void> | null = null;
+
+  /**
+   * Closes the slot's connection with a protocol goodbye, then the thread. Idempotent: a second call must not
+   * run a task on the destroyed pool, which would boot a fresh thread just to close it.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.closeConnection();
+      await this.pool.destroy();
+    })();
+    return this.closing;
   }
 }

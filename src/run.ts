@@ -143,6 +143,7 @@ export async function session(config: Config, io: RunIO, target: Target, s: Sess
 
   // 4. Provision the slots, execute the plan, and tear the slots down again.
   const resources = await target.provision(Math.max(1, Math.min(config.workers, s.files.length)));
+  if (!s.quiet && resources.timings !== null) info.write(`bulkhead: ${resources.timings}\n`);
   const tRun = performance.now();
   let stop: Awaited<ReturnType<typeof execute>>['stop'] = null;
   try {

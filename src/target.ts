@@ -1,40 +1,105 @@
 // The server a run talks to (external from DATABASE_URL/PG*, or the embedded one) and how each slot gets its
-// database. Opened once per command; bisect provisions fresh slots for every probe.
+// database. Opened once per command; every session (and so every bisect probe) provisions fresh slots.
+import pg from 'pg';
 import type { Config } from './config.js';
 import { Admin, resolveTarget } from './database.js';
+import type { ResolvedTarget } from './database.js';
+import { startEmbedded } from './embedded.js';
+import type { EmbeddedServer } from './embedded.js';
 import type { SlotResources } from './execute.js';
+import { provision } from './provision.js';
+import type { Isolation } from './provision.js';
 
 export interface Target {
   kind: 'external' | 'embedded';
   version: string;
   where: string;
   admin: Admin;
-  provision(workers: number): Promise<SlotResources & { teardown(): Promise<void> }>;
+  provision(workers: number): Promise<SlotResources & { teardown(): Promise<void>; isolation: Isolation; timings: string | null }>;
   close(): Promise<void>;
 }
 
-export async function openTarget(config: Config, info: NodeJS.WritableStream): Promise<Target> {
-  void info;
-  const resolved = resolveTarget();
-  const admin = new Admin(resolved);
+/** The embedded server's database for tests: a name with "test" in it, created fresh on the throwaway server. */
+const EMBEDDED_DATABASE = 'bulkhead_test';
+
+function hasExternalTarget(env: NodeJS.ProcessEnv): boolean {
+  return ['DATABASE_URL', 'PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGDATABASE', 'PGUSER', 'PGPASSWORD', 'PGSERVICE'].some((k) => env[k] !== undefined && env[k] !== '');
+}
+
+async function embedded(config: Config, info: NodeJS.WritableStream): Promise<{ server: EmbeddedServer; resolved: ResolvedTarget }> {
+  const server = await startEmbedded({ root: config.root, ...(config.verbose ? { log: (line: string) => info.write(`${line}\n`) } : {}) });
   try {
-    const version = await admin.check();
+    const client = new pg.Client({ ...server.target, application_name: 'bulkhead:main' });
+    await client.connect();
+    try {
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(EMBEDDED_DATABASE)}`);
+    } finally {
+      await client.end();
+    }
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  const target = { ...server.target, database: EMBEDDED_DATABASE };
+  return { server, resolved: { target, source: 'embedded', where: server.where.replace(/\/postgres as /, `/${EMBEDDED_DATABASE} as `) } };
+}
+
+export async function openTarget(config: Config, info: NodeJS.WritableStream): Promise<Target> {
+  // 1. External when DATABASE_URL or a PG* variable is set (unless --embedded); otherwise a throwaway server.
+  const useEmbedded = config.embedded || !hasExternalTarget(process.env);
+  const started = useEmbedded ? await embedded(config, info) : null;
+  const resolved = started?.resolved ?? resolveTarget();
+  const admin = new Admin(resolved);
+  const close = async (): Promise<void> => {
+    await admin.close();
+    await started?.server.stop();
+  };
+  try {
+    const version = started?.server.version ?? (await admin.check());
+    if (started !== null) await admin.check();
     return {
-      kind: 'external',
+      kind: started !== null ? 'embedded' : 'external',
       version,
       where: resolved.where,
       admin,
-      provision: async () => ({
-        target: () => resolved.target,
-        env: () => ({}),
-        recover: async () => undefined,
-        leaks: async () => ({ count: 0, applicationNames: [] }),
-        teardown: async () => undefined,
-      }),
-      close: () => admin.close(),
+      provision: (workers) => slots(config, resolved, admin, workers, info),
+      close,
     };
   } catch (err) {
-    await admin.close();
+    await close();
     throw err;
   }
+}
+
+async function slots(config: Config, resolved: ResolvedTarget, admin: Admin, workers: number, info: NodeJS.WritableStream): Promise<SlotResources & { teardown(): Promise<void>; isolation: Isolation; timings: string | null }> {
+  // 2. A database per slot is the default with two or more workers, or whenever a setup is configured.
+  const isolation: Isolation = config.isolation ?? (workers > 1 || config.setup !== null ? 'database' : 'shared');
+  // The admin session would make the target look busy to CREATE DATABASE ... TEMPLATE; it reconnects on demand.
+  await admin.close();
+  const log = config.verbose ? (line: string): void => void info.write(`bulkhead: ${line}\n`) : undefined;
+  const p = await provision({
+    target: resolved.target,
+    isolation,
+    setup: config.setup,
+    workers,
+    allowAnyDatabase: config.allowAnyDatabase || resolved.source === 'embedded',
+    keepDatabases: config.keepDatabases,
+    root: config.root,
+    ...(log !== undefined ? { log } : {}),
+  });
+  const slot = (n: number): (typeof p.slots)[number] | undefined => p.slots[n - 1];
+  const timings =
+    isolation === 'shared'
+      ? null
+      : `provisioning (${isolation}): template ${p.timings.template.toFixed(0)} ms${p.setupRan ? ' (setup ran)' : p.templateReused ? ' (reused)' : ''}; ` +
+        p.timings.perSlot.map((ms, i) => `w${i + 1} ${ms.toFixed(0)} ms`).join(', ');
+  return {
+    isolation,
+    timings,
+    target: (n) => slot(n)?.target ?? resolved.target,
+    env: (n) => slot(n)?.env ?? {},
+    recover: (n) => p.reclone(n),
+    leaks: (n, pids) => p.leaks(n, pids),
+    teardown: () => p.teardown(),
+  };
 }

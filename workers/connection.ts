@@ -4,11 +4,15 @@ import pg from 'pg';
 import type { ConnectionTarget, RebuildInfo, RebuildReason } from '../src/protocol.js';
 import type { ConnectionSnapshot, DatabaseFault } from './reset.js';
 import { wrapForChaos } from './chaos.js';
+import { beginScope, dropScope, wrapForTransactions } from './transaction.js';
 
 export interface ConnectionSettings {
   slot: number;
   target: ConnectionTarget | null;
   onConnect?: (client: pg.Client) => unknown;
+  onReset?: (info: { slot: number; cause: string }) => unknown;
+  /** --transaction: tests run inside BEGIN ... ROLLBACK. */
+  transaction?: boolean;
   onEvent: (event: { type: 'connect'; generation: number; pid: number } | { type: 'rebuild'; rebuild: RebuildInfo }) => void;
 }
 
@@ -17,6 +21,8 @@ interface Live {
   generation: number;
   errored: Error | null;
   ended: boolean;
+  /** The server sent a FATAL error: the backend is gone even before the socket's 'end' arrives. */
+  fatal: boolean;
   pid: number;
 }
 
@@ -37,6 +43,18 @@ let rebuilds = 0;
 
 export function configureConnection(next: ConnectionSettings): void {
   settings = next;
+}
+
+let testScope = false;
+
+/** A test (with its each-hooks) is running: --transaction wraps its db() work in BEGIN ... ROLLBACK. */
+export async function enterTest(): Promise<void> {
+  testScope = true;
+  if (settings?.transaction === true && live !== null && live.errored === null && !live.ended) await beginScope(live.client);
+}
+
+export function leaveTest(): void {
+  testScope = false;
 }
 
 export function isConfigured(): boolean {
@@ -71,7 +89,7 @@ function clientConfig(s: ConnectionSettings, appName: string): pg.ClientConfig {
 
 async function open(s: ConnectionSettings): Promise<Live> {
   const client = new pg.Client(clientConfig(s, `bulkhead:w${s.slot}`));
-  const entry: Live = { client, generation: generation + 1, errored: null, ended: false, pid: 0 };
+  const entry: Live = { client, generation: generation + 1, errored: null, ended: false, fatal: false, pid: 0 };
   // An idle client's 'error' event must always have a listener, or a dropped socket kills the worker.
   client.on('error', (err) => {
     entry.errored ??= err;
@@ -79,9 +97,19 @@ async function open(s: ConnectionSettings): Promise<Live> {
   client.on('end', () => {
     entry.ended = true;
   });
+  // A FATAL error (57P01 after pg_terminate_backend, for one) reaches only the query that was running; a test
+  // that catches it would leave a dead connection that looks healthy until the socket's 'end' arrives.
+  const connection = (client as unknown as { connection?: { on(e: string, fn: (m: { severity?: string; message?: string }) => void): void } }).connection;
+  connection?.on('errorMessage', (m) => {
+    if (m.severity === 'FATAL' || m.severity === 'PANIC') {
+      entry.fatal = true;
+      entry.errored ??= new Error(m.message ?? 'the server ended the connection');
+    }
+  });
   await client.connect();
   entry.pid = (client as pg.Client & { processID?: number }).processID ?? 0;
   wrapForChaos(client, () => terminateBackend(s, entry.pid));
+  if (s.transaction === true) wrapForTransactions(client);
   generation = entry.generation;
   try {
     await s.onConnect?.(client);
@@ -103,11 +131,13 @@ export async function db(): Promise<pg.Client> {
     discard(['connection-error'], { kind: 'connection', message: live.errored?.message ?? 'connection ended' }, null);
     await discarding;
   }
-  if (live !== null) return live.client;
-  connecting ??= open(s).finally(() => {
-    connecting = null;
-  });
-  live = await connecting;
+  if (live === null) {
+    connecting ??= open(s).finally(() => {
+      connecting = null;
+    });
+    live = await connecting;
+  }
+  if (s.transaction === true && testScope) await beginScope(live.client);
   return live.client;
 }
 
@@ -125,6 +155,7 @@ export function discard(reasons: RebuildReason[], fault: DatabaseFault | undefin
   const old = live;
   if (s === null || old === null) return discarding ?? Promise.resolve();
   live = null;
+  dropScope(old.client);
   const busy = snapshotOf(old);
   rebuilds += 1;
   const work = (async () => {
@@ -141,6 +172,11 @@ export function discard(reasons: RebuildReason[], fault: DatabaseFault | undefin
         culprit: culprit ?? { kind: 'file', title: '(between tests)' },
       },
     });
+    try {
+      await s.onReset?.({ slot: s.slot, cause: fault?.message ?? reasons.join(', ') });
+    } catch {
+      // A failing onReset hook must not turn a recovery into a crash; the rebuild itself is already reported.
+    }
   })().finally(() => {
     if (discarding === work) discarding = null;
   });
@@ -153,7 +189,7 @@ export function discard(reasons: RebuildReason[], fault: DatabaseFault | undefin
 function snapshotOf(entry: Live): boolean {
   const client = entry.client as pg.Client & { _getActiveQuery?: () => unknown };
   const active = typeof client._getActiveQuery === 'function' && client._getActiveQuery() != null;
-  return entry.pid > 0 && (active || (entry.errored !== null && !entry.ended));
+  return entry.pid > 0 && !entry.fatal && (active || (entry.errored !== null && !entry.ended));
 }
 
 async function terminateBackend(s: ConnectionSettings, pid: number): Promise<void> {

@@ -1,7 +1,8 @@
 // Where the reset rule meets mocha: failures are judged the moment they happen (a broken connection must not
 // reach the test's own afterEach hooks), and the transaction state once the test and all its hooks are done.
 import Mocha from 'mocha';
-import { discard, settled, snapshot } from './connection.js';
+import { discard, enterTest, leaveTest, settled, snapshot } from './connection.js';
+import { endScope } from './transaction.js';
 import type { Culprit } from './connection.js';
 import { shouldDiscard } from './reset.js';
 import { hooksOf, isHook } from './tree.js';
@@ -36,6 +37,7 @@ export function watchFailures(runner: Mocha.Runner, tree: FileTree | null): void
 export function installResetHooks(root: Mocha.Suite, tree: FileTree | null): void {
   root.beforeEach('bulkhead: settle connection', async function () {
     await settled();
+    await enterTest();
   });
   const before = hooksOf(root, 'beforeEach');
   const own = before.pop();
@@ -43,6 +45,8 @@ export function installResetHooks(root: Mocha.Suite, tree: FileTree | null): voi
 
   root.afterEach('bulkhead: check connection', async function (this: Mocha.Context) {
     await settled();
+    leaveTest();
+    await endScope();
     const test = this.currentTest;
     const decision = shouldDiscard({ connection: snapshot(), atEnd: true });
     if (decision.reasons.length > 0 && test !== undefined) {
