@@ -4,6 +4,7 @@ import pg from 'pg';
 import { parse as parseConnectionString } from 'pg-connection-string';
 import type { ConnectionTarget } from './protocol.js';
 import { errors } from './errors.js';
+import { connect } from './provisionserver.js';
 
 const PG_VARIABLES = ['PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGDATABASE', 'PGUSER', 'PGPASSWORD', 'PGSERVICE'];
 
@@ -56,10 +57,14 @@ export class Admin {
 
   private async connect(): Promise<pg.Client> {
     if (this.client !== null) return this.client;
-    const client = new pg.Client({ ...(this.resolved.target ?? {}), application_name: 'bulkhead:main' });
-    client.on('error', () => undefined);
+    // On the "postgres" database, not the target: a session on the target would stop another run (or this one)
+    // from copying it with CREATE DATABASE ... TEMPLATE. A server without "postgres" gets the target itself.
+    let client: pg.Client;
     try {
-      await client.connect();
+      client = await connect(this.resolved.target, 'postgres', 'bulkhead:main').catch((err: unknown) => {
+        if ((err as { code?: unknown }).code === '3D000') return connect(this.resolved.target, null, 'bulkhead:main');
+        throw err;
+      });
     } catch (err) {
       throw errors.unreachable(this.resolved.where, new Error(redact(err instanceof Error ? err.message : String(err))));
     }

@@ -13,6 +13,7 @@ const collectFiles = require('mocha/lib/cli/collect-files.cjs') as (opts: {
   recursive: boolean;
   sort: boolean;
   file: string[];
+  allowEmpty: boolean;
 }) => { files: string[]; unmatchedFiles: { pattern: string }[] };
 
 export interface SpecFile {
@@ -25,16 +26,22 @@ export interface SpecFile {
 export function discover(config: Config): SpecFile[] {
   const cwd = process.cwd();
   let files: string[];
+  // mocha's collector prints its own warnings; they become part of our one-paragraph error instead.
+  const warn = console.warn;
+  const warnings: string[] = [];
+  console.warn = (...args: unknown[]) => void warnings.push(args.map(String).join(' ').replace(/\x1b\[[0-9;]*m/g, ''));
   try {
     process.chdir(config.root);
-    files = collectFiles({ spec: [...config.spec], extension: [...config.extension], ignore: [...config.ignore], recursive: config.recursive, sort: false, file: [] }).files;
+    files = collectFiles({ spec: [...config.spec], extension: [...config.extension], ignore: [...config.ignore], recursive: config.recursive, sort: false, file: [], allowEmpty: true }).files;
   } catch (err) {
     throw errors.usage(`Cannot collect the spec files: ${err instanceof Error ? err.message : String(err)}.`, err);
   } finally {
+    console.warn = warn;
     process.chdir(cwd);
   }
   const unique = [...new Set(files.map((f) => path.resolve(config.root, f)))];
   if (unique.length === 0) throw errors.noFiles(config.spec);
+  for (const w of warnings) if (!/No test files found/.test(w)) warn(`bulkhead: ${w}`);
   // Sorted by root-relative path, so every machine plans the same order.
   return unique
     .map((p) => ({ path: p, rel: path.relative(config.root, p).split(path.sep).join('/') }))

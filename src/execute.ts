@@ -72,6 +72,7 @@ function workerData(config: Config, slot: number, target: ConnectionTarget | nul
     target,
     configFile: config.configFile,
     chaos: config.chaos,
+    transaction: config.transaction,
     mocha: { ...config.mocha, requires: [...config.mocha.requires], globals: [...config.mocha.globals] },
   };
 }

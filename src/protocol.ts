@@ -55,6 +55,8 @@ export interface WorkerData {
   /** Absolute path of bulkhead.config.* so the worker can import its hooks (onConnect, ...). */
   configFile: string | null;
   chaos: ChaosSpec | null;
+  /** --transaction: every test inside BEGIN ... ROLLBACK. */
+  transaction: boolean;
   mocha: WorkerMochaOptions;
 }
 

@@ -20,16 +20,22 @@ export async function provisionDatabases(ctx: Context): Promise<Provisioned> {
   const template = names.template(base);
   const slotNames = Array.from({ length: opts.workers }, (_, i) => names.slotDatabase(base, i + 1));
 
-  // 1. Refuse before creating anything: every name we would replace must carry our marker.
+  // 1. A concurrent run on the same target waits here for the whole of the other run: slot names are fixed
+  //    (<base>_bulkhead_w<n>), so two runs at once would replace each other's databases. The lock goes with the
+  //    maintenance session at teardown.
+  await server.lock(template, log);
+  // Refuse before creating anything: every name we would replace must carry our marker.
   const leftovers: string[] = [];
   for (const name of [template, ...slotNames]) {
     const { exists, comment } = await server.databaseComment(name);
-    if (exists && !isOurs(comment)) throw errors.notOurs('database', name);
+    if (exists && !isOurs(comment)) {
+      await server.unlock(template).catch(() => undefined);
+      throw errors.notOurs('database', name);
+    }
     if (exists && name !== template) leftovers.push(name);
   }
 
-  // 2. The template, then the slots; a concurrent run on the same target waits here rather than interleave.
-  await server.lock(template, log);
+  // 2. The template, then the slots.
   const t0 = performance.now();
   let built: { reused: boolean; ran: boolean };
   let templateMs = 0;
@@ -43,9 +49,8 @@ export async function provisionDatabases(ctx: Context): Promise<Provisioned> {
     perSlot = await cloneSlots(ctx, template, slotNames);
   } catch (err) {
     if (ctx.plan === null) await server.dropOurDatabase(template).catch(() => undefined);
-    throw err;
-  } finally {
     await server.unlock(template).catch(() => undefined);
+    throw err;
   }
 
   // 3. What the run uses afterwards: reclone after a crash, the leak detector, teardown.
@@ -106,8 +111,8 @@ async function ensureTemplate(ctx: Context, template: string): Promise<{ reused:
   await server.dropOurDatabase(template);
   if (plan === null) {
     // Zero-config: a private copy of the target, so the target must be idle only now, not at every reclone.
-    const busy = await server.sessions(base);
-    if (busy.length > 0) throw errors.templateBusy(base, describeSessions(busy));
+    // CREATE DATABASE itself waits a few seconds for other sessions to leave (a probe, a run's last query) and
+    // then names them (55006 -> templateBusy), so there is no racy pre-check here.
     await server.createDatabase(template, base, markers.snapshot);
     return { reused: false, ran: false };
   }

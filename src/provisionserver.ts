@@ -158,7 +158,7 @@ export class Server {
   async lock(key: string, log: (line: string) => void): Promise<void> {
     const { rows } = await this.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [`bulkhead:${key}`]);
     if (rows[0]?.ok === true) return;
-    log(`bulkhead: waiting for another bulkhead run that is building ${key} on this server`);
+    log(`bulkhead: waiting for another bulkhead run on this server to finish with ${key}`);
     await this.client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`bulkhead:${key}`]);
   }
 

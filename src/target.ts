@@ -76,7 +76,10 @@ async function slots(config: Config, resolved: ResolvedTarget, admin: Admin, wor
   const isolation: Isolation = config.isolation ?? (workers > 1 || config.setup !== null ? 'database' : 'shared');
   // The admin session would make the target look busy to CREATE DATABASE ... TEMPLATE; it reconnects on demand.
   await admin.close();
-  const log = config.verbose ? (line: string): void => void info.write(`bulkhead: ${line}\n`) : undefined;
+  // Waiting on another run is always worth a line; the rest of provisioning's narration is for --verbose.
+  const log = (line: string): void => {
+    if (config.verbose || /waiting/.test(line)) info.write(`${line.startsWith('bulkhead:') ? '' : 'bulkhead: '}${line}\n`);
+  };
   const p = await provision({
     target: resolved.target,
     isolation,
@@ -85,7 +88,7 @@ async function slots(config: Config, resolved: ResolvedTarget, admin: Admin, wor
     allowAnyDatabase: config.allowAnyDatabase || resolved.source === 'embedded',
     keepDatabases: config.keepDatabases,
     root: config.root,
-    ...(log !== undefined ? { log } : {}),
+    log,
   });
   const slot = (n: number): (typeof p.slots)[number] | undefined => p.slots[n - 1];
   const timings =

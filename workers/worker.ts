@@ -28,6 +28,7 @@ const runHelpers = require('mocha/lib/cli/run-helpers.cjs') as {
 process.env[ENV_WORKER] = String(data.slot);
 installCapture();
 
+let stopHook: ((info: { slot: number }) => unknown) | null = null;
 let prepared: Promise<Mocha.RootHookObject | undefined> | null = null;
 const loadCounts = new Map<string, number>();
 
@@ -40,8 +41,12 @@ function prepare(file: string): Promise<Mocha.RootHookObject | undefined> {
       slot: data.slot,
       target: data.target,
       ...(hooks.onConnect !== undefined ? { onConnect: hooks.onConnect } : {}),
+      ...(hooks.onReset !== undefined ? { onReset: hooks.onReset } : {}),
+      transaction: data.transaction,
       onEvent: (event) => emitCurrent(event.type === 'connect' ? { ...event, slot: data.slot } : event),
     });
+    stopHook = hooks.onWorkerStop ?? null;
+    await hooks.onWorkerStart?.({ slot: data.slot, db: process.env['PGDATABASE'] ?? null });
     configureChaos(data.chaos, (fault, title) => emitCurrent({ type: 'chaos', fault, title }));
     if (data.mocha.requires.length === 0) return undefined;
     const plugins = await runHelpers.handleRequires(data.mocha.requires);
@@ -57,9 +62,17 @@ function emitCurrent(event: WorkerEvent): void {
 
 export default async function run(task: Task): Promise<RunResult | CloseResult> {
   if (task.kind === 'close') {
+    // onWorkerStop runs only in a worker whose onWorkerStart ran, and before its connection goes.
+    let stopError: unknown = null;
+    try {
+      await stopHook?.({ slot: data.slot });
+    } catch (err) {
+      stopError = new Error(`the onWorkerStop hook of slot ${data.slot} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
     await closeConnection();
     // Errors that surfaced after this worker's last file ended have no file run to report them; the pool does.
     const late = drainOrphans().map(({ file, error }) => ({ origin: file, error: serializeError(error) }));
+    if (stopError !== null) late.push({ origin: null, error: serializeError(stopError) });
     return { closed: true, generation: currentGeneration(), late };
   }
   return runFile(task);

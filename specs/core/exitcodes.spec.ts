@@ -70,13 +70,11 @@ describe('exitcodes: the exit status and its message', function () {
     expectUsage(result('unknownReporter'), /no-such-reporter/);
   });
 
-  // Pending until config.ts rejects options mocha does not know (mocha itself ignores them): see the report.
-  it.skip('2 for an unknown flag, with a message naming the flag', function () {
+  it('2 for an unknown flag, with a message naming the flag', function () {
     expectUsage(result('unknownFlag'), /--no-such-flag/);
   });
 
-  // Pending until discover.ts asks mocha's collector for allowEmpty (it prints and calls process.exit(1)).
-  it.skip('2 for a spec file that does not exist, with a message naming it', function () {
+  it('2 for a spec file that does not exist, with a message naming it', function () {
     expectUsage(result('missingSpec'), /test\/missing\.spec\.js/);
   });
 

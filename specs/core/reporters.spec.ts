@@ -52,7 +52,8 @@ describe('reporters: the merged run through mocha reporters', function () {
   async function runOn(files: Record<string, string>, args: string[], after?: (dir: string) => void): Promise<CliResult> {
     const fx = fixture(files, { packages: ['mocha-junit-reporter'] });
     try {
-      const r = await runCli(args, { cwd: fx.dir, env: { DATABASE_URL: scratch().url } });
+      // Runs side by side share the scratch database (and the concurrency check relies on it): no per-slot copies.
+      const r = await runCli([...args, '--isolation', 'shared'], { cwd: fx.dir, env: { DATABASE_URL: scratch().url } });
       after?.(fx.dir);
       return r;
     } finally {

@@ -83,9 +83,8 @@ describe('sigint: Ctrl-C during a run', function () {
     expect(server).to.deep.equal(CLEAN);
   });
 
-  // Pending until execute.ts ends the slots' backends before it kills their threads on the second Ctrl-C, as the
-  // watchdog does: killed first, a worker's socket closes without a goodbye and the session counts as abandoned.
-  it.skip('twice: the run stops at once, its sessions are ended (none abandoned), exit is non-zero', async function () {
+  // The second Ctrl-C ends the slots' backends before it kills their threads, as the watchdog does.
+  it('twice: the run stops at once, its sessions are ended (none abandoned), exit is non-zero', async function () {
     const { r, server } = await interrupt(2);
     expect(r.code, r.output).to.not.equal(0);
     expect(r.code).to.not.equal(null);
