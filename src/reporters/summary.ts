@@ -3,6 +3,7 @@
 import type { RunEvent } from '../events.js';
 import type { RebuildInfo, TestInfo } from '../protocol.js';
 import { describeReasons } from '../../workers/reset.js';
+import { redact } from '../database.js';
 
 export interface Tally {
   passed: number;
@@ -77,7 +78,8 @@ export class Summary {
     const perSlot = Array.from({ length: this.workers }, (_, i) => `w${i + 1}: ${t.rebuilds.filter((r) => r.slot === i + 1).length}`);
     lines.push(`connection rebuilds: ${t.rebuilds.length} (${perSlot.join(', ')})`);
     for (const r of t.rebuilds) {
-      const what = r.sqlstate !== undefined ? `${r.sqlstate} ${r.message}` : r.message;
+      // A server error quotes the offending value, which may be a connection string with its password.
+      const what = redact(r.sqlstate !== undefined ? `${r.sqlstate} ${r.message}` : r.message);
       lines.push(`  w${r.slot} gen ${r.generation} after ${r.culprit.kind} "${r.culprit.title}": ${describeReasons(r.reasons)} (${firstLine(what)})`);
     }
     if (t.flaky.length > 0) {
