@@ -80,7 +80,9 @@ export class Summary {
     for (const r of t.rebuilds) {
       // A server error quotes the offending value, which may be a connection string with its password.
       const what = redact(r.sqlstate !== undefined ? `${r.sqlstate} ${r.message}` : r.message);
-      lines.push(`  w${r.slot} gen ${r.generation} after ${r.culprit.kind} "${r.culprit.title}": ${describeReasons(r.reasons)} (${firstLine(what)})`);
+      // Without a fault to quote, the reasons already say it all.
+      const detail = what === r.reasons.join(', ') ? '' : ` (${firstLine(what)})`;
+      lines.push(`  w${r.slot} gen ${r.generation} after ${r.culprit.kind} "${r.culprit.title}": ${describeReasons(r.reasons)}${detail}`);
     }
     if (t.flaky.length > 0) {
       lines.push(`flaky: ${t.flaky.length}${this.failOnFlaky ? ' (--fail-on-flaky: the run fails)' : ''}`);
