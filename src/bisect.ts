@@ -7,7 +7,7 @@ import { discover } from './discover.js';
 import { BulkheadError, EXIT, errors } from './errors.js';
 import { readRecord, writeRecord } from './record.js';
 import type { RunRecord } from './record.js';
-import { recordedPlan } from './replay.js';
+import { freshIsolation, recordedPlan } from './replay.js';
 import { fixedPlan } from './schedule.js';
 import type { PlanEntry } from './schedule.js';
 import type { Target } from './target.js';
@@ -27,7 +27,8 @@ export async function bisectCommand(config: Config, io: RunIO, target: Target): 
   const recordFile = path.resolve(config.root, config.recordArg ?? '');
   const record = readRecord(recordFile);
   const { sequence, candidates, targetEntry } = locate(record, recordedPlan(record, discover(config)), wanted, recordFile);
-  const probeConfig: Config = { ...config, workers: 1, seed: record.seed, mocha: { ...config.mocha, bail: false } };
+  // Each probe provisions its slot afresh, so nothing an earlier probe left behind decides the next one.
+  const probeConfig: Config = { ...config, workers: 1, seed: record.seed, isolation: freshIsolation(config, record), mocha: { ...config.mocha, bail: false } };
 
   let probes = 0;
   const cache = new Map<string, { failed: boolean; record: RunRecord }>();

@@ -27,6 +27,8 @@ export interface SlotResources {
 }
 
 export interface ExecuteOptions {
+  /** Started by the caller before provisioning (so threads boot meanwhile); closed here. */
+  pools: SlotPool[];
   config: Config;
   admin: Admin;
   resources: SlotResources;
@@ -48,8 +50,9 @@ export async function execute(o: ExecuteOptions): Promise<{ stop: Stop; plan: Pl
     if (e.type === 'connect') pids.set(e.slot, [...(pids.get(e.slot) ?? []), e.pid]);
   });
   const slotPids = (slot: number): number[] => pids.get(slot) ?? [];
-  const workers = Math.max(1, Math.min(o.config.workers, o.files.length));
-  const pools = Array.from({ length: workers }, (_, i) => new SlotPool(workerData(o.config, i + 1, o.resources.target(i + 1)), { ...process.env, ...o.resources.env(i + 1) }));
+  const pools = o.pools;
+  const workers = pools.length;
+  for (const p of pools) p.assign(o.resources.env(p.slot), o.resources.target(p.slot));
   try {
     // .only anywhere narrows the run to the files that use it, as in serial mocha.
     const only = o.exact ? [] : await probeOnly(o.files, pools);
@@ -65,11 +68,16 @@ export async function execute(o: ExecuteOptions): Promise<{ stop: Stop; plan: Pl
   }
 }
 
-function workerData(config: Config, slot: number, target: ConnectionTarget | null): WorkerData {
+/** One single-thread pool per slot, started at once: threads load mocha and pg while the slots are provisioned. */
+export function startPools(config: Config, workers: number): SlotPool[] {
+  return Array.from({ length: workers }, (_, i) => new SlotPool(workerData(config, i + 1), process.env));
+}
+
+function workerData(config: Config, slot: number): WorkerData {
   return {
     slot,
     root: config.root,
-    target,
+    target: null,
     configFile: config.configFile,
     chaos: config.chaos,
     transaction: config.transaction,

@@ -5,7 +5,7 @@ import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { CloseResult, ControlMessage, RunResult, RunTask, WorkerData, WorkerEvent } from './protocol.js';
+import type { CloseResult, ConnectionTarget, ControlMessage, RunResult, RunTask, WorkerData, WorkerEvent } from './protocol.js';
 import { ENV_WORKER } from './protocol.js';
 
 const WORKER_FILE = fileURLToPath(new URL('../workers/worker.js', import.meta.url));
@@ -55,7 +55,16 @@ export class SlotPool {
   }
 
   /** Runs one file; a crash or an abort of the thread resolves as 'crashed', never rejects. */
-  async run(task: Omit<RunTask, 'kind' | 'port' | 'onlyMode'>, sink: FileRun): Promise<RunOutcome> {
+  private slotEnv: Record<string, string> = {};
+  private target: ConnectionTarget | null = null;
+
+  /** The slot's database, once provisioned; every later task carries it to the thread. */
+  assign(env: Record<string, string>, target: ConnectionTarget | null): void {
+    this.slotEnv = env;
+    this.target = target;
+  }
+
+  async run(task: Omit<RunTask, 'kind' | 'port' | 'onlyMode' | 'env' | 'target'>, sink: FileRun): Promise<RunOutcome> {
     const channel = new MessageChannel();
     this.controller = new AbortController();
     this.port = channel.port1;
@@ -64,7 +73,7 @@ export class SlotPool {
     channel.port1.on('message', (event: WorkerEvent) => sink.onEvent(event));
     try {
       const result = (await this.pool.run(
-        { ...task, kind: 'run', onlyMode: false, port: channel.port2 },
+        { ...task, kind: 'run', onlyMode: false, port: channel.port2, env: this.slotEnv, target: this.target },
         { transferList: [channel.port2], signal: this.controller.signal },
       )) as RunResult;
       return { kind: 'done', result: { ...result, file: task.file } };

@@ -81,6 +81,13 @@ export interface RunTask {
   shuffleSeed?: number;
   /** Replay and bisect: run exactly these tests (full titles), in this order. */
   select?: string[];
+  /**
+   * The slot's environment (PGDATABASE, DATABASE_URL, PGOPTIONS, ...) and connection target, known only once the
+   * slot is provisioned: threads start earlier, while the databases are being made, and apply these before they
+   * load their first spec.
+   */
+  env: Record<string, string>;
+  target: ConnectionTarget | null;
 
   /** Set when .only is used somewhere in the run: files without .only then run nothing. */
   onlyMode: boolean;

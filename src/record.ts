@@ -50,8 +50,16 @@ export interface RunRecord {
   outcome: { passed: number; failed: number; skipped: number; notRun: number; flaky: number; interrupted: boolean };
 }
 
+// Every text of an error is cleaned: an assertion's actual and expected values (a connection string compared in a
+// test, for one) are as likely to carry a password as its message.
 function clean(err: SerializedError): SerializedError {
-  return { ...err, message: redact(err.message), ...(err.stack !== undefined ? { stack: redact(err.stack) } : {}), ...(err.cause !== undefined ? { cause: clean(err.cause) } : {}) };
+  const out: SerializedError = { ...err, message: redact(err.message) };
+  for (const key of ['stack', 'actual', 'expected'] as const) {
+    const text = err[key];
+    if (text !== undefined) out[key] = redact(text);
+  }
+  if (err.cause !== undefined) out.cause = clean(err.cause);
+  return out;
 }
 
 /** Folds the event stream into a record while the run goes on. */

@@ -1,7 +1,7 @@
 // `bulkhead replay <record>`: the same per-slot sequences (same tests, same order, same slots) on fresh slots,
 // then a test-by-test comparison with the recorded outcomes.
 import path from 'node:path';
-import type { Config } from './config.js';
+import type { Config, Isolation } from './config.js';
 import { discover } from './discover.js';
 import type { SpecFile } from './discover.js';
 import { errors } from './errors.js';
@@ -28,6 +28,16 @@ export function recordedPlan(record: RunRecord, files: readonly SpecFile[]): Pla
     );
 }
 
+/**
+ * Replay and bisect probes start from fresh databases, as the recorded run did: without this a one-slot replay
+ * would run on the shared target, where rows left by an earlier replay or probe change the outcome. An isolation
+ * given now, or recorded, is kept (a target whose name lacks "test" may only allow "shared").
+ */
+export function freshIsolation(config: Config, record: RunRecord): Isolation {
+  const recorded = record.config['isolation'];
+  return config.isolation ?? (recorded === 'database' || recorded === 'schema' || recorded === 'shared' ? recorded : 'database');
+}
+
 function outcomes(record: RunRecord): Map<string, RecordedState> {
   const out = new Map<string, RecordedState>();
   for (const s of record.slots) for (const f of s.files) for (const t of f.tests) out.set(`${f.key}\u0000${t.title}`, t.state);
@@ -39,7 +49,7 @@ export async function replayCommand(config: Config, io: RunIO, target: Target): 
   const recorded = readRecord(file);
   const slots = recordedPlan(recorded, discover(config));
   const files = [...new Set(slots.flat().map((e) => e.file))];
-  const replayConfig: Config = { ...config, workers: slots.length, seed: recorded.seed };
+  const replayConfig: Config = { ...config, workers: slots.length, seed: recorded.seed, isolation: freshIsolation(config, recorded) };
   const result = await session(replayConfig, io, target, {
     files,
     exact: true,

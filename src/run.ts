@@ -6,7 +6,7 @@ import { discover } from './discover.js';
 import type { SpecFile } from './discover.js';
 import { EXIT } from './errors.js';
 import { EventBus } from './events.js';
-import { execute } from './execute.js';
+import { execute, startPools } from './execute.js';
 import { FileGate } from './reporters/gate.js';
 import { MochaReplay, loadReporter } from './reporters/mocha.js';
 import { Summary } from './reporters/summary.js';
@@ -141,14 +141,19 @@ export async function session(config: Config, io: RunIO, target: Target, s: Sess
     info.write(`bulkhead: ${s.files.length} file${s.files.length === 1 ? '' : 's'} on ${Math.min(config.workers, s.files.length)} worker(s), PostgreSQL ${target.version} at ${target.where} (${target.kind})${seed}${s.label ?? ''}\n`);
   }
 
-  // 4. Provision the slots, execute the plan, and tear the slots down again.
-  const resources = await target.provision(Math.max(1, Math.min(config.workers, s.files.length)));
+  // 4. Start the threads, provision the slots meanwhile, execute the plan, and tear the slots down again.
+  const workers = Math.max(1, Math.min(config.workers, s.files.length));
+  const pools = startPools(config, workers);
+  const resources = await target.provision(workers).catch(async (err: unknown) => {
+    await Promise.all(pools.map((p) => p.close()));
+    throw err;
+  });
   if (!s.quiet && resources.timings !== null) info.write(`bulkhead: ${resources.timings}\n`);
   const tRun = performance.now();
   let stop: Awaited<ReturnType<typeof execute>>['stop'] = null;
   try {
     bus.emit({ type: 'run:begin', files: s.files.length, workers: config.workers, target: target.where });
-    const done = await execute({ config, admin: target.admin, resources, bus, interrupt: io.interrupt, makePlan: s.makePlan, files: s.files, exact: s.exact, onLeak: (file, slot, leak) => summary.leak(file, slot, leak) });
+    const done = await execute({ pools, config, admin: target.admin, resources, bus, interrupt: io.interrupt, makePlan: s.makePlan, files: s.files, exact: s.exact, onLeak: (file, slot, leak) => summary.leak(file, slot, leak) });
     stop = done.stop;
     gate?.flush();
     bus.emit({ type: 'run:end', interrupted: stop === 'interrupt' });

@@ -33,13 +33,13 @@ let prepared: Promise<Mocha.RootHookObject | undefined> | null = null;
 const loadCounts = new Map<string, number>();
 
 /** Once per worker: TypeScript support, bulkhead config hooks, and `--require` modules (root hook plugins). */
-function prepare(file: string): Promise<Mocha.RootHookObject | undefined> {
+function prepare(file: string, target: RunTask['target']): Promise<Mocha.RootHookObject | undefined> {
   prepared ??= (async () => {
     if (needsTypeScript([file, ...data.mocha.requires, data.configFile ?? ''])) await ensureTypeScript();
     const hooks = await loadConfigHooks(data.configFile);
     configureConnection({
       slot: data.slot,
-      target: data.target,
+      target: target ?? data.target,
       ...(hooks.onConnect !== undefined ? { onConnect: hooks.onConnect } : {}),
       ...(hooks.onReset !== undefined ? { onReset: hooks.onReset } : {}),
       transaction: data.transaction,
@@ -87,7 +87,9 @@ async function runFile(task: RunTask): Promise<RunResult> {
   emit({ type: 'file:begin', slot: data.slot, threadId });
   let mocha: Mocha | null = null;
   try {
-    const rootHooks = await prepare(task.file);
+    // The slot's database settings go in before anything of the user's loads (requires, config, specs).
+    Object.assign(process.env, task.env);
+    const rootHooks = await prepare(task.file, task.target);
     mocha = createMocha(rootHooks);
     const loaded = await loadFile(mocha, task, emit);
     if (loaded === null || task.mode === 'collect') return await finish(task.file, mocha);
