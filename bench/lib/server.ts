@@ -52,7 +52,8 @@ export async function dropAll(): Promise<string[]> {
 
 /** The database the suites run in, with the tables they use. */
 export async function createBenchDatabase(): Promise<{ name: string; url: string; server: string }> {
-  const name = await createDatabase('run');
+  // "test" in the name: bulkhead provisions per-worker databases only next to a database that says it is for tests.
+  const name = await createDatabase('run_test');
   const url = urlFor(name);
   const server = await withClient(url, async (c) => {
     await c.query(SCHEMA);

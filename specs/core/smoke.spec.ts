@@ -6,7 +6,7 @@ describe('smoke: the CLI runs a passing file', function () {
     const fx = fixture({ 'test/a.spec.js': "import { db } from 'bulkhead';\nit('queries', async () => { await (await db()).query('SELECT 1'); });\n" });
     try {
       const r = await runCli(['-w', '1'], { cwd: fx.dir });
-      expect(r.code, r.output).to.equal(0);
+      expect(r.code, `exit ${r.code} (signal ${r.signal}); stdout: ${r.stdout}; stderr: ${r.stderr}`).to.equal(0);
       expect(closingLine(r.output)).to.deep.equal({ passed: 1, failed: 0, skipped: 0 });
       expect(await bulkheadSessions()).to.equal(0);
     } finally {
