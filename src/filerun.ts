@@ -19,7 +19,6 @@ export class FileRun {
   loaded = false;
   hasOnly = false;
   failed = false;
-  readonly pids: number[] = [];
 
   /** The key of this run of the file in the event stream (see events.ts). */
   readonly file: string;
@@ -89,7 +88,6 @@ export class FileRun {
         this.bus.emit({ ...event, file, slot: this.slot });
         return;
       case 'connect':
-        this.pids.push(event.pid);
         this.bus.emit({ type: 'connect', slot: event.slot, generation: event.generation, pid: event.pid });
         return;
       case 'rebuild':

@@ -3,7 +3,7 @@
 import pg from 'pg';
 import { errors } from './errors.js';
 import type { Context, Provisioned } from './provision.js';
-import { connect, describeSessions, HARNESS_SESSION } from './provisionserver.js';
+import { connect, HARNESS_SESSION } from './provisionserver.js';
 import { databaseSlot, LeakLedger } from './provisionslot.js';
 import { isOurs, markers, names } from './safety.js';
 import { runSetup } from './setup.js';

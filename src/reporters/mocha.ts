@@ -11,7 +11,6 @@ import { errors } from '../errors.js';
 import { redact } from '../database.js';
 import { allowFunctionReporters } from './legacy.js';
 
-const require = createRequire(import.meta.url);
 const C = Mocha.Runner.constants;
 
 type ReporterCtor = new (runner: Mocha.Runner, options: Record<string, unknown>) => Mocha.reporters.Base & {
