@@ -171,7 +171,7 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   const { flags, rest } = takeBulkheadFlags(argv);
   assertKnownFlags(rest);
   const m = mochaOptions(rest);
-  for (const unsupported of ['watch', 'delay', 'file']) {
+  for (const unsupported of ['watch', 'delay']) {
     if (m[unsupported] !== undefined && m[unsupported] !== false) {
       throw errors.usage(`--${unsupported} is not supported by bulkhead, which runs each spec file in its own Mocha on a worker.`);
     }
@@ -240,6 +240,7 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
       fullTrace: m['full-trace'] === true,
       globals: list(m['global'] ?? m['globals']),
       requires,
+      files: list(m['file']).map((f) => path.resolve(root, f)),
     },
   };
   return { config: deepFreeze(config), flags };

@@ -39,7 +39,9 @@ export function discover(config: Config): SpecFile[] {
     console.warn = warn;
     process.chdir(cwd);
   }
-  const unique = [...new Set(files.map((f) => path.resolve(config.root, f)))];
+  // --file setup files load before every spec; they are not specs themselves.
+  const setup = new Set(config.mocha.files);
+  const unique = [...new Set(files.map((f) => path.resolve(config.root, f)))].filter((f) => !setup.has(f));
   if (unique.length === 0) throw errors.noFiles(config.spec);
   for (const w of warnings) if (!/No test files found/.test(w)) warn(`bulkhead: ${w}`);
   // Sorted by root-relative path, so every machine plans the same order.

@@ -81,7 +81,7 @@ function workerData(config: Config, slot: number): WorkerData {
     configFile: config.configFile,
     chaos: config.chaos,
     transaction: config.transaction,
-    mocha: { ...config.mocha, requires: [...config.mocha.requires], globals: [...config.mocha.globals] },
+    mocha: { ...config.mocha, requires: [...config.mocha.requires], globals: [...config.mocha.globals], files: [...config.mocha.files] },
   };
 }
 

@@ -37,7 +37,7 @@ Other:
 
 mocha options (also read from .mocharc.* and package.json "mocha" through mocha's own loader):
   --config <path>  --package <path>  --no-config  --no-package
-  --spec <glob>  --extension <ext>  --ignore <glob>  --recursive  --sort
+  --spec <glob>  --file <setup file>  --extension <ext>  --ignore <glob>  --recursive  --sort
   --timeout <ms>  --slow <ms>  --retries <n>  --grep <re>  --fgrep <s>  --invert
   --bail  --forbid-only  --forbid-pending  --ui <bdd|tdd>  --require <mod>  --import <mod>
   --reporter <name>  --reporter-option <k=v>  --exit  --async-only  --check-leaks  --full-trace

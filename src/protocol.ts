@@ -45,6 +45,8 @@ export interface WorkerMochaOptions {
   globals: string[];
   /** Modules to load in every worker before its first spec (`--require`/`--import`); may export mochaHooks. */
   requires: string[];
+  /** `--file`: absolute paths loaded before every spec file, in the same Mocha (root hooks, shared setup). */
+  files: string[];
 }
 
 /** Data every worker of one slot is created with; a replacement worker gets the same. */

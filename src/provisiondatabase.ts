@@ -92,10 +92,10 @@ export async function provisionDatabases(ctx: Context): Promise<Provisioned> {
       const failures: unknown[] = [];
       try {
         await closeLeaks().catch((err: unknown) => failures.push(err));
-        if (!opts.keepDatabases) {
-          const drop = ctx.plan === null ? [...slotNames, template] : slotNames;
-          for (const name of drop) await server.dropOurDatabase(name).catch((err: unknown) => failures.push(err));
-        }
+        // The per-run copy of the target (no setup) is never reused, so it goes even with --keep-databases, which
+        // keeps the slots for inspection; a template built from a setup stays for the next run.
+        const drop = [...(opts.keepDatabases ? [] : slotNames), ...(ctx.plan === null ? [template] : [])];
+        for (const name of drop) await server.dropOurDatabase(name).catch((err: unknown) => failures.push(err));
       } finally {
         await server.close();
       }

@@ -19,6 +19,7 @@ import type { Target } from './target.js';
 import { versions } from './versions.js';
 import { replayCommand } from './replay.js';
 import { bisectCommand } from './bisect.js';
+import { globalFixtures } from './fixtures.js';
 
 export interface RunIO {
   out: NodeJS.WritableStream;
@@ -56,9 +57,17 @@ export async function run(config: Config, io: RunIO): Promise<number> {
   // 1. Resolve (or start) the database before anything runs; it is stopped on every path out.
   const target = await openTarget(config, infoStream(config, io));
   try {
-    if (config.command === 'replay') return await replayCommand(config, io, target);
-    if (config.command === 'bisect') return await bisectCommand(config, io, target);
-    return await runCommand(config, io, target);
+    // mochaGlobalSetup runs once, after the server is up (it may seed it) and before any worker starts.
+    const fixtures = await globalFixtures(config);
+    let code: number;
+    try {
+      if (config.command === 'replay') code = await replayCommand(config, io, target);
+      else if (config.command === 'bisect') code = await bisectCommand(config, io, target);
+      else code = await runCommand(config, io, target);
+    } finally {
+      await fixtures.teardown();
+    }
+    return code;
   } finally {
     await target.close();
   }

@@ -3,9 +3,20 @@
 // writes still vanish at the end of the test.
 import type pg from 'pg';
 
-const BEGIN = /^\s*(BEGIN|START\s+TRANSACTION)\b[^;]*;?\s*$/i;
-const COMMIT = /^\s*(COMMIT|END)\b[^;]*;?\s*$/i;
-const ROLLBACK = /^\s*ROLLBACK\s*(WORK|TRANSACTION)?\s*;?\s*$/i;
+// Leading comments are skipped: "/* app */ BEGIN" is still the application's BEGIN.
+const LEAD = String.raw`^(?:\s|--[^\n]*(?:\n|$)|/\*[\s\S]*?\*/)*`;
+const BEGIN = new RegExp(`${LEAD}(BEGIN|START\\s+TRANSACTION)\\b[^;]*;?\\s*$`, 'i');
+// Not COMMIT PREPARED / ROLLBACK PREPARED (two-phase commit), which are no transaction control of this session.
+const END = String.raw`(\s+(WORK|TRANSACTION))?(\s+AND\s+(NO\s+)?CHAIN)?\s*;?\s*$`;
+const COMMIT = new RegExp(`${LEAD}(COMMIT|END)${END}`, 'i');
+const ROLLBACK = new RegExp(`${LEAD}(ROLLBACK|ABORT)${END}`, 'i');
+const CHAIN = /\bAND\s+CHAIN\s*;?\s*$/i;
+/*
+ * What a COMMIT or ROLLBACK without the application's own BEGIN becomes: PostgreSQL answers one outside a
+ * transaction with a warning and does nothing, so it must not end the test's transaction either (a defensive
+ * ROLLBACK in a beforeEach would otherwise let every later write of the test outlive it).
+ */
+const NOTHING = 'SELECT WHERE false';
 
 interface Scope {
   client: pg.Client;
@@ -34,18 +45,24 @@ export function wrapForTransactions(client: pg.Client): void {
       s.depth += 1;
       return original(`SAVEPOINT bulkhead_${s.depth}`, ...rest);
     }
-    if (s.depth > 0 && COMMIT.test(sql)) {
-      const name = `bulkhead_${s.depth}`;
-      s.depth -= 1;
-      return original(`RELEASE SAVEPOINT ${name}`, ...rest);
-    }
-    if (s.depth > 0 && ROLLBACK.test(sql)) {
-      const name = `bulkhead_${s.depth}`;
-      s.depth -= 1;
-      return original(`ROLLBACK TO SAVEPOINT ${name}; RELEASE SAVEPOINT ${name}`, ...rest);
-    }
-    return original(...args);
+    const commit = COMMIT.test(sql);
+    if (!commit && !ROLLBACK.test(sql)) return original(...args);
+    if (s.depth === 0) return original(NOTHING, ...rest);
+    const name = `bulkhead_${s.depth}`;
+    // AND CHAIN starts the next transaction at once: the savepoint level stays open.
+    const chain = CHAIN.test(sql);
+    if (!chain) s.depth -= 1;
+    // PostgreSQL ends a failed transaction on COMMIT by rolling it back, without an error: so does its savepoint.
+    // The status is the server's as of the last reply, so it is only trusted when no query is still queued.
+    const release = commit && !(client.getTransactionStatus?.() === 'E' && idle(client));
+    if (release) return original(`RELEASE SAVEPOINT ${name}${chain ? `; SAVEPOINT ${name}` : ''}`, ...rest);
+    return original(`ROLLBACK TO SAVEPOINT ${name}${chain ? '' : `; RELEASE SAVEPOINT ${name}`}`, ...rest);
   };
+}
+
+function idle(client: pg.Client): boolean {
+  const c = client as pg.Client & { _getActiveQuery?: () => unknown; _queryQueue?: unknown[] };
+  return typeof c._getActiveQuery === 'function' && c._getActiveQuery() == null && (c._queryQueue?.length ?? 1) === 0;
 }
 
 /** Opens the test's outer transaction on the connection (once per test). */

@@ -165,12 +165,17 @@ async function loadAgain(mocha: Mocha, file: string, count: number): Promise<voi
 
 async function loadFile(mocha: Mocha, task: RunTask, emit: (event: WorkerEvent) => void): Promise<FileTree | null> {
   const file = task.file;
-  mocha.files = [file];
-  const count = (loadCounts.get(file) ?? 0) + 1;
-  loadCounts.set(file, count);
+  // --file setup files load before the spec, into the same Mocha, as in serial mocha: their root hooks apply.
+  const paths = [...data.mocha.files, file];
   try {
-    if (count === 1) await (mocha as unknown as { loadFilesAsync(): Promise<void> }).loadFilesAsync();
-    else await loadAgain(mocha, file, count);
+    for (const p of paths) {
+      const count = (loadCounts.get(p) ?? 0) + 1;
+      loadCounts.set(p, count);
+      mocha.files = [p];
+      if (count === 1) await (mocha as unknown as { loadFilesAsync(): Promise<void> }).loadFilesAsync();
+      else await loadAgain(mocha, p, count);
+    }
+    mocha.files = paths;
   } catch (err) {
     emit({ type: 'file:error', phase: 'load', error: serializeError(err) });
     return null;
