@@ -81,10 +81,10 @@ export async function provisionDatabases(ctx: Context): Promise<Provisioned> {
       ledger.forget(slot);
       log(`bulkhead: slot ${slot}: ${name} cloned again from ${template} in ${ms(t)} ms`);
     }),
-    leaks: (slot, ownPids) => server.serial(async () => {
+    leaks: (slot, ownPids) => server.serial(() => ledger.find(slot, async () => {
       const sessions = await server.sessions(slotName(slot));
-      return ledger.fresh(slot, sessions.filter((s) => !ownPids.includes(s.pid) && !HARNESS.test(s.applicationName)));
-    }),
+      return sessions.filter((s) => !ownPids.includes(s.pid) && !HARNESS.test(s.applicationName));
+    })),
     closeLeaks: () => server.serial(closeLeaks),
     teardown: () => server.serial(async () => {
       if (closed) return;

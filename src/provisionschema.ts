@@ -131,9 +131,11 @@ function tagged(server: Server, database: string): { ledger: LeakLedger; find(sl
   const ledger = new LeakLedger();
   return {
     ledger,
-    async find(slot, ownPids) {
-      const sessions = await server.sessions(database, `^${appTag(slot)}$`);
-      return ledger.fresh(slot, sessions.filter((s) => !ownPids.includes(s.pid)));
+    find(slot, ownPids) {
+      return ledger.find(slot, async () => {
+        const sessions = await server.sessions(database, `^${appTag(slot)}$`);
+        return sessions.filter((s) => !ownPids.includes(s.pid));
+      });
     },
     async close() {
       return server.terminate(ledger.all());

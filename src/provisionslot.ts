@@ -65,14 +65,44 @@ export function sharedSlot(target: ConnectionTarget | null, slot: number, databa
   return { slot, database, target, env: baseEnv(slot) };
 }
 
+/*
+ * How long a session first seen after a file may take to go away before it counts as leaked. A file that ended its
+ * pool has said goodbye on every connection, but pg-pool's end() resolves before the sockets close, so the backends
+ * may still be exiting when the file is over; they are gone within milliseconds. Only a real leak waits this long.
+ */
+const LEAK_GRACE_MS = 500;
+const LEAK_POLL_MS = 10;
+
+const same = (a: Session, b: Session): boolean => a.pid === b.pid && a.started === b.started;
+
 /** Leaked sessions are reported once, by the file after which they were first seen. */
 export class LeakLedger {
   private readonly seen = new Map<number, Session[]>();
 
+  /**
+   * The sessions `list()` returns that are still open once those new since the last check have had the grace
+   * period to close, counted as leaks of the file that just ran when they were not reported before.
+   */
+  async find(slot: number, list: () => Promise<Session[]>): Promise<Leaks> {
+    let sessions = await list();
+    const deadline = performance.now() + LEAK_GRACE_MS;
+    while (this.unseen(slot, sessions) && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, LEAK_POLL_MS));
+      const now = await list();
+      sessions = sessions.filter((s) => now.some((n) => same(n, s)));
+    }
+    return this.fresh(slot, sessions);
+  }
+
+  private unseen(slot: number, sessions: readonly Session[]): boolean {
+    const known = this.seen.get(slot) ?? [];
+    return sessions.some((s) => !known.some((k) => same(k, s)));
+  }
+
   fresh(slot: number, sessions: readonly Session[]): Leaks {
     const known = this.seen.get(slot) ?? [];
-    const fresh = sessions.filter((s) => !known.some((k) => k.pid === s.pid && k.started === s.started));
-    this.seen.set(slot, [...known.filter((k) => sessions.some((s) => s.pid === k.pid && s.started === k.started)), ...fresh]);
+    const fresh = sessions.filter((s) => !known.some((k) => same(k, s)));
+    this.seen.set(slot, [...known.filter((k) => sessions.some((s) => same(s, k))), ...fresh]);
     return { count: fresh.length, applicationNames: [...new Set(fresh.map((s) => s.applicationName))].sort() };
   }
 

@@ -153,7 +153,7 @@ export async function session(config: Config, io: RunIO, target: Target, s: Sess
   // 4. Start the threads, provision the slots meanwhile, execute the plan, and tear the slots down again.
   const workers = Math.max(1, Math.min(config.workers, s.files.length));
   const pools = startPools(config, workers);
-  const resources = await target.provision(workers).catch(async (err: unknown) => {
+  const resources = await target.provision(workers, config).catch(async (err: unknown) => {
     await Promise.all(pools.map((p) => p.close()));
     throw err;
   });

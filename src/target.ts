@@ -15,7 +15,8 @@ export interface Target {
   version: string;
   where: string;
   admin: Admin;
-  provision(workers: number): Promise<SlotResources & { teardown(): Promise<void>; isolation: Isolation; timings: string | null }>;
+  /** `session` is the configuration of the session provisioning (replay and bisect adjust isolation and workers). */
+  provision(workers: number, session?: Config): Promise<SlotResources & { teardown(): Promise<void>; isolation: Isolation; timings: string | null }>;
   close(): Promise<void>;
 }
 
@@ -62,7 +63,7 @@ export async function openTarget(config: Config, info: NodeJS.WritableStream): P
       version,
       where: resolved.where,
       admin,
-      provision: (workers) => slots(config, resolved, admin, workers, info),
+      provision: (workers, session = config) => slots(session, resolved, admin, workers, info),
       close,
     };
   } catch (err) {

@@ -1,0 +1,190 @@
+// The run record: a corrupt record or one from a newer bulkhead is refused with a clear error and exit code 2;
+// --last-failed reruns only what failed; --record writes a second copy; no password is ever written.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import { fixture, runCli, specOutcomes } from '../helpers/fixture.js';
+import type { CliResult, Fixture } from '../helpers/fixture.js';
+import { LAST_RUN, loadRecord, scratchSet, testsOf } from './lastrun.js';
+import type { RunRecord } from '../../src/record.js';
+
+const PASSWORD = 's3cret';
+
+const VALID = {
+  format: 'bulkhead-run',
+  version: 1,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  versions: {},
+  config: {},
+  seed: null,
+  workers: 1,
+  target: '127.0.0.1:5432/test as postgres',
+  slots: [{ slot: 1, files: [{ file: 'test/a.spec.js', key: 'test/a.spec.js', round: 0, start: 0, end: 1, tests: [], failures: [] }] }],
+  rebuilds: [],
+  chaos: [],
+  outcome: { passed: 0, failed: 0, skipped: 0, notRun: 0, flaky: 0, interrupted: false },
+};
+const BAD_RECORDS = {
+  'test/a.spec.js': "it('passes', () => {});\n",
+  'records/truncated.json': JSON.stringify(VALID, null, 1).slice(0, 200),
+  'records/newer.json': JSON.stringify({ ...VALID, version: 2 }),
+};
+
+// Two failures that go away once FIXED is set, among tests that always pass.
+const LAST_FAILED = {
+  'test/a.spec.js': `describe('a', function () {
+  it('passes', function () {});
+  it('fails until fixed', function () { if (!process.env.FIXED) throw new Error('not fixed'); });
+  it('passes too', function () {});
+});
+`,
+  'test/b.spec.js': `describe('b', function () {
+  it('fails until fixed', function () { if (!process.env.FIXED) throw new Error('not fixed'); });
+  it('passes', function () {});
+});
+`,
+  'test/c.spec.js': `describe('c', function () { it('passes', function () {}); });\n`,
+};
+const FAILING = ['a fails until fixed', 'b fails until fixed'];
+
+// The password reaches a test through DATABASE_URL, and from there an error message, an assertion's actual value
+// and a server error (which the summary's rebuild line quotes).
+const PASSWORDS = {
+  'test/a.spec.js': `import { db } from 'bulkhead';
+import { expect } from 'chai';
+describe('secrets', function () {
+  it('passes', async function () { await (await db()).query('SELECT 1'); });
+  it('names the url in its error', function () { throw new Error('could not use ' + process.env.DATABASE_URL); });
+  it('compares the url', function () { expect({ url: process.env.DATABASE_URL }).to.deep.equal({ url: 'elsewhere' }); });
+  it('sends the url to the server', async function () { await (await db()).query('SELECT $1::int', [process.env.DATABASE_URL]); });
+});
+`,
+  'test/b.spec.js': "describe('others', function () { it('pass', function () {}); });\n",
+};
+
+describe('records: bad records, --last-failed, --record and passwords', function () {
+  const dbs = scratchSet('records', 3);
+  const bad: Record<string, CliResult> = {};
+  const lastFailed: { r: CliResult; record: RunRecord }[] = [];
+  let firstRecord: string;
+  let copy: string;
+  let secret: { r: CliResult; record: string; copy: string };
+
+  before(async function () {
+    const url = (i: number): string => dbs()[i]?.url ?? '';
+    const withPassword = new URL(url(2));
+    withPassword.password = PASSWORD;
+    let fxBad: Fixture | undefined;
+    let fxLast: Fixture | undefined;
+    let fxSecret: Fixture | undefined;
+    try {
+      fxBad = fixture(BAD_RECORDS);
+      fxLast = fixture(LAST_FAILED);
+      fxSecret = fixture(PASSWORDS);
+      const badDir = fxBad.dir;
+      const lastDir = fxLast.dir;
+      const secretDir = fxSecret.dir;
+      const badRuns = Object.entries({
+        replayTruncated: ['replay', 'records/truncated.json'],
+        replayNewer: ['replay', 'records/newer.json'],
+        bisectTruncated: ['bisect', 'records/truncated.json', '--test', 'passes'],
+        bisectNewer: ['bisect', 'records/newer.json', '--test', 'passes'],
+      }).map(async ([name, args]) => {
+        bad[name] = await runCli(args, { cwd: badDir, env: { DATABASE_URL: url(0) } });
+      });
+      const lastFailedRuns = (async () => {
+        const steps: { args: string[]; env?: NodeJS.ProcessEnv }[] = [
+          { args: ['--record', 'copies/first.json'] },
+          { args: ['--last-failed'] },
+          { args: ['--last-failed'], env: { FIXED: '1' } },
+          { args: ['--last-failed'] },
+        ];
+        for (const [i, step] of steps.entries()) {
+          const r = await runCli(['-w', '2', '--timeout', '10000', ...step.args], { cwd: lastDir, env: { DATABASE_URL: url(1), ...step.env } });
+          lastFailed.push({ r, record: loadRecord(lastDir) });
+          if (i === 0) {
+            firstRecord = readFileSync(path.join(lastDir, LAST_RUN), 'utf8');
+            copy = readFileSync(path.join(lastDir, 'copies', 'first.json'), 'utf8');
+          }
+        }
+      })();
+      const secretRun = (async () => {
+        const r = await runCli(['-w', '2', '--timeout', '10000', '--record', 'copy.json'], { cwd: secretDir, env: { DATABASE_URL: withPassword.href } });
+        secret = { r, record: readFileSync(path.join(secretDir, LAST_RUN), 'utf8'), copy: readFileSync(path.join(secretDir, 'copy.json'), 'utf8') };
+      })();
+      await Promise.all([...badRuns, lastFailedRuns, secretRun]);
+    } finally {
+      fxBad?.remove();
+      fxLast?.remove();
+      fxSecret?.remove();
+    }
+  });
+
+  function badRun(name: string): CliResult {
+    const r = bad[name];
+    if (r === undefined) throw new Error(`the run "${name}" did not happen`);
+    return r;
+  }
+
+  /** Exit 2 with one paragraph on stderr that names the record and says what to do; nothing ran. */
+  function expectRefused(r: CliResult, file: string, says: RegExp): void {
+    expect(r.code, r.output).to.equal(2);
+    const message = r.stderr.trim();
+    expect(message).to.match(/^bulkhead: The run record \S+ /);
+    expect(message).to.include(file);
+    expect(message, 'one paragraph').to.not.match(/\n/);
+    expect(message).to.match(says);
+    expect(r.stdout).to.equal('');
+  }
+
+  it('refuses a truncated record with exit code 2, for replay and for bisect', function () {
+    const says = /is not valid JSON \(it may be truncated or corrupt\); run the suite again to write a fresh one\.$/;
+    expectRefused(badRun('replayTruncated'), path.join('records', 'truncated.json'), says);
+    expectRefused(badRun('bisectTruncated'), path.join('records', 'truncated.json'), says);
+  });
+
+  it('refuses a record with a newer format version with exit code 2, for replay and for bisect', function () {
+    const says = /has format version 2, newer than this bulkhead understands \(1\); upgrade bulkhead to read it\.$/;
+    expectRefused(badRun('replayNewer'), path.join('records', 'newer.json'), says);
+    expectRefused(badRun('bisectNewer'), path.join('records', 'newer.json'), says);
+  });
+
+  it('--record writes a second copy of the run record', function () {
+    expect(JSON.parse(copy)).to.have.property('format', 'bulkhead-run');
+    expect(copy).to.equal(firstRecord);
+  });
+
+  it('--last-failed runs only the tests that failed in the last run', function () {
+    const [first, second] = lastFailed;
+    expect(first?.r.code).to.equal(1);
+    expect(testsOf(first?.record as RunRecord).filter((t) => t.state === 'failed').map((t) => t.title).sort()).to.deep.equal(FAILING);
+    expect(second?.r.code, second?.r.output).to.equal(1);
+    expect(specOutcomes(second?.r.output ?? '')).to.deep.equal({ passed: [], failed: ['fails until fixed', 'fails until fixed'] });
+    expect(testsOf(second?.record as RunRecord).map((t) => [t.title, t.state]).sort()).to.deep.equal(FAILING.map((t) => [t, 'failed']));
+  });
+
+  it('--last-failed after the failures are fixed runs them alone and passes; then there is nothing to run', function () {
+    const [, , fixed, nothing] = lastFailed;
+    expect(fixed?.r.code, fixed?.r.output).to.equal(0);
+    expect(testsOf(fixed?.record as RunRecord).map((t) => [t.title, t.state]).sort()).to.deep.equal(FAILING.map((t) => [t, 'passed']));
+    expect(nothing?.r.code, nothing?.r.output).to.equal(0);
+    expect(nothing?.r.output).to.include('bulkhead: the last run had no failures: nothing to run');
+    expect(nothing?.r.output).to.match(/^0 passed, 0 failed$/m);
+  });
+
+  it('writes no password into the record or its copy, though the tests put it in their errors', function () {
+    expect(secret.r.code, secret.r.output).to.equal(1);
+    for (const text of [secret.record, secret.copy]) {
+      expect(text).to.not.include(PASSWORD);
+      // The failures did carry the URL: masked in the message, the assertion's actual value and the server error.
+      expect(text).to.match(/could not use postgres:\/\/postgres:\*\*\*@/);
+      expect(text).to.match(/"actual": "[^\n]*postgres:\/\/postgres:\*\*\*@/);
+      expect(text).to.match(/invalid input syntax for type integer: \\"postgres:\/\/postgres:\*\*\*@/);
+    }
+  });
+
+  it('prints no password either', function () {
+    expect(secret.r.output).to.include('could not use postgres://postgres:***@');
+    expect(secret.r.output).to.not.include(PASSWORD);
+  });
+});
