@@ -54,7 +54,8 @@ function toError(s: SerializedError): Error {
   err.name = s.name;
   err.stack = redact(s.stack ?? `${s.name}: ${s.message}`);
   for (const key of ['code', 'actual', 'expected', 'showDiff', 'operator', 'uncaught'] as const) {
-    if (s[key] !== undefined) err[key] = s[key];
+    const value = s[key];
+    if (value !== undefined) err[key] = typeof value === 'string' ? redact(value) : value;
   }
   if (s.cause !== undefined) err.cause = toError(s.cause);
   return err;
