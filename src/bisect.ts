@@ -40,7 +40,7 @@ export async function bisectCommand(config: Config, io: RunIO, target: Target): 
     if (known !== undefined) return known.failed;
     probes++;
     const slot = probePlan(sequence, subset, targetEntry, wanted);
-    const result = await session(probeConfig, io, target, { files: [...new Set(slot.map((e) => e.file))], exact: true, quiet: true, makePlan: () => fixedPlan([slot], record.seed) });
+    const result = await session(probeConfig, io, target, { files: [...new Set(slot.map((e) => e.file))], workers: 1, exact: true, quiet: true, makePlan: () => fixedPlan([slot], record.seed) });
     if (result.record.outcome.interrupted) throw new BulkheadError('ERR_BULKHEAD_USAGE', 'bisect was interrupted (Ctrl-C).', { exitCode: EXIT.interrupted });
     const failed = result.record.slots.some((s) => s.files.some((f) => f.tests.some((t) => t.title === wanted && t.state === 'failed')));
     info.write(`bisect: probe ${probes}: ${subset.length} test(s) before it -> ${failed ? 'fails' : 'passes'}\n`);

@@ -52,6 +52,7 @@ export async function replayCommand(config: Config, io: RunIO, target: Target): 
   const replayConfig: Config = { ...config, workers: slots.length, seed: recorded.seed, isolation: freshIsolation(config, recorded) };
   const result = await session(replayConfig, io, target, {
     files,
+    workers: slots.length,
     exact: true,
     quiet: false,
     makePlan: () => fixedPlan(slots, recorded.seed),

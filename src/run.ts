@@ -38,6 +38,8 @@ export interface SessionOptions {
   /** Bisect probes: no reporter output, no last-run.json. */
   quiet: boolean;
   label?: string;
+  /** The number of slots, when the plan fixes it. */
+  workers?: number;
   /** Lines printed before the summary (replay's comparison), from the finished record. */
   epilogue?(record: RunRecord): string;
 }
@@ -55,6 +57,8 @@ export function infoStream(config: Config, io: RunIO): NodeJS.WritableStream {
 
 export async function run(config: Config, io: RunIO): Promise<number> {
   // 1. Resolve (or start) the database before anything runs; it is stopped on every path out.
+  // A bad record is a usage error (exit 2) before any server is reached or started.
+  if (config.command !== 'run') readRecord(path.resolve(config.root, config.recordArg ?? ''));
   const target = await openTarget(config, infoStream(config, io));
   try {
     // mochaGlobalSetup runs once, after the server is up (it may seed it) and before any worker starts.
@@ -127,10 +131,12 @@ export async function session(config: Config, io: RunIO, target: Target, s: Sess
   const info = infoStream(config, io);
   const t0 = performance.now();
   const bus = new EventBus();
-  const summary = new Summary(Math.max(1, Math.min(config.workers, s.files.length)));
+  // Fixed plans (replay, bisect) say how many slots they need; otherwise no more workers than files.
+  const workers = s.workers ?? Math.max(1, Math.min(config.workers, s.files.length));
+  const summary = new Summary(workers);
   summary.seed = config.seed;
   summary.failOnFlaky = config.failOnFlaky;
-  const builder = new RecordBuilder({ versions: await versions(target.version), config: recordedConfig(config), seed: config.seed, workers: Math.max(1, Math.min(config.workers, s.files.length)), target: target.where });
+  const builder = new RecordBuilder({ versions: await versions(target.version), config: recordedConfig(config), seed: config.seed, workers, target: target.where });
   let total = 0;
   bus.on('summary', (e) => summary.handle(e));
   bus.on('record', (e) => builder.handle(e));
@@ -147,11 +153,10 @@ export async function session(config: Config, io: RunIO, target: Target, s: Sess
     gate = g;
     bus.on('reporter', (e) => g.push(e));
     const seed = config.seed !== null ? `, seed ${config.seed}` : '';
-    info.write(`bulkhead: ${s.files.length} file${s.files.length === 1 ? '' : 's'} on ${Math.min(config.workers, s.files.length)} worker(s), PostgreSQL ${target.version} at ${target.where} (${target.kind})${seed}${s.label ?? ''}\n`);
+    info.write(`bulkhead: ${s.files.length} file${s.files.length === 1 ? '' : 's'} on ${workers} worker(s), PostgreSQL ${target.version} at ${target.where} (${target.kind})${seed}${s.label ?? ''}\n`);
   }
 
   // 4. Start the threads, provision the slots meanwhile, execute the plan, and tear the slots down again.
-  const workers = Math.max(1, Math.min(config.workers, s.files.length));
   const pools = startPools(config, workers);
   const resources = await target.provision(workers, config).catch(async (err: unknown) => {
     await Promise.all(pools.map((p) => p.close()));
