@@ -199,7 +199,11 @@ async function runEntry(
   } else {
     const stop = stopped();
     fr.finish(stop === 'interrupt' ? 'interrupted (Ctrl-C)' : stop === 'bail' ? '--bail stopped the run after the first failure' : undefined);
-    if (outcome.result.recycle) await pool.recycle();
+    // process.exit() was called: the thread and its slot's data are no longer trusted, as after a crash.
+    if (outcome.result.recycle) {
+      await pool.recycle();
+      await o.resources.recover(pool.slot);
+    }
     const leak = await o.resources.leaks(pool.slot, slotPids(pool.slot)).catch(() => ({ count: 0, applicationNames: [] }));
     if (leak.count > 0) o.onLeak?.(fr.file, pool.slot, leak);
   }

@@ -81,6 +81,29 @@ export function snapshot(): ConnectionSnapshot | null {
   };
 }
 
+const READY_WAIT_MS = 200;
+
+/**
+ * pg rejects a failed query on the server's ErrorResponse; the ReadyForQuery that carries the new transaction
+ * status ('E') may arrive a moment later when the two land in different packets. Before the transaction status is
+ * judged, wait (briefly: a query that is really still running is judged as such) for that message.
+ */
+export async function protocolSettled(): Promise<void> {
+  const entry = live;
+  if (entry === null || !(snapshot()?.queryActive ?? false)) return;
+  const connection = (entry.client as unknown as { connection?: import('node:events').EventEmitter }).connection;
+  if (connection === undefined) return;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      connection.off('readyForQuery', done);
+      resolve();
+    };
+    const timer = setTimeout(done, READY_WAIT_MS);
+    connection.on('readyForQuery', done);
+  });
+}
+
 function clientConfig(s: ConnectionSettings, appName: string): pg.ClientConfig {
   const t = s.target ?? {};
   // Without an explicit target pg reads PGHOST, PGDATABASE, ... itself, so per-slot env variables apply.

@@ -1,7 +1,7 @@
 // Where the reset rule meets mocha: failures are judged the moment they happen (a broken connection must not
 // reach the test's own afterEach hooks), and the transaction state once the test and all its hooks are done.
 import Mocha from 'mocha';
-import { discard, enterTest, leaveTest, settled, snapshot } from './connection.js';
+import { discard, enterTest, leaveTest, protocolSettled, settled, snapshot } from './connection.js';
 import { endScope } from './transaction.js';
 import type { Culprit } from './connection.js';
 import { shouldDiscard } from './reset.js';
@@ -47,6 +47,7 @@ export function installResetHooks(root: Mocha.Suite, tree: FileTree | null): voi
     await settled();
     leaveTest();
     await endScope();
+    await protocolSettled();
     const test = this.currentTest;
     const decision = shouldDiscard({ connection: snapshot(), atEnd: true });
     if (decision.reasons.length > 0 && test !== undefined) {
@@ -67,6 +68,7 @@ function mark(hook: Mocha.Hook): Mocha.Hook {
 /** After the last test and the file's after-all hooks: a connection left mid-transaction is not handed on. */
 export async function settleFile(): Promise<void> {
   await settled();
+  await protocolSettled();
   const decision = shouldDiscard({ connection: snapshot(), atEnd: true });
   if (decision.reasons.length > 0) await discard(decision.reasons, decision.fault, { kind: 'file', title: '(after the last test)' });
 }

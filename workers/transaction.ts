@@ -52,17 +52,21 @@ export function wrapForTransactions(client: pg.Client): void {
     // AND CHAIN starts the next transaction at once: the savepoint level stays open.
     const chain = CHAIN.test(sql);
     if (!chain) s.depth -= 1;
+    const rollback = `ROLLBACK TO SAVEPOINT ${name}${chain ? '' : `; RELEASE SAVEPOINT ${name}`}`;
+    if (!commit) return original(rollback, ...rest);
     // PostgreSQL ends a failed transaction on COMMIT by rolling it back, without an error: so does its savepoint.
-    // The status is the server's as of the last reply, so it is only trusted when no query is still queued.
-    const release = commit && !(client.getTransactionStatus?.() === 'E' && idle(client));
-    if (release) return original(`RELEASE SAVEPOINT ${name}${chain ? `; SAVEPOINT ${name}` : ''}`, ...rest);
-    return original(`ROLLBACK TO SAVEPOINT ${name}${chain ? '' : `; RELEASE SAVEPOINT ${name}`}`, ...rest);
+    // Whether it failed is only known once the server answers (pg settles a failed query before it reads the
+    // transaction status that follows), so the release is tried first and refused (25P02) when it did.
+    const release = `RELEASE SAVEPOINT ${name}${chain ? `; SAVEPOINT ${name}` : ''}`;
+    const callback = typeof rest[rest.length - 1] === 'function' ? (rest.pop() as (err: unknown, res?: unknown) => void) : null;
+    const done = (original(release, ...rest) as Promise<unknown>).catch((err: unknown) => {
+      if ((err as { code?: unknown } | null)?.code !== '25P02') throw err;
+      return original(rollback, ...rest) as Promise<unknown>;
+    });
+    if (callback === null) return done;
+    done.then((res) => callback(null, res), (err: unknown) => callback(err));
+    return undefined;
   };
-}
-
-function idle(client: pg.Client): boolean {
-  const c = client as pg.Client & { _getActiveQuery?: () => unknown; _queryQueue?: unknown[] };
-  return typeof c._getActiveQuery === 'function' && c._getActiveQuery() == null && (c._queryQueue?.length ?? 1) === 0;
 }
 
 /** Opens the test's outer transaction on the connection (once per test). */
