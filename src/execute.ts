@@ -20,10 +20,14 @@ const WATCHDOG_GRACE_MS = 2000;
 export interface SlotResources {
   target(slot: number): ConnectionTarget | null;
   env(slot: number): Record<string, string>;
+  /** The name of the database the slot works in (its own, or the shared target), for onWorkerStart({ db }). */
+  database(slot: number): string | null;
   /** After a worker crash, before its replacement runs anything (e.g. clone the slot's database afresh). */
   recover(slot: number): Promise<void>;
   /** After each file: sessions on the slot's database that are not the worker's own. */
   leaks(slot: number, ownPids: readonly number[]): Promise<{ count: number; applicationNames: string[] }>;
+  /** Once every worker has closed its own connection, before the threads go: ends the sessions the specs leaked. */
+  closeLeaks(): Promise<number>;
 }
 
 export interface ExecuteOptions {
@@ -52,7 +56,7 @@ export async function execute(o: ExecuteOptions): Promise<{ stop: Stop; plan: Pl
   const slotPids = (slot: number): number[] => pids.get(slot) ?? [];
   const pools = o.pools;
   const workers = pools.length;
-  for (const p of pools) p.assign(o.resources.env(p.slot), o.resources.target(p.slot));
+  for (const p of pools) p.assign(o.resources.env(p.slot), o.resources.target(p.slot), o.resources.database(p.slot));
   try {
     // .only anywhere narrows the run to the files that use it, as in serial mocha.
     const only = o.exact ? [] : await probeOnly(o.files, pools);
@@ -60,7 +64,12 @@ export async function execute(o: ExecuteOptions): Promise<{ stop: Stop; plan: Pl
     const plan = o.makePlan(only.length > 0 ? only : o.files);
     const used = pools.slice(0, slotCount(plan, workers));
     const stop = await dispatch(plan, used, o, slotPids);
-    // Connections are closed with a goodbye before anything is ended from the server side.
+    // Connections are closed with a goodbye before anything is ended from the server side. The sessions the specs
+    // leaked are ended server-side while their threads still hold the sockets: a thread that goes first drops them
+    // as "unexpected EOF" (mid-transaction, even). What the ended sessions raise in a thread after its close task
+    // is never reported: the thread is about to go.
+    await Promise.all(pools.map((p) => p.closeConnection()));
+    await o.resources.closeLeaks().catch(() => 0);
     await Promise.all(pools.map((p) => p.close()));
     return { stop, plan, workers: used.length, pids: [...pids.values()].flat() };
   } finally {

@@ -54,17 +54,19 @@ export class SlotPool {
     return pool;
   }
 
-  /** Runs one file; a crash or an abort of the thread resolves as 'crashed', never rejects. */
   private slotEnv: Record<string, string> = {};
   private target: ConnectionTarget | null = null;
+  private database: string | null = null;
 
   /** The slot's database, once provisioned; every later task carries it to the thread. */
-  assign(env: Record<string, string>, target: ConnectionTarget | null): void {
+  assign(env: Record<string, string>, target: ConnectionTarget | null, database: string | null): void {
     this.slotEnv = env;
     this.target = target;
+    this.database = database;
   }
 
-  async run(task: Omit<RunTask, 'kind' | 'port' | 'onlyMode' | 'env' | 'target'>, sink: FileRun): Promise<RunOutcome> {
+  /** Runs one file; a crash or an abort of the thread resolves as 'crashed', never rejects. */
+  async run(task: Omit<RunTask, 'kind' | 'port' | 'onlyMode' | 'env' | 'target' | 'database'>, sink: FileRun): Promise<RunOutcome> {
     const channel = new MessageChannel();
     this.controller = new AbortController();
     this.port = channel.port1;
@@ -73,7 +75,7 @@ export class SlotPool {
     channel.port1.on('message', (event: WorkerEvent) => sink.onEvent(event));
     try {
       const result = (await this.pool.run(
-        { ...task, kind: 'run', onlyMode: false, port: channel.port2, env: this.slotEnv, target: this.target },
+        { ...task, kind: 'run', onlyMode: false, port: channel.port2, env: this.slotEnv, target: this.target, database: this.database },
         { transferList: [channel.port2], signal: this.controller.signal },
       )) as RunResult;
       return { kind: 'done', result: { ...result, file: task.file } };
@@ -108,9 +110,18 @@ export class SlotPool {
     await this.closeConnection();
     await this.pool.destroy();
     this.pool = this.create();
+    this.connectionClosed = null;
   }
 
-  async closeConnection(): Promise<CloseResult | null> {
+  private connectionClosed: Promise<CloseResult | null> | null = null;
+
+  /** Runs the thread's close task (onWorkerStop, then the goodbye) once per thread. */
+  closeConnection(): Promise<CloseResult | null> {
+    this.connectionClosed ??= this.runClose();
+    return this.connectionClosed;
+  }
+
+  private async runClose(): Promise<CloseResult | null> {
     let result: CloseResult;
     try {
       result = (await this.pool.run({ kind: 'close' })) as CloseResult;

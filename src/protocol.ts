@@ -90,6 +90,8 @@ export interface RunTask {
    */
   env: Record<string, string>;
   target: ConnectionTarget | null;
+  /** The database the slot works in, for onWorkerStart({ db }). */
+  database: string | null;
 
   /** Set when .only is used somewhere in the run: files without .only then run nothing. */
   onlyMode: boolean;

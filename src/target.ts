@@ -102,8 +102,10 @@ async function slots(config: Config, resolved: ResolvedTarget, admin: Admin, wor
     timings,
     target: (n) => slot(n)?.target ?? resolved.target,
     env: (n) => slot(n)?.env ?? {},
+    database: (n) => slot(n)?.database ?? null,
     recover: (n) => p.reclone(n),
     leaks: (n, pids) => p.leaks(n, pids),
+    closeLeaks: () => p.closeLeaks(),
     teardown: () => p.teardown(),
   };
 }

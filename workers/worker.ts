@@ -33,7 +33,7 @@ let prepared: Promise<Mocha.RootHookObject | undefined> | null = null;
 const loadCounts = new Map<string, number>();
 
 /** Once per worker: TypeScript support, bulkhead config hooks, and `--require` modules (root hook plugins). */
-function prepare(file: string, target: RunTask['target']): Promise<Mocha.RootHookObject | undefined> {
+function prepare(file: string, target: RunTask['target'], database: RunTask['database']): Promise<Mocha.RootHookObject | undefined> {
   prepared ??= (async () => {
     if (needsTypeScript([file, ...data.mocha.requires, data.configFile ?? ''])) await ensureTypeScript();
     const hooks = await loadConfigHooks(data.configFile);
@@ -46,7 +46,7 @@ function prepare(file: string, target: RunTask['target']): Promise<Mocha.RootHoo
       onEvent: (event) => emitCurrent(event.type === 'connect' ? { ...event, slot: data.slot } : event),
     });
     stopHook = hooks.onWorkerStop ?? null;
-    await hooks.onWorkerStart?.({ slot: data.slot, db: process.env['PGDATABASE'] ?? null });
+    await hooks.onWorkerStart?.({ slot: data.slot, db: database ?? process.env['PGDATABASE'] ?? null });
     configureChaos(data.chaos, (fault, title) => emitCurrent({ type: 'chaos', fault, title }));
     if (data.mocha.requires.length === 0) return undefined;
     const plugins = await runHelpers.handleRequires(data.mocha.requires);
@@ -89,7 +89,7 @@ async function runFile(task: RunTask): Promise<RunResult> {
   try {
     // The slot's database settings go in before anything of the user's loads (requires, config, specs).
     Object.assign(process.env, task.env);
-    const rootHooks = await prepare(task.file, task.target);
+    const rootHooks = await prepare(task.file, task.target, task.database);
     mocha = createMocha(rootHooks);
     const loaded = await loadFile(mocha, task, emit);
     if (loaded === null || task.mode === 'collect') return await finish(task.file, mocha);
