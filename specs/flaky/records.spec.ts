@@ -9,6 +9,7 @@ import { LAST_RUN, loadRecord, scratchSet, testsOf } from './lastrun.js';
 import type { RunRecord } from '../../src/record.js';
 
 const PASSWORD = 's3cret';
+let secretPassword = PASSWORD;
 
 const VALID = {
   format: 'bulkhead-run',
@@ -73,7 +74,10 @@ describe('records: bad records, --last-failed, --record and passwords', function
   before(async function () {
     const url = (i: number): string => dbs()[i]?.url ?? '';
     const withPassword = new URL(url(2));
-    withPassword.password = PASSWORD;
+    // A server with trust auth ignores the password, so a made-up one is used; a server that checks passwords
+    // (the embedded one the suite falls back to) has a real one in the URL already, and that must not leak either.
+    if (withPassword.password === '') withPassword.password = PASSWORD;
+    secretPassword = decodeURIComponent(withPassword.password);
     let fxBad: Fixture | undefined;
     let fxLast: Fixture | undefined;
     let fxSecret: Fixture | undefined;
@@ -175,7 +179,7 @@ describe('records: bad records, --last-failed, --record and passwords', function
   it('writes no password into the record or its copy, though the tests put it in their errors', function () {
     expect(secret.r.code, secret.r.output).to.equal(1);
     for (const text of [secret.record, secret.copy]) {
-      expect(text).to.not.include(PASSWORD);
+      expect(text).to.not.include(secretPassword);
       // The failures did carry the URL: masked in the message, the assertion's actual value and the server error.
       expect(text).to.match(/could not use postgres:\/\/postgres:\*\*\*@/);
       expect(text).to.match(/"actual": "[^\n]*postgres:\/\/postgres:\*\*\*@/);
@@ -185,6 +189,6 @@ describe('records: bad records, --last-failed, --record and passwords', function
 
   it('prints no password either', function () {
     expect(secret.r.output).to.include('could not use postgres://postgres:***@');
-    expect(secret.r.output).to.not.include(PASSWORD);
+    expect(secret.r.output).to.not.include(secretPassword);
   });
 });
