@@ -12,6 +12,12 @@ import type { ProvisionOptions, Provisioned } from '../src/provision.js';
 import { derivedName } from '../src/safety.js';
 
 const SERVER = new URL(process.env['BULKHEAD_TEST_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test');
+/** The server's URL for another database, keeping its user and password. */
+function urlFor(database: string): string {
+  const u = new URL(SERVER.href);
+  u.pathname = `/${encodeURIComponent(database)}`;
+  return u.href;
+}
 const CONN = { host: SERVER.hostname, port: Number(SERVER.port || 5432), user: decodeURIComponent(SERVER.username) || 'postgres', password: decodeURIComponent(SERVER.password) || undefined };
 const RUN = randomBytes(4).toString('hex');
 const id = pg.escapeIdentifier;
@@ -55,7 +61,7 @@ describe('provision', function () {
     return c;
   };
   const run = async (db: string, extra: Partial<ProvisionOptions> = {}): Promise<Provisioned> => {
-    const target = { connectionString: `postgres://${CONN.user}@${CONN.host}:${CONN.port}/${db}` };
+    const target = { connectionString: urlFor(db) };
     const p = await provision({ target, isolation: 'database', setup: null, workers: 2, allowAnyDatabase: false, keepDatabases: false, root: dir, ...extra });
     live.push(p);
     return p;
@@ -221,7 +227,7 @@ describe('provision', function () {
 
   it('shared isolation hands every slot the target as it is, and refuses a setup', async function () {
     const base = await createDb(`bh_shared_${RUN}`, '');
-    const target = { connectionString: `postgres://${CONN.user}@${CONN.host}:${CONN.port}/${base}` };
+    const target = { connectionString: urlFor(base) };
     const p = await run(base, { isolation: 'shared' });
     expect(p.slots.map((s) => [s.database, s.target, s.env])).to.deep.equal([1, 2].map((n) => [base, target, { PGAPPNAME: `bulkhead:w${n}:app` }]));
     expect((await rejection(run(base, { isolation: 'shared', setup: 'broken.sql' }))).code).to.equal('ERR_BULKHEAD_CONFIG');
