@@ -64,6 +64,8 @@ export interface Config {
   workersGiven: boolean;
   /** --shuffle: the seed of this run, or null for the plain sorted order. */
   seed: number | null;
+  /** --shuffle without a value: every --until-fail round draws a new seed (each is printed and recorded). */
+  reseed: boolean;
   repeat: number;
   /** --until-fail: the maximum number of rounds, or null when off. */
   untilFail: number | null;
@@ -201,6 +203,7 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     workers,
     workersGiven: flags.workers !== undefined || env['BULKHEAD_WORKERS'] !== undefined || user.workers !== undefined,
     seed,
+    reseed: flags.shuffle === null,
     repeat: flags.repeat === undefined ? 1 : positiveCount('--repeat', flags.repeat),
     untilFail: flags.untilFail === undefined ? null : flags.untilFail === null ? 100 : positiveCount('--until-fail', flags.untilFail),
     failOnFlaky: flags.failOnFlaky,

@@ -19,6 +19,7 @@ import type { Target } from './target.js';
 import { versions } from './versions.js';
 import { replayCommand } from './replay.js';
 import { bisectCommand } from './bisect.js';
+import { newSeed } from '../workers/random.js';
 import { globalFixtures } from './fixtures.js';
 
 export interface RunIO {
@@ -94,11 +95,12 @@ async function runCommand(config: Config, io: RunIO, target: Target): Promise<nu
   let result: SessionResult | null = null;
   for (let round = 1; round <= rounds; round++) {
     if (config.untilFail !== null) infoStream(config, io).write(`bulkhead: --until-fail round ${round} of at most ${rounds}\n`);
-    result = await session(config, io, target, {
+    const roundConfig: Config = round > 1 && config.reseed ? { ...config, seed: newSeed() } : config;
+    result = await session(roundConfig, io, target, {
       files,
       exact: false,
       quiet: false,
-      makePlan: (chosen) => withSelection(plan(chosen, { workers: config.workers, seed: config.seed, repeat: config.repeat }), lastFailed),
+      makePlan: (chosen) => withSelection(plan(chosen, { workers: roundConfig.workers, seed: roundConfig.seed, repeat: roundConfig.repeat }), lastFailed),
     });
     if (result.code !== EXIT.ok || result.record.outcome.interrupted) break;
   }
