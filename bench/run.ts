@@ -10,7 +10,7 @@ import { renderMarkdown } from './lib/report.js';
 import type { BenchRecord } from './lib/report.js';
 import { runRebuild, runRounds } from './lib/rounds.js';
 import type { RebuildResult, RoundContext } from './lib/rounds.js';
-import { RSS_METHOD, RUNNERS, killRunning, runOnce, runner } from './lib/runners.js';
+import { RSS_METHOD, RUNNERS, killRunning, provisionProbe, runOnce, runner } from './lib/runners.js';
 import type { RunSample } from './lib/runners.js';
 import { bareClones, createBenchDatabase, dropAll, leftovers } from './lib/server.js';
 import type { CloneSample } from './lib/server.js';
@@ -144,10 +144,10 @@ async function main(): Promise<number> {
       rebuildResult = await runRebuild(ctx, suites.rebuild, rounds.rebuild, bench.url);
       samples.push(...rebuildResult.runs);
     }
-    // 6. Provisioning: bare clones now; bulkhead's per-slot provisioning is a TODO row until it lands.
+    // 6. Provisioning: bare clones, and bulkhead's own provisioning of the same slots from the same template.
     if (want('provisioning') && !stop) {
-      log(`bench: provisioning (bare CREATE DATABASE … TEMPLATE per slot), ${rounds.provisioning} round(s) [${elapsed()}]`);
-      clones = await bareClones(opts.quick ? [1, 4] : [1, 2, 4, 8], rounds.provisioning, log);
+      log(`bench: provisioning (bare CREATE DATABASE … TEMPLATE per slot, then bulkhead -w N), ${rounds.provisioning} round(s) [${elapsed()}]`);
+      clones = await bareClones(opts.quick ? [1, 4] : [1, 2, 4, 8], rounds.provisioning, log, provisionProbe(project));
     }
     samples = samples.filter((s) => s.round >= 0);
   } finally {
@@ -178,7 +178,7 @@ async function main(): Promise<number> {
     target('Overhead: bulkhead -w 2 vs mocha --parallel -j 2', '< 1.0× ("clearly")', row('overhead', 'bulkhead-w2')?.vsParallel ?? null, 1.0, '×'),
     target('Overhead: bulkhead -w 4 vs mocha --parallel -j 4', '< 1.0× ("clearly")', row('overhead', 'bulkhead-w4')?.vsParallel ?? null, 1.0, '×'),
     target('Rebuild: median vs bare connect', '≤ 2×', ratio(rebuildAll, bareConnect), 2, '×'),
-    target('Provisioning: per slot vs bare clone', '≤ 1.2×', null, 1.2, '×', 'not measured: per-slot provisioning not landed (TODO row)'),
+    ...provisionRows(clones).map((r) => target(`Provisioning: per slot vs bare clone, ${r.slots} slot(s)`, '≤ 1.2×', ratio(r.bulkheadPerSlotMs, r.bareSequentialPerSlotMs), 1.2, '×')),
     ...rssRows.map((r) => target(`Memory: peak RSS / worker, bulkhead -w ${r.workers} (DB-bound)`, '≤ 60 MB', r.rssPerWorkerMb, 60, ' MB')),
     target('Memory: marginal RSS per extra worker', '≤ 60 MB', marginal, 60, ' MB'),
     target('Cascade: failures caused by an earlier test under bulkhead (worst run, all -w)', '0', want('cascade') ? bulkheadCascades : null, 0, '', undefined, 0),

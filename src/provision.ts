@@ -45,8 +45,8 @@ export interface Provisioned {
   slots: SlotDatabase[];
   templateReused: boolean;
   setupRan: boolean;
-  /** Milliseconds: the template (build or check) and each slot's database or schema. */
-  timings: { template: number; perSlot: number[] };
+  /** Milliseconds: the template (build or check), each slot's database or schema, and all slots' wall time. */
+  timings: { template: number; perSlot: number[]; slots: number };
   /** After a worker crash, before its replacement runs a file: a fresh copy of the template for the slot. */
   reclone(slot: number): Promise<void>;
   /** Sessions on the slot's database opened by the file that just ran and still open (each reported once). */

@@ -40,13 +40,16 @@ export async function provisionDatabases(ctx: Context): Promise<Provisioned> {
   let built: { reused: boolean; ran: boolean };
   let templateMs = 0;
   let perSlot: number[];
+  let slotsMs = 0;
   try {
     built = await ensureTemplate(ctx, template);
     templateMs = performance.now() - t0;
     log(`bulkhead: template ${template} ${built.reused ? 'reused (setup unchanged)' : built.ran ? 'built from the setup' : `copied from ${base}`} in ${ms(t0)} ms`);
     // Slots left by a crashed run go first, on this session: clones below run on several at once.
     for (const name of leftovers) await server.dropOurDatabase(name);
+    const t1 = performance.now();
     perSlot = await cloneSlots(ctx, template, slotNames);
+    slotsMs = performance.now() - t1;
   } catch (err) {
     if (ctx.plan === null) await server.dropOurDatabase(template).catch(() => undefined);
     await server.unlock(template).catch(() => undefined);
@@ -70,7 +73,7 @@ export async function provisionDatabases(ctx: Context): Promise<Provisioned> {
     slots: slotNames.map((name, i) => databaseSlot(opts.target, i + 1, name)),
     templateReused: built.reused,
     setupRan: built.ran,
-    timings: { template: templateMs, perSlot },
+    timings: { template: templateMs, perSlot, slots: slotsMs },
     reclone: (slot) => server.serial(async () => {
       const t = performance.now();
       const name = slotName(slot);

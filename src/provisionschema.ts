@@ -43,7 +43,7 @@ export async function provisionSchemas(ctx: Context): Promise<Provisioned> {
     slots,
     templateReused: false,
     setupRan: ctx.plan !== null,
-    timings: { template: 0, perSlot },
+    timings: { template: 0, perSlot, slots: perSlot.reduce((a, b) => a + b, 0) },
     reclone: (slot) => server.serial(async () => {
       // The dead worker's sessions may still hold locks in the schema about to be dropped.
       const own = await server.sessions(base, `^bulkhead:w${slot}(:reaper|:app)?$`);
@@ -75,7 +75,7 @@ export async function provisionShared(ctx: Context): Promise<Provisioned> {
     slots: Array.from({ length: opts.workers }, (_, i) => sharedSlot(opts.target, i + 1, base)),
     templateReused: false,
     setupRan: false,
-    timings: { template: 0, perSlot: Array.from({ length: opts.workers }, () => 0) },
+    timings: { template: 0, perSlot: Array.from({ length: opts.workers }, () => 0), slots: 0 },
     reclone: async () => undefined,
     leaks: (slot, ownPids) => server.serial(() => leaks.find(slot, ownPids)),
     closeLeaks: () => server.serial(leaks.close),

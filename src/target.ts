@@ -96,7 +96,7 @@ async function slots(config: Config, resolved: ResolvedTarget, admin: Admin, wor
     isolation === 'shared'
       ? null
       : `provisioning (${isolation}): template ${p.timings.template.toFixed(0)} ms${p.setupRan ? ' (setup ran)' : p.templateReused ? ' (reused)' : ''}; ` +
-        p.timings.perSlot.map((ms, i) => `w${i + 1} ${ms.toFixed(0)} ms`).join(', ');
+        `${p.timings.perSlot.map((ms, i) => `w${i + 1} ${ms.toFixed(0)} ms`).join(', ')}; all slots ${p.timings.slots.toFixed(0)} ms`;
   return {
     isolation,
     timings,

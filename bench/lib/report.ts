@@ -1,7 +1,7 @@
 // The markdown report: one table of medians and ratios, then cascades, rebuild latency, provisioning, the scaling
 // curve and the targets. Everything here is rendered from the JSON record, so the two never disagree.
 import type { CascadeRow, LatencyRow, ProvisionRow, Target, WallRow } from './summary.js';
-import { fmt } from './stats.js';
+import { fmt, ratio } from './stats.js';
 
 export interface BenchRecord {
   date: string;
@@ -64,9 +64,9 @@ export function renderMarkdown(rec: BenchRecord): string {
     rec.summary.rebuild.map((r) => [r.what, String(r.n), fmt(r.medianMs), fmt(r.p95Ms), x(r.vsBareConnect), r.note ?? ''])), '');
 
   out.push('## Provisioning: per-slot database clones', '');
-  out.push('bulkhead per-slot provisioning (`CREATE DATABASE … TEMPLATE` per slot) is landing separately: its column is a TODO until then.', '');
-  out.push(table(['slots', 'bulkhead per slot ms', 'bare clone per slot ms (one at a time)', 'bare clones at once: wall ms', 'per slot ms'],
-    rec.summary.provisioning.map((r) => [String(r.slots), 'TODO', fmt(r.bareSequentialPerSlotMs, 1), fmt(r.bareConcurrentWallMs, 1), fmt(r.bareConcurrentPerSlotMs, 1)])), '');
+  out.push('bulkhead per slot: the wall time of all its slot clones (its `--verbose` line) divided by the slots, against the same template.', '');
+  out.push(table(['slots', 'bulkhead per slot ms', 'bare clone per slot ms (one at a time)', '× bare (one at a time)', 'bare clones at once: wall ms', 'per slot ms'],
+    rec.summary.provisioning.map((r) => [String(r.slots), fmt(r.bulkheadPerSlotMs, 1), fmt(r.bareSequentialPerSlotMs, 1), x(ratio(r.bulkheadPerSlotMs, r.bareSequentialPerSlotMs)), fmt(r.bareConcurrentWallMs, 1), fmt(r.bareConcurrentPerSlotMs, 1)])), '');
 
   out.push('## Scaling: workers against wall time (median)', '');
   for (const suite of [...new Set(rec.summary.wall.map((r) => r.suite))]) {

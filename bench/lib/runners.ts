@@ -2,7 +2,7 @@
 // (a marker the test writes), peak RSS (GNU time), and the outcome of every test (mocha's json reporter, which
 // bulkhead replays unchanged), so that a run that did not run the whole suite is never taken for a fast one.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { MOCHA_BIN } from './project.js';
@@ -164,4 +164,38 @@ export async function runOnce(project: Project, r: Runner, suite: Suite, round: 
 function tail(text: string): string {
   const t = text.trim();
   return t.length > 400 ? `...${t.slice(-400)}` : t;
+}
+
+/**
+ * Measures bulkhead's per-slot provisioning: the real CLI at `slots` workers, database isolation, on a one-test
+ * file per slot, against the given template as its target; the figure is the "all slots N ms" of its --verbose line.
+ */
+export function provisionProbe(project: Project): (slots: number, targetUrl: string) => Promise<number | null> {
+  // bulkhead starts no more workers than there are files: one file per slot, up to the 8 slots measured.
+  mkdirSync(path.join(project.dir, 'provision'), { recursive: true });
+  for (let f = 1; f <= 8; f++) {
+    writeFileSync(path.join(project.dir, 'provision', `f${f}.spec.js`), `describe('provisioning ${f}', function () { it('runs', function () {}); });\n`);
+  }
+  return async (slots, targetUrl) => {
+    const args = [project.bulkheadBin, '-w', String(slots), '--verbose', '--isolation', 'database', '--allow-any-database', '--reporter', 'dot', 'provision/*.spec.js'];
+    const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: targetUrl, NO_COLOR: '1' };
+    delete env['BULKHEAD_WORKER'];
+    const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, args, { cwd: project.dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      let out = '';
+      let err = '';
+      child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+      child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+      running = child.pid ?? null;
+      const timer = setTimeout(killRunning, RUN_TIMEOUT_MS);
+      child.on('error', reject);
+      child.on('close', () => {
+        running = null;
+        clearTimeout(timer);
+        resolve({ stdout: out, stderr: err });
+      });
+    });
+    const m = /^bulkhead: provisioning \(database\): .*; all slots (\d+) ms$/m.exec(`${stdout}\n${stderr}`);
+    return m === null ? null : Number(m[1]);
+  };
 }

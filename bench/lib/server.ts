@@ -116,10 +116,21 @@ export interface CloneSample {
   sequential: number[];
   /** Wall time of all slots' clones issued at once (one admin connection each). */
   concurrentWall: number;
+  /** bulkhead's own provisioning of the same slots from the same template: all slots' wall time (--verbose). */
+  bulkheadWall: number | null;
 }
 
-/** Bare per-slot clones of one template, for `slots` slots, over `rounds` rounds; drops everything it makes. */
-export async function bareClones(slotCounts: readonly number[], rounds: number, progress: (line: string) => void): Promise<CloneSample[]> {
+/**
+ * bulkhead's provisioning of `slots` slots from `template`, as its --verbose line reports it: the wall time of all
+ * slots' clones (the per-run copy of the target is the template step, not counted). bulkhead drops what it makes.
+ */
+export type ProvisionProbe = (slots: number, targetUrl: string) => Promise<number | null>;
+
+/**
+ * Bare per-slot clones of one template, for `slots` slots, over `rounds` rounds, each next to bulkhead's own
+ * provisioning of the same slots (`probe`); drops everything it makes.
+ */
+export async function bareClones(slotCounts: readonly number[], rounds: number, progress: (line: string) => void, probe: ProvisionProbe): Promise<CloneSample[]> {
   const template = await buildTemplate();
   const samples: CloneSample[] = [];
   try {
@@ -138,8 +149,9 @@ export async function bareClones(slotCounts: readonly number[], rounds: number, 
         const names = await Promise.all(Array.from({ length: slots }, (_, s) => createDatabase(`r${r}c${s + 1}`, template)));
         const concurrentWall = now() - t0;
         for (const name of names) await dropDatabase(name);
-        samples.push({ slots, sequential, concurrentWall });
-        progress(`  provisioning round ${r + 1}/${rounds}, ${slots} slot(s): ${sequential.map((x) => x.toFixed(0)).join('/')} ms sequential, ${concurrentWall.toFixed(0)} ms concurrent`);
+        const bulkheadWall = await probe(slots, urlFor(template));
+        samples.push({ slots, sequential, concurrentWall, bulkheadWall });
+        progress(`  provisioning round ${r + 1}/${rounds}, ${slots} slot(s): ${sequential.map((x) => x.toFixed(0)).join('/')} ms sequential, ${concurrentWall.toFixed(0)} ms concurrent, bulkhead ${bulkheadWall?.toFixed(0) ?? '?'} ms`);
       }
     }
   } finally {

@@ -121,19 +121,23 @@ export function rebuildRows(rebuild: readonly RebuildSample[], bare: { connect: 
 
 export interface ProvisionRow {
   slots: number;
-  bulkheadPerSlotMs: null;
+  /** bulkhead's wall time for all slots, divided by the slots. */
+  bulkheadPerSlotMs: number | null;
   bareSequentialPerSlotMs: number | null;
   bareConcurrentPerSlotMs: number | null;
   bareConcurrentWallMs: number | null;
 }
+
+const perSlot = (wall: number | null, slots: number): number | null => (wall === null ? null : wall / slots);
 
 export function provisionRows(samples: readonly CloneSample[]): ProvisionRow[] {
   return [...new Set(samples.map((s) => s.slots))].map((slots) => {
     const s = samples.filter((x) => x.slots === slots);
     const wall = median(s.map((x) => x.concurrentWall));
     return {
-      slots, bulkheadPerSlotMs: null, bareSequentialPerSlotMs: median(s.flatMap((x) => x.sequential)),
-      bareConcurrentPerSlotMs: wall === null ? null : wall / slots, bareConcurrentWallMs: wall,
+      slots, bulkheadPerSlotMs: perSlot(median(s.flatMap((x) => (x.bulkheadWall === null ? [] : [x.bulkheadWall]))), slots),
+      bareSequentialPerSlotMs: median(s.flatMap((x) => x.sequential)),
+      bareConcurrentPerSlotMs: perSlot(wall, slots), bareConcurrentWallMs: wall,
     };
   });
 }

@@ -71,11 +71,13 @@ export interface Provisioning {
   note: string;
   /** Milliseconds per slot, in slot order. */
   perSlot: number[];
+  /** Wall time of provisioning all slots. */
+  slots: number;
 }
 
-/** The line "bulkhead: provisioning (database): template N ms (setup ran); w1 N ms, w2 N ms". */
+/** The line "bulkhead: provisioning (database): template N ms (setup ran); w1 N ms, w2 N ms; all slots N ms". */
 export function provisioning(output: string): Provisioning | null {
-  const m = /^bulkhead: provisioning \((\w+)\): template (\d+) ms( \((?:setup ran|reused)\))?; (.*)$/m.exec(output);
+  const m = /^bulkhead: provisioning \((\w+)\): template (\d+) ms( \((?:setup ran|reused)\))?; (.*); all slots (\d+) ms$/m.exec(output);
   if (m === null) return null;
   const perSlot: number[] = [];
   for (const [i, part] of (m[4] ?? '').split(', ').entries()) {
@@ -83,7 +85,7 @@ export function provisioning(output: string): Provisioning | null {
     if (slot === null || Number(slot[1]) !== i + 1) return null;
     perSlot.push(Number(slot[2]));
   }
-  return { isolation: m[1] ?? '', template: Number(m[2]), note: (m[3] ?? '').trim(), perSlot };
+  return { isolation: m[1] ?? '', template: Number(m[2]), note: (m[3] ?? '').trim(), perSlot, slots: Number(m[5]) };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 // An order-dependent failure: test B fails only when test A ran before it on the same worker. Replay of the failing
 // record reproduces it every time, and bisect names A among more than 30 other tests in about log2(n) probes.
 import path from 'node:path';
@@ -114,7 +115,11 @@ async function ordered(dbs: ScratchDatabase[]): Promise<Ordered> {
       bisect(fx.dir, 10, []).then(readBisect),
       bisect(fxPair.dir, 11, ['--pair']).then(readBisect),
     ]);
-    const replayed = replays.map((_, i) => schedule(loadRecord(fx.dir, `records/replay${i}.json`)));
+    const replayed = replays.map((r, i) => {
+      // A replay that wrote no record failed before its run: its own output says why.
+      if (!existsSync(path.join(fx.dir, `records/replay${i}.json`))) throw new Error(`replay ${i} wrote no record (exit ${r.code}):\n${r.output}`);
+      return schedule(loadRecord(fx.dir, `records/replay${i}.json`));
+    });
     // The command bisect printed, as a user would paste it.
     const [, command, ...args] = (ddmin.reproduce ?? 'bulkhead replay missing').split(' ');
     const again = await runCli([command ?? '', ...args, '--reporter', 'dot'], { cwd: fx.dir, env: { DATABASE_URL: url(0) } });
