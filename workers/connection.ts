@@ -41,8 +41,16 @@ let discarding: Promise<void> | null = null;
 let generation = 0;
 let rebuilds = 0;
 
+/*
+ * A spec that a loader compiles to CommonJS (a .ts or .cts file under tsx) requires its own copy of this module,
+ * whose state is empty: the configured copy publishes its db() here, and every other copy hands calls to it.
+ */
+const SHARED = Symbol.for('bulkhead.db');
+type Shared = Record<symbol, (() => Promise<pg.Client>) | undefined>;
+
 export function configureConnection(next: ConnectionSettings): void {
   settings = next;
+  (globalThis as unknown as Shared)[SHARED] = db;
 }
 
 let testScope = false;
@@ -147,7 +155,11 @@ async function open(s: ConnectionSettings): Promise<Live> {
 /** The calling worker's connection, connected on first use and after every discard. */
 export async function db(): Promise<pg.Client> {
   const s = settings;
-  if (s === null) throw new Error('bulkhead: db() is only available inside a bulkhead worker or with --require bulkhead/register');
+  if (s === null) {
+    const configured = (globalThis as unknown as Shared)[SHARED];
+    if (configured !== undefined && configured !== db) return configured();
+    throw new Error('bulkhead: db() is only available inside a bulkhead worker or with --require bulkhead/register');
+  }
   if (discarding !== null) await discarding;
   if (live !== null && (live.errored !== null || live.ended)) {
     // The socket is gone (the server dropped it): hand out a fresh connection rather than a dead one.

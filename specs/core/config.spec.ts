@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { closingLine, fixture, runCli, specOutcomes } from '../helpers/fixture.js';
 import type { CliResult } from '../helpers/fixture.js';
 import { notRun } from '../helpers/output.js';
+import { scratchPerSuite } from '../helpers/server.js';
 
 const ONLY_FILES = {
   'test/a.spec.js': `describe('a', function () { it('a1', () => {}); it('a2', () => {}); });\n`,
@@ -168,5 +169,94 @@ describe('config: mocha configuration and options', function () {
     expect(r.stderr).to.include('.only is forbidden');
     expect(r.stderr).to.include('test/b.spec.js');
     expect(specOutcomes(r.output).passed).to.deep.equal([]);
+  });
+});
+
+// Their own database: the projects above copy the shared target for their workers, which needs it idle.
+describe('config: TypeScript specs and db()', function () {
+  const scratch = scratchPerSuite('tsdb');
+  const PROJECTS_DB: Record<string, { files: Record<string, string>; args: string[] }> = {
+    typescriptDb: {
+      args: ['-w', '1'],
+      files: {
+        '.mocharc.json': '{ "spec": ["test/*.spec.ts"] }\n',
+        'test/db.spec.ts': `import { expect } from 'chai';
+import { db, workerSlot } from 'bulkhead';
+import type pg from 'pg';
+
+describe('typed db', function () {
+    it('breaks its connection with a SQL error', async function () {
+      const c: pg.Client = await db();
+      await c.query('BEGIN');
+      await c.query('SELECT 1/0');
+    });
+    it('gets a fresh connection afterwards', async function () {
+      const { rows } = await (await db()).query<{ one: number }>('SELECT 1 AS one');
+      expect(rows[0]?.one).to.equal(1);
+      expect(workerSlot()).to.equal(1);
+    });
+});
+`,
+      },
+    },
+    // A CommonJS package: tsx compiles these specs to CommonJS, and their require('bulkhead') loads its own copy.
+    typescriptCjs: {
+      args: ['-w', '1'],
+      files: {
+        'package.json': '{ "name": "cjs-project" }\n',
+        '.mocharc.json': '{ "spec": ["test/*.spec.cts", "test/*.spec.ts"] }\n',
+        'test/a.spec.cts': `const { db } = require('bulkhead');
+describe('cts', function () {
+    it('queries through db() from a .cts spec', async function () {
+      const { rows } = await (await db()).query('SELECT 2 AS two');
+      if (rows[0].two !== 2) throw new Error('unexpected row');
+    });
+});
+`,
+        'test/b.spec.ts': `import { db } from 'bulkhead';
+describe('ts in a CommonJS package', function () {
+    it('leaves a transaction open', async function () {
+      await (await db()).query('BEGIN');
+    });
+    it('starts outside a transaction', async function () {
+      const c = await db();
+      if (c.getTransactionStatus() !== 'I') throw new Error('still in a transaction');
+    });
+});
+`,
+      },
+    },
+  };
+  const results = new Map<string, CliResult>();
+
+  before(async function () {
+    for (const [name, p] of Object.entries(PROJECTS_DB)) {
+      const fx = fixture(p.files);
+      try {
+        results.set(name, await runCli(p.args, { cwd: fx.dir, env: { DATABASE_URL: scratch().url } }));
+      } finally {
+        fx.remove();
+      }
+    }
+  });
+
+  function result(name: string): CliResult {
+    const r = results.get(name);
+    if (r === undefined) throw new Error(`the project "${name}" did not run`);
+    return r;
+  }
+
+  it('TypeScript specs get db() and the reset rule, in an ESM package', function () {
+    const r = result('typescriptDb');
+    expect(specOutcomes(r.output), r.output).to.deep.equal({ passed: ['gets a fresh connection afterwards'], failed: ['breaks its connection with a SQL error'] });
+    expect(r.output).to.include('connection rebuilds: 1 (w1: 1)');
+    expect(r.code).to.equal(1);
+  });
+
+  it('.cts and .ts specs of a CommonJS package share the worker\'s connection and its reset rule', function () {
+    const r = result('typescriptCjs');
+    expect(specOutcomes(r.output), r.output).to.deep.equal({ passed: ['queries through db() from a .cts spec', 'leaves a transaction open', 'starts outside a transaction'], failed: [] });
+    expect(r.output).to.include('connection rebuilds: 1 (w1: 1)');
+    expect(r.code).to.equal(0);
   });
 });
