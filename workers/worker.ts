@@ -266,7 +266,8 @@ function streamEvents(runner: Mocha.Runner, tree: FileTree, emit: (event: Worker
     ended.add(test);
     const id = tree.testId(test);
     if (id === undefined) return;
-    const state = test.isPending() ? 'pending' : test.state === 'failed' ? 'failed' : 'passed';
+    // Under --forbid-pending mocha fails a pending test (state 'failed') and still reports it as pending.
+    const state = test.state === 'failed' ? 'failed' : test.isPending() ? 'pending' : 'passed';
     const err = failures.get(test);
     emit({
       type: 'test:end',

@@ -79,6 +79,18 @@ suite('tdd suite', function () {
   },
   only: { args: ['-w', '2'], files: ONLY_FILES },
   forbidOnly: { args: ['-w', '2', '--forbid-only'], files: ONLY_FILES },
+  forbidPending: {
+    args: ['-w', '1', '--forbid-pending'],
+    files: {
+      'test/p.spec.js': `describe('pending', function () {
+  it('has no body');
+  it.skip('is skipped', function () {});
+  it('skips itself', function () { this.skip(); });
+  it('runs', function () {});
+});
+`,
+    },
+  },
 };
 
 function yamlCheck(title: string): string {
@@ -169,6 +181,14 @@ describe('config: mocha configuration and options', function () {
     expect(r.stderr).to.include('.only is forbidden');
     expect(r.stderr).to.include('test/b.spec.js');
     expect(specOutcomes(r.output).passed).to.deep.equal([]);
+  });
+
+  it('--forbid-pending fails every pending test (no body, it.skip, this.skip()) as serial mocha does', function () {
+    const r = result('forbidPending');
+    expect(specOutcomes(r.output), r.output).to.deep.equal({ passed: ['runs'], failed: ['has no body', 'is skipped', 'skips itself'] });
+    expect(r.output.match(/Pending test forbidden/g), r.output).to.have.length(3);
+    expect(closingLine(r.output)).to.deep.equal({ passed: 1, failed: 3, skipped: 0 });
+    expect(r.code).to.equal(1);
   });
 });
 
