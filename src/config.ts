@@ -238,6 +238,7 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
       invert: m['invert'] === true,
       bail: m['bail'] === true,
       forbidPending: m['forbid-pending'] === true,
+      exit: m['exit'] === true,
       asyncOnly: m['async-only'] === true,
       checkLeaks: m['check-leaks'] === true,
       fullTrace: m['full-trace'] === true,

@@ -39,6 +39,8 @@ export interface WorkerMochaOptions {
   invert: boolean;
   bail: boolean;
   forbidPending: boolean;
+  /** --exit: a closing worker does not wait for the late timers of the tests. */
+  exit: boolean;
   asyncOnly: boolean;
   checkLeaks: boolean;
   fullTrace: boolean;

@@ -2,6 +2,7 @@
 // the test that called it instead of killing the thread mid-protocol, and stray async errors are attributed.
 import type { WorkerEvent } from '../src/protocol.js';
 import { serializeError } from './serialize.js';
+import { currentOrigin } from './origin.js';
 
 type Emit = (event: WorkerEvent) => void;
 
@@ -73,8 +74,12 @@ export function installCapture(): void {
     const numeric = code === undefined || code === null ? Number(process.exitCode ?? 0) : Number(code);
     exitCalled = true;
     const error = new ProcessExitError(numeric);
-    target?.emit({ type: 'exit-called', code: numeric, ...(error.stack !== undefined ? { stack: error.stack } : {}) });
-    target?.onExit?.(numeric);
+    // A late call from an earlier file's timer is that file's error (reported as it surfaces), not this file's.
+    const origin = currentOrigin();
+    if (target !== null && (origin === undefined || origin === target.file)) {
+      target.emit({ type: 'exit-called', code: numeric, ...(error.stack !== undefined ? { stack: error.stack } : {}) });
+      target.onExit?.(numeric);
+    }
     throw error;
   }) as typeof process.exit;
 
@@ -91,9 +96,10 @@ export function installCapture(): void {
 }
 
 function report(error: unknown): void {
+  const origin = currentOrigin();
   if (target !== null) {
-    target.emit({ type: 'file:error', phase: 'async', error: serializeError(error) });
+    target.emit({ type: 'file:error', phase: 'async', error: serializeError(error), ...(origin !== undefined && origin !== target.file ? { origin } : {}) });
   } else {
-    orphanErrors.push({ file: lastFile, error });
+    orphanErrors.push({ file: origin ?? lastFile, error });
   }
 }

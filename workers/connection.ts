@@ -79,11 +79,12 @@ export function rebuildCount(): number {
 
 export function snapshot(): ConnectionSnapshot | null {
   if (live === null) return null;
-  const client = live.client as pg.Client & { _getActiveQuery?: () => unknown; _queryQueue?: unknown[] };
+  const client = live.client as pg.Client & { _getActiveQuery?: () => unknown; _queryQueue?: unknown[]; _ending?: boolean };
   const active = typeof client._getActiveQuery === 'function' ? client._getActiveQuery() != null : false;
   return {
     errored: live.errored,
-    ended: live.ended,
+    // end() called without await: the socket's 'end' comes later, but the client is already unusable.
+    ended: live.ended || client._ending === true,
     txStatus: live.client.getTransactionStatus?.() ?? null,
     queryActive: active,
   };

@@ -35,8 +35,15 @@ export function watchFailures(runner: Mocha.Runner, tree: FileTree | null): void
  * `BEGIN` in beforeEach with `ROLLBACK` in afterEach is not mistaken for a leaked transaction.
  */
 export function installResetHooks(root: Mocha.Suite, tree: FileTree | null): void {
+  let previous: string | null = null;
   root.beforeEach('bulkhead: settle connection', async function () {
     await settled();
+    // Work a finished test left running (an un-awaited query, a timer) may have broken the connection since it
+    // was judged: the next test still starts clean, and the rebuild names where the damage came from.
+    const late = shouldDiscard({ connection: snapshot(), atEnd: true });
+    if (late.reasons.length > 0) {
+      await discard(late.reasons, late.fault, { kind: 'file', title: previous === null ? '(before the first test)' : `(after test "${previous}")` });
+    }
     await enterTest();
   });
   const before = hooksOf(root, 'beforeEach');
@@ -49,6 +56,7 @@ export function installResetHooks(root: Mocha.Suite, tree: FileTree | null): voi
     await endScope();
     await protocolSettled();
     const test = this.currentTest;
+    previous = test?.fullTitle() ?? null;
     const decision = shouldDiscard({ connection: snapshot(), atEnd: true });
     if (decision.reasons.length > 0 && test !== undefined) {
       await discard(decision.reasons, decision.fault, culpritOf(test, tree));

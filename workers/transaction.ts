@@ -2,6 +2,7 @@
 // BEGIN / COMMIT / ROLLBACK on that connection become savepoints (as in Django's TestCase), so committed-looking
 // writes still vanish at the end of the test.
 import type pg from 'pg';
+import { splitStatements } from './statements.js';
 
 // Leading comments are skipped: "/* app */ BEGIN" is still the application's BEGIN.
 const LEAD = String.raw`^(?:\s|--[^\n]*(?:\n|$)|/\*[\s\S]*?\*/)*`;
@@ -41,6 +42,8 @@ export function wrapForTransactions(client: pg.Client): void {
     const sql = text(args[0]);
     if (s === null || s.client !== client || sql === null) return original(...args);
     const rest = args.slice(1);
+    const several = splitStatements(sql);
+    if (several !== null) return original(translateEach(s, several), ...rest);
     if (BEGIN.test(sql)) {
       s.depth += 1;
       return original(`SAVEPOINT bulkhead_${s.depth}`, ...rest);
@@ -67,6 +70,29 @@ export function wrapForTransactions(client: pg.Client): void {
     done.then((res) => callback(null, res), (err: unknown) => callback(err));
     return undefined;
   };
+}
+
+/**
+ * Several statements in one query string run as one simple-protocol message: a failure skips the rest, so a
+ * COMMIT that is reached had nothing failed before it and becomes a plain release of its savepoint.
+ */
+function translateEach(s: Scope, statements: readonly string[]): string {
+  return statements
+    .map((sql) => {
+      if (BEGIN.test(sql)) {
+        s.depth += 1;
+        return `SAVEPOINT bulkhead_${s.depth}`;
+      }
+      const commit = COMMIT.test(sql);
+      if (!commit && !ROLLBACK.test(sql)) return sql;
+      if (s.depth === 0) return NOTHING;
+      const name = `bulkhead_${s.depth}`;
+      const chain = CHAIN.test(sql);
+      if (!chain) s.depth -= 1;
+      if (commit) return `RELEASE SAVEPOINT ${name}${chain ? `; SAVEPOINT ${name}` : ''}`;
+      return `ROLLBACK TO SAVEPOINT ${name}${chain ? '' : `; RELEASE SAVEPOINT ${name}`}`;
+    })
+    .join(';\n');
 }
 
 /** Opens the test's outer transaction on the connection (once per test). */

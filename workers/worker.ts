@@ -18,6 +18,13 @@ import { ensureTypeScript, needsTypeScript } from './typescript.js';
 import { selectTests, shuffleSuite } from './order.js';
 import { configureChaos, setChaosRunner } from './chaos.js';
 import { StopReason } from './stop.js';
+import { currentOrigin, drainTimers, withOrigin } from './origin.js';
+
+/*
+ * Before a worker closes, a test's late timer still gets this long to fire, so its error is reported (serial mocha
+ * waits for the event loop to empty; with --exit it does not wait, and neither do we).
+ */
+const LATE_ERRORS_GRACE_MS = 1000;
 
 const data = piscinaData as WorkerData;
 const require = createRequire(import.meta.url);
@@ -62,6 +69,7 @@ function emitCurrent(event: WorkerEvent): void {
 
 export default async function run(task: Task): Promise<RunResult | CloseResult> {
   if (task.kind === 'close') {
+    if (!data.mocha.exit) await drainTimers(LATE_ERRORS_GRACE_MS);
     // onWorkerStop runs only in a worker whose onWorkerStart ran, and before its connection goes.
     let stopError: unknown = null;
     try {
@@ -75,7 +83,7 @@ export default async function run(task: Task): Promise<RunResult | CloseResult> 
     if (stopError !== null) late.push({ origin: null, error: serializeError(stopError) });
     return { closed: true, generation: currentGeneration(), late };
   }
-  return runFile(task);
+  return withOrigin(relative(task.file), () => runFile(task));
 }
 
 async function runFile(task: RunTask): Promise<RunResult> {
@@ -197,6 +205,7 @@ function runMocha(mocha: Mocha, tree: FileTree, emit: (event: WorkerEvent) => vo
     installResetHooks(mocha.suite, tree);
     // Listeners go on in the reporter's constructor, the one place mocha hands out its runner before it starts.
     mocha.reporter(function BulkheadStream(r: Mocha.Runner) {
+      attributeUncaught(r, emit);
       setChaosRunner(r);
       stop.watch(r);
       streamEvents(r, tree, emit, stop);
@@ -216,6 +225,25 @@ function runMocha(mocha: Mocha, tree: FileTree, emit: (event: WorkerEvent) => vo
     };
     port.on('message', onControl);
   });
+}
+
+/**
+ * Mocha fails whatever runnable is current when an uncaught error arrives. One that a timer of an earlier file on
+ * this worker threw belongs to that file: it is reported there, and this file's test goes on. Installed before
+ * run() registers `runner.uncaught` on the process.
+ */
+function attributeUncaught(runner: Mocha.Runner, emit: (event: WorkerEvent) => void): void {
+  const own = runner as Mocha.Runner & { uncaught: (err: unknown) => void };
+  const mochaUncaught = own.uncaught;
+  const file = currentOrigin();
+  own.uncaught = (err: unknown): void => {
+    const origin = currentOrigin();
+    if (origin !== undefined && origin !== file) {
+      emit({ type: 'file:error', phase: 'async', error: serializeError(err), origin });
+      return;
+    }
+    mochaUncaught(err);
+  };
 }
 
 function streamEvents(runner: Mocha.Runner, tree: FileTree, emit: (event: WorkerEvent) => void, stop: StopReason): void {

@@ -1,0 +1,166 @@
+// Work a test leaves behind: a timer that throws or exits after its file ended, a client ended without await, and
+// a multi-statement transaction under --transaction. Each is charged to the code that caused it, never to a later,
+// innocent test, and none of it escapes (no lost error, no committed row).
+import { expect } from 'chai';
+import { closingLine, fixture, query, runCli, specOutcomes } from '../helpers/fixture.js';
+import type { CliResult } from '../helpers/fixture.js';
+import { scratchPerSuite } from '../helpers/server.js';
+
+// File b waits (on an event, not on time) until file a's late timer has run while b is the current file.
+const WAIT_FOR_A = `describe('b waits', function () {
+  it('b1 runs while a late timer of a fires', async function () {
+    while (globalThis.lateFired !== true) await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+  });
+  it('b2 runs after it', function () {});
+});
+`;
+
+const CASES: Record<string, { files: Record<string, string>; args: string[] }> = {
+  lastFile: {
+    args: ['-w', '1'],
+    files: {
+      'test/a.spec.js': `describe('late', function () {
+  it('schedules a throw for after the file', function () {
+    setTimeout(() => { throw new Error('thrown late by a'); }, 200);
+  });
+});
+`,
+    },
+  },
+  nextFile: {
+    args: ['-w', '1'],
+    files: {
+      'test/a.spec.js': `describe('a', function () {
+  it('a1 schedules a late throw', function () {
+    setTimeout(() => { globalThis.lateFired = true; throw new Error('thrown late by a'); }, 20);
+  });
+});
+`,
+      'test/b.spec.js': WAIT_FOR_A,
+    },
+  },
+  nextFileExit: {
+    args: ['-w', '1'],
+    files: {
+      'test/a.spec.js': `describe('a', function () {
+  it('a1 schedules a late process.exit', function () {
+    setTimeout(() => { globalThis.lateFired = true; process.exit(3); }, 20);
+  });
+});
+`,
+      'test/b.spec.js': WAIT_FOR_A,
+    },
+  },
+};
+
+describe('late work: errors and exits after a file ended', function () {
+  const results = new Map<string, CliResult>();
+
+  before(async function () {
+    await Promise.all(
+      Object.entries(CASES).map(async ([name, c]) => {
+        const fx = fixture(c.files);
+        try {
+          results.set(name, await runCli(c.args, { cwd: fx.dir }));
+        } finally {
+          fx.remove();
+        }
+      }),
+    );
+  });
+
+  function result(name: keyof typeof CASES): CliResult {
+    const r = results.get(name);
+    if (r === undefined) throw new Error(`the case "${name}" did not run`);
+    return r;
+  }
+
+  it('an error thrown by a timer after the last file ended fails the run, named with its file', function () {
+    const r = result('lastFile');
+    expect(r.output).to.include('uncaught error in test/a.spec.js');
+    expect(r.output).to.include('thrown late by a');
+    expect(closingLine(r.output), r.output).to.deep.equal({ passed: 1, failed: 1, skipped: 0 });
+    expect(r.code).to.equal(1);
+  });
+
+  it("an earlier file's late throw is charged to that file while the next file's tests pass", function () {
+    const r = result('nextFile');
+    const { passed, failed } = specOutcomes(r.output);
+    expect(passed, r.output).to.include.members(['a1 schedules a late throw', 'b1 runs while a late timer of a fires', 'b2 runs after it']);
+    expect(failed.filter((f) => /b1|b2/.test(f)), r.output).to.deep.equal([]);
+    expect(r.output).to.include('uncaught error in test/a.spec.js');
+    expect(r.output).to.include('thrown late by a');
+    expect(r.code).to.equal(1);
+  });
+
+  it("an earlier file's late process.exit is charged to that file and does not stop the next file", function () {
+    const r = result('nextFileExit');
+    const { passed, failed } = specOutcomes(r.output);
+    expect(passed, r.output).to.include.members(['b1 runs while a late timer of a fires', 'b2 runs after it']);
+    expect(failed.filter((f) => /b1|b2/.test(f)), r.output).to.deep.equal([]);
+    expect(r.output).to.include('uncaught error in test/a.spec.js');
+    expect(r.output).to.include('process.exit(3)');
+    expect(r.output).to.not.include('not run:');
+    expect(r.code).to.equal(1);
+  });
+});
+
+describe('late work on the connection', function () {
+  const scratch = scratchPerSuite('late');
+
+  before(async function () {
+    await query('CREATE TABLE marks (v int)', [], scratch().url);
+  });
+
+  it('a client ended without await is rebuilt after the test that ended it, and the next test runs', async function () {
+    const fx = fixture({
+      'test/a.spec.js': `import { db } from 'bulkhead';
+describe('ending', function () {
+  it('ends the client without waiting', async function () { (await db()).end(); });
+  it('queries next', async function () { await (await db()).query('SELECT 1'); });
+});
+`,
+    });
+    try {
+      const r = await runCli(['-w', '1'], { cwd: fx.dir, env: { DATABASE_URL: scratch().url } });
+      expect(specOutcomes(r.output), r.output).to.deep.equal({ passed: ['ends the client without waiting', 'queries next'], failed: [] });
+      expect(r.output).to.include('w1 gen 1 after test "ending ends the client without waiting": connection ended');
+      expect(r.code).to.equal(0);
+    } finally {
+      fx.remove();
+    }
+  });
+
+  it('--transaction turns BEGIN and COMMIT inside a multi-statement query into savepoints: nothing is committed', async function () {
+    const fx = fixture({
+      'test/a.spec.js': `import { expect } from 'chai';
+import { db } from 'bulkhead';
+const marks = async () => (await (await db()).query('SELECT v FROM marks ORDER BY v')).rows.map((r) => r.v);
+describe('several statements', function () {
+  it('commits two rows in one string', async function () {
+    await (await db()).query("BEGIN; INSERT INTO marks VALUES (1); /* ; */ INSERT INTO marks SELECT length('a;b'); COMMIT;");
+    expect(await marks()).to.deep.equal([1, 3]);
+  });
+  it('sees none of them', async function () { expect(await marks()).to.deep.equal([]); });
+  it('rolls back inside one string', async function () {
+    await (await db()).query('BEGIN; INSERT INTO marks VALUES (5); ROLLBACK; INSERT INTO marks VALUES (6)');
+    expect(await marks()).to.deep.equal([6]);
+  });
+  it('sees none again', async function () { expect(await marks()).to.deep.equal([]); });
+});
+`,
+    });
+    try {
+      const r = await runCli(['-w', '1', '--transaction'], { cwd: fx.dir, env: { DATABASE_URL: scratch().url } });
+      expect(specOutcomes(r.output), r.output).to.deep.equal({
+        passed: ['commits two rows in one string', 'sees none of them', 'rolls back inside one string', 'sees none again'],
+        failed: [],
+      });
+      expect(await query('SELECT v FROM marks', [], scratch().url)).to.deep.equal([]);
+      expect(r.code).to.equal(0);
+    } finally {
+      fx.remove();
+    }
+  });
+});

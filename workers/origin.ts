@@ -1,0 +1,29 @@
+// Which spec file started the code that is running now. Timers, promises and sockets a file's tests set up keep
+// their file in an AsyncLocalStorage, so an error they throw after the file ended (while another file runs, or
+// while the worker is idle) is reported against the file that caused it, never against an innocent test.
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+const origin = new AsyncLocalStorage<string>();
+
+/** Runs `fn` (loading and running one spec file) with `file` as the origin of everything it schedules. */
+export function withOrigin<T>(file: string, fn: () => T): T {
+  return origin.run(file, fn);
+}
+
+/** The root-relative spec file whose code scheduled the current callback, if any. */
+export function currentOrigin(): string | undefined {
+  return origin.getStore();
+}
+
+/**
+ * Waits, at most `limitMs`, for the timers and immediates still pending in this thread (a test's late
+ * `setTimeout`) to run, so the errors they throw surface before the worker closes. Polls: Node has no event for
+ * "no timers left".
+ */
+export async function drainTimers(limitMs: number): Promise<void> {
+  const pending = (): boolean => process.getActiveResourcesInfo().some((r) => r === 'Timeout' || r === 'Immediate');
+  const until = performance.now() + limitMs;
+  while (pending() && performance.now() < until) {
+    await new Promise<void>((resolve) => setTimeout(resolve, 10).unref());
+  }
+}
