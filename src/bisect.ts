@@ -3,7 +3,6 @@
 // Every probe is a one-slot run on freshly provisioned slot databases.
 import path from 'node:path';
 import type { Config } from './config.js';
-import { discover } from './discover.js';
 import { BulkheadError, EXIT, errors } from './errors.js';
 import { readRecord, writeRecord } from './record.js';
 import type { RunRecord } from './record.js';
@@ -26,7 +25,7 @@ export async function bisectCommand(config: Config, io: RunIO, target: Target): 
   if (wanted === null) throw errors.usage('bisect needs the failing test: --test "<full title>" (the title as the reporter prints it, suites first).');
   const recordFile = path.resolve(config.root, config.recordArg ?? '');
   const record = readRecord(recordFile);
-  const { sequence, candidates, targetEntry } = locate(record, recordedPlan(record, discover(config)), wanted, recordFile);
+  const { sequence, candidates, targetEntry } = locate(record, recordedPlan(record, config.root), wanted, recordFile);
   // Each probe provisions its slot afresh, so nothing an earlier probe left behind decides the next one.
   const probeConfig: Config = { ...config, workers: 1, seed: record.seed, isolation: freshIsolation(config, record), mocha: { ...config.mocha, bail: false } };
 

@@ -1,5 +1,6 @@
 // Spec globs -> the sorted list of files to run, found with mocha's own file collector so that spec, extension,
 // ignore and recursive mean exactly what they mean to mocha.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Config } from './config.js';
@@ -48,4 +49,20 @@ export function discover(config: Config): SpecFile[] {
   return unique
     .map((p) => ({ path: p, rel: path.relative(config.root, p).split(path.sep).join('/') }))
     .sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+}
+
+/**
+ * The files a run record names (root-relative), for replay, bisect and --last-failed: the record says which files
+ * ran, whatever spec arguments or configuration that run was given.
+ */
+export function recordedFiles(root: string, rels: Iterable<string>): SpecFile[] {
+  const files: SpecFile[] = [];
+  for (const rel of new Set(rels)) {
+    const file = path.resolve(root, rel);
+    if (!existsSync(file)) {
+      throw errors.usage(`The recorded file ${rel} does not exist under ${root}; run from the project root the record was made in, with the same files.`);
+    }
+    files.push({ path: file, rel });
+  }
+  return files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
 }

@@ -2,8 +2,7 @@
 // then a test-by-test comparison with the recorded outcomes.
 import path from 'node:path';
 import type { Config, Isolation } from './config.js';
-import { discover } from './discover.js';
-import type { SpecFile } from './discover.js';
+import { recordedFiles } from './discover.js';
 import { errors } from './errors.js';
 import { readRecord } from './record.js';
 import type { RecordedState, RunRecord } from './record.js';
@@ -14,8 +13,8 @@ import { session } from './run.js';
 import type { RunIO } from './run.js';
 
 /** The recorded schedule as a plan: each slot's files with exactly the tests it ran, in order. */
-export function recordedPlan(record: RunRecord, files: readonly SpecFile[]): PlanEntry[][] {
-  const byRel = new Map(files.map((f) => [f.rel, f]));
+export function recordedPlan(record: RunRecord, root: string): PlanEntry[][] {
+  const byRel = new Map(recordedFiles(root, record.slots.flatMap((s) => s.files.map((f) => f.file))).map((f) => [f.rel, f]));
   return record.slots
     .filter((s) => s.files.length > 0)
     .map((s) =>
@@ -47,7 +46,7 @@ function outcomes(record: RunRecord): Map<string, RecordedState> {
 export async function replayCommand(config: Config, io: RunIO, target: Target): Promise<number> {
   const file = path.resolve(config.root, config.recordArg ?? '');
   const recorded = readRecord(file);
-  const slots = recordedPlan(recorded, discover(config));
+  const slots = recordedPlan(recorded, config.root);
   const files = [...new Set(slots.flat().map((e) => e.file))];
   const replayConfig: Config = { ...config, workers: slots.length, seed: recorded.seed, isolation: freshIsolation(config, recorded) };
   const result = await session(replayConfig, io, target, {

@@ -2,7 +2,7 @@
 // replay, bisect) goes through session(), which wires the event stream to the reporters and the run record.
 import path from 'node:path';
 import type { Config } from './config.js';
-import { discover } from './discover.js';
+import { discover, recordedFiles } from './discover.js';
 import type { SpecFile } from './discover.js';
 import { EXIT } from './errors.js';
 import { EventBus } from './events.js';
@@ -80,15 +80,18 @@ export async function run(config: Config, io: RunIO): Promise<number> {
 
 async function runCommand(config: Config, io: RunIO, target: Target): Promise<number> {
   // 2. Discover the files; --last-failed narrows them to the failures of the last run.
-  let files = discover(config);
+  let files: SpecFile[];
   let lastFailed: Map<string, string[]> | null = null;
   if (config.lastFailed) {
+    // The files the last run's failures came from, whatever spec arguments that run was given.
     lastFailed = failedTests(readRecord(path.join(config.root, LAST_RUN)));
-    files = files.filter((f) => lastFailed?.has(f.rel));
+    files = recordedFiles(config.root, lastFailed.keys());
     if (files.length === 0) {
       infoStream(config, io).write('bulkhead: the last run had no failures: nothing to run\n0 passed, 0 failed\n');
       return EXIT.ok;
     }
+  } else {
+    files = discover(config);
   }
   // 3. Plan and run; --until-fail repeats the whole selection until a round fails, keeping that round's record.
   const rounds = config.untilFail ?? 1;

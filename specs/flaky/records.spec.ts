@@ -192,3 +192,52 @@ describe('records: bad records, --last-failed, --record and passwords', function
     expect(secret.r.output).to.not.include(secretPassword);
   });
 });
+
+// The recorded run was given its spec files on the command line, in a folder mocha's default (./test) does not
+// cover: replay, bisect and --last-failed take the files from the record, not from the spec configuration.
+describe('records: the files come from the record', function () {
+  const FILES = {
+    'checks/a.spec.js': `describe('a', function () {
+  it('a1 sets the mark', function () { globalThis.mark = true; });
+  it('a2 passes', function () {});
+});
+`,
+    'checks/b.spec.js': `describe('b', function () {
+  it('b1 fails after the mark', function () { if (globalThis.mark === true) throw new Error('marked'); });
+});
+`,
+  };
+  let runs: { first: CliResult; replay: CliResult; lastFailed: CliResult; bisect: CliResult } | null = null;
+
+  before(async function () {
+    const fx = fixture(FILES);
+    try {
+      const first = await runCli(['-w', '1', '--isolation', 'shared', 'checks/a.spec.js', 'checks/b.spec.js'], { cwd: fx.dir });
+      const record = path.join('records', 'first.json');
+      fx.write(record, readFileSync(path.join(fx.dir, LAST_RUN), 'utf8'));
+      const replay = await runCli(['replay', record, '--isolation', 'shared'], { cwd: fx.dir });
+      const bisect = await runCli(['bisect', record, '--test', 'b b1 fails after the mark', '--isolation', 'shared'], { cwd: fx.dir });
+      fx.write(LAST_RUN, readFileSync(path.join(fx.dir, record), 'utf8'));
+      const lastFailed = await runCli(['--last-failed', '--isolation', 'shared'], { cwd: fx.dir });
+      runs = { first, replay, lastFailed, bisect };
+    } finally {
+      fx.remove();
+    }
+  });
+
+  it('replay runs the recorded files and reproduces the failure', function () {
+    expect(runs?.first.code, runs?.first.output).to.equal(1);
+    expect(runs?.replay.code, runs?.replay.output).to.equal(1);
+    expect(runs?.replay.output).to.include('replay: 3 of 3 outcomes reproduced');
+  });
+
+  it('bisect finds the culprit in the recorded files', function () {
+    const out = runs?.bisect.output ?? '';
+    expect(out, out).to.include('the test fails when this test runs before it on the same worker:\n  a a1 sets the mark  (checks/a.spec.js)\nreproduce:');
+  });
+
+  it('--last-failed runs the failed test of the recorded file alone, and it passes', function () {
+    expect(runs?.lastFailed.code, runs?.lastFailed.output).to.equal(0);
+    expect(specOutcomes(runs?.lastFailed.output ?? '')).to.deep.equal({ passed: ['b1 fails after the mark'], failed: [] });
+  });
+});
