@@ -7,26 +7,13 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { errors } from './errors.js';
 import { takeBulkheadFlags } from './flags.js';
+import { normalizeMochaArgs } from './argv.js';
 import type { BulkheadFlags } from './flags.js';
 import type { ChaosSpec, WorkerMochaOptions } from './protocol.js';
 import { newSeed } from '../workers/random.js';
 
 const require = createRequire(import.meta.url);
 const { loadOptions } = require('mocha/lib/cli/options.cjs') as { loadOptions(argv: string[]): Record<string, unknown> };
-const { isMochaFlag } = require('mocha/lib/cli/run-option-metadata.cjs') as { isMochaFlag(flag: string): boolean };
-const { isNodeFlag } = require('mocha/lib/cli/node-flags.cjs') as { isNodeFlag(flag: string): boolean };
-
-/** mocha ignores flags it does not know; a typo in a test command should not pass silently. */
-function assertKnownFlags(rest: readonly string[]): void {
-  for (const arg of rest) {
-    if (arg === '--') return;
-    if (!arg.startsWith('-') || /^-\d/.test(arg)) continue;
-    const name = arg.split('=')[0] as string;
-    const positive = name.startsWith('--no-') ? `--${name.slice(5)}` : name;
-    if (isMochaFlag(positive) || /^--reporter-options?\./.test(name) || isNodeFlag(positive.replace(/^-+/, ''))) continue;
-    throw errors.usage(`Unknown option ${name}.`);
-  }
-}
 
 export type Isolation = 'database' | 'schema' | 'shared';
 
@@ -171,8 +158,7 @@ function mochaOptions(argv: string[]): Record<string, unknown> {
 
 export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, root = process.cwd()): Promise<{ config: Config; flags: BulkheadFlags }> {
   const { flags, rest } = takeBulkheadFlags(argv);
-  assertKnownFlags(rest);
-  const m = mochaOptions(rest);
+  const m = mochaOptions(normalizeMochaArgs(rest));
   for (const unsupported of ['watch', 'delay']) {
     if (m[unsupported] !== undefined && m[unsupported] !== false) {
       throw errors.usage(`--${unsupported} is not supported by bulkhead, which runs each spec file in its own Mocha on a worker.`);
