@@ -139,12 +139,24 @@ function positiveInt(key: string, value: unknown): number {
   return n;
 }
 
-// Mocha accepts durations such as "2s" or "1500ms" as well as plain milliseconds.
-function nonNegative(key: string, value: unknown): number {
-  const unit = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(String(value));
-  const scale = { ms: 1, s: 1000, m: 60_000 } as const;
-  const n = typeof value === 'number' ? value : unit ? Number(unit[1]) * scale[(unit[2] ?? 'ms') as keyof typeof scale] : NaN;
-  if (!Number.isFinite(n) || n < 0) throw errors.config(key, `${JSON.stringify(value)} is not a number of 0 or more`, `Give ${key} in milliseconds (or a count), for example 2000.`);
+// mocha reads durations with the `ms` package ("2s", "1500ms", "1m", or plain milliseconds); the same parser here
+// means an rc file means the same to bulkhead. Resolved from mocha's own location, as it is mocha's dependency.
+const parseMs = createRequire(require.resolve('mocha'))('ms') as (text: string) => number | undefined;
+
+/** --timeout / --slow: a number, a duration string, or (timeout only) false for "no timeouts", as in mocha. */
+function duration(key: 'timeout' | 'slow', value: unknown): number {
+  if (key === 'timeout' && value === false) return 0;
+  const n = typeof value === 'number' ? value : typeof value === 'string' ? (parseMs(value.trim()) ?? NaN) : NaN;
+  if (!Number.isFinite(n) || n < 0) {
+    const forms = key === 'timeout' ? "2000, '2s', or 0 / false (or --no-timeouts) to disable timeouts" : "75 or '1s'";
+    throw errors.config(key, `${JSON.stringify(value)} is not a duration`, `Give ${key} in milliseconds or as a duration, for example ${forms}.`);
+  }
+  return n;
+}
+
+function count(key: string, value: unknown): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < 0) throw errors.config(key, `${JSON.stringify(value)} is not a whole number of 0 or more`, `Give ${key} a count, for example 2.`);
   return n;
 }
 
@@ -216,9 +228,9 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     configFile,
     mocha: {
       ui,
-      timeout: nonNegative('timeout', m['timeout'] ?? 2000),
-      slow: nonNegative('slow', m['slow'] ?? 75),
-      retries: nonNegative('retries', m['retries'] ?? 0),
+      timeout: duration('timeout', m['timeout'] ?? 2000),
+      slow: duration('slow', m['slow'] ?? 75),
+      retries: count('retries', m['retries'] ?? 0),
       ...(m['grep'] !== undefined ? { grep: String(m['grep']) } : {}),
       ...(m['fgrep'] !== undefined ? { fgrep: String(m['fgrep']) } : {}),
       invert: m['invert'] === true,
