@@ -185,7 +185,7 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     : availableParallelism();
   if (m['grep'] !== undefined && m['fgrep'] !== undefined) throw errors.usage('--grep and --fgrep cannot be used together; keep one.');
   if (m['invert'] === true && m['grep'] === undefined && m['fgrep'] === undefined) throw errors.usage('--invert needs --grep or --fgrep.');
-  const requires = [...list(m['require']), ...list(m['import'])].map((r) => (existsSync(path.resolve(root, r)) || existsSync(path.resolve(root, `${r}.js`)) ? path.resolve(root, r) : r));
+  const requires = [...list(m['require']).map((r) => resolveRequire(root, r, '--require')), ...list(m['import']).map((r) => resolveRequire(root, r, '--import'))];
   const spec = list(m['_']);
   const ui = String(m['ui'] ?? 'bdd');
   if (!['bdd', 'tdd', 'qunit', 'exports'].includes(ui)) throw errors.config('ui', `"${ui}" is not a mocha interface`, 'Use bdd or tdd.');
@@ -245,6 +245,33 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     },
   };
   return { config: deepFreeze(config), flags };
+}
+
+/**
+ * A --require/--import module: a path (resolved from the project root, as mocha resolves it from the working
+ * directory, also with ".js" added) or a package. One that cannot be found is a usage error now, before any
+ * server is started or any test is loaded, rather than a crash of the first thread that loads it.
+ */
+function resolveRequire(root: string, spec: string, flag: '--require' | '--import'): string {
+  const file = path.resolve(root, spec);
+  if (existsSync(file)) return file;
+  if (existsSync(`${file}.js`)) return `${file}.js`;
+  if (!/^\.{1,2}([\\/]|$)/.test(spec) && !path.isAbsolute(spec)) {
+    // From the project, and from mocha's own location, which is where mocha's loader resolves it from.
+    let notFound: unknown = null;
+    for (const from of [path.join(root, 'package.json'), require.resolve('mocha')]) {
+      try {
+        createRequire(from).resolve(spec);
+        return spec;
+      } catch (err) {
+        // A package that exists but exports only for import() is still loadable; only "not found" is an error.
+        if ((err as { code?: unknown }).code !== 'MODULE_NOT_FOUND') return spec;
+        notFound = err;
+      }
+    }
+    throw errors.requireMissing(spec, flag, root, notFound);
+  }
+  throw errors.requireMissing(spec, flag, root);
 }
 
 function integer(key: string, value: string): number {

@@ -51,6 +51,17 @@ export const errors = {
       { cause },
     );
   },
+  requireMissing(spec: string, flag: '--require' | '--import', root: string, cause?: unknown): BulkheadError {
+    const key = flag.slice(2);
+    const fix = /^\.|^\//.test(spec) || /^[a-zA-Z]:[\\/]/.test(spec)
+      ? `Fix the path (relative paths are resolved from the project root ${root}) or remove the module from ${flag} / "${key}" in the mocha config`
+      : `Install it (npm install --save-dev ${spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/')}), fix the name, or remove it from ${flag} / "${key}" in the mocha config`;
+    return new BulkheadError(
+      'ERR_BULKHEAD_USAGE',
+      `Cannot find the module "${spec}" given with ${flag} (or "${key}" in the mocha config). ${fix}. No test was run.`,
+      { cause, exitCode: EXIT.usage },
+    );
+  },
   noFiles(patterns: readonly string[]): BulkheadError {
     return new BulkheadError(
       'ERR_BULKHEAD_NO_FILES',
