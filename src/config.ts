@@ -76,6 +76,8 @@ export interface Config {
   reporter: string;
   reporterOptions: Record<string, unknown>;
   forbidOnly: boolean;
+  /** --fail-zero: a run in which no test was found fails (exit 1), as in mocha. */
+  failZero: boolean;
   exit: boolean;
   verbose: boolean;
   configFile: string | null;
@@ -223,6 +225,7 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     reporter: String(m['reporter'] ?? 'spec'),
     reporterOptions: reporterOptions(m['reporter-option'] ?? m['reporter-options']),
     forbidOnly: m['forbid-only'] === true,
+    failZero: m['fail-zero'] === true,
     exit: m['exit'] === true,
     verbose: flags.verbose,
     configFile,

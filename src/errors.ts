@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'ERR_BULKHEAD_DB_UNREACHABLE'
   | 'ERR_BULKHEAD_REPORTER'
   | 'ERR_BULKHEAD_ONLY_FORBIDDEN'
+  | 'ERR_BULKHEAD_FAIL_ZERO'
   | 'ERR_BULKHEAD_NOT_IN_WORKER'
   | 'ERR_BULKHEAD_RECORD'
   | 'ERR_BULKHEAD_NOT_TEST_DATABASE'
@@ -100,6 +101,14 @@ export const errors = {
     return new BulkheadError(
       'ERR_BULKHEAD_ONLY_FORBIDDEN',
       `.only is forbidden (--forbid-only) but is used in ${files.join(', ')}. Remove the .only calls or drop --forbid-only.`,
+      { exitCode: EXIT.failed },
+    );
+  },
+  failZero(filters: readonly string[]): BulkheadError {
+    const by = filters.length > 0 ? `the spec files with ${filters.join(' and ')} selected none` : 'the spec files define none';
+    return new BulkheadError(
+      'ERR_BULKHEAD_FAIL_ZERO',
+      `No test was found to run (--fail-zero): ${by}. Check the spec patterns and the filters, or drop --fail-zero.`,
       { exitCode: EXIT.failed },
     );
   },
