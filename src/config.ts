@@ -178,6 +178,9 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
       throw errors.usage(`--${unsupported} is not supported by bulkhead, which runs each spec file in its own Mocha on a worker.`);
     }
   }
+  if (m['dry-run'] === true && flags.command !== 'run') {
+    throw errors.usage(`--dry-run cannot be combined with "bulkhead ${flags.command}", which compares real outcomes; drop --dry-run.`);
+  }
   const configFile = flags.noConfigFile ? null : findConfigFile(root, flags.configFile);
   const user = await loadUserConfig(configFile);
   const workers =
@@ -242,6 +245,7 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
       asyncOnly: m['async-only'] === true,
       checkLeaks: m['check-leaks'] === true,
       fullTrace: m['full-trace'] === true,
+      dryRun: m['dry-run'] === true,
       globals: list(m['global'] ?? m['globals']),
       requires,
       files: list(m['file']).map((f) => path.resolve(root, f)),

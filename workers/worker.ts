@@ -129,6 +129,7 @@ function createMocha(rootHooks: Mocha.RootHookObject | undefined): Mocha {
     asyncOnly: o.asyncOnly,
     checkLeaks: o.checkLeaks,
     fullTrace: o.fullTrace,
+    dryRun: o.dryRun,
     // Mocha's constructor reads `global` (the CLI's --global, alias --globals); `globals` would be ignored.
     global: o.globals,
     color: false,
