@@ -173,9 +173,15 @@ function mochaOptions(argv: string[]): Record<string, unknown> {
 export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, root = process.cwd()): Promise<{ config: Config; flags: BulkheadFlags }> {
   const { flags, rest } = takeBulkheadFlags(argv);
   const m = mochaOptions(normalizeMochaArgs(rest));
-  for (const unsupported of ['watch', 'delay']) {
-    if (m[unsupported] !== undefined && m[unsupported] !== false) {
-      throw errors.usage(`--${unsupported} is not supported by bulkhead, which runs each spec file in its own Mocha on a worker.`);
+  const unsupported = {
+    watch: 'Run bulkhead again after a change (or use a file watcher such as nodemon around it).',
+    // mocha's --delay waits for the specs to call run(); here every file has a Mocha of its own, so there is no
+    // one root suite to delay, and waiting would hang.
+    delay: 'Remove it (and the run() call in the spec files); do the asynchronous setup in a before() hook or in a --require root hook plugin (mochaHooks.beforeAll), or export mochaGlobalSetup from a --require module.',
+  } as const;
+  for (const [flag, fix] of Object.entries(unsupported)) {
+    if (m[flag] !== undefined && m[flag] !== false) {
+      throw errors.usage(`--${flag} (or "${flag}" in the mocha config) is not supported by bulkhead, which runs each spec file in its own Mocha on a worker. ${fix}`);
     }
   }
   if (m['dry-run'] === true && flags.command !== 'run') {
