@@ -5,6 +5,7 @@ import { EXIT, isBulkheadError } from './errors.js';
 import { HELP } from './help.js';
 import { run } from './run.js';
 import { redact } from './database.js';
+import { failZero } from './failzero.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -28,7 +29,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       return EXIT.ok;
     }
     process.on('SIGINT', onSigint);
-    return await run(config, { out: process.stdout, err: process.stderr, interrupt });
+    const startedAt = Date.now();
+    const code = await run(config, { out: process.stdout, err: process.stderr, interrupt });
+    const zero = code === EXIT.ok ? failZero(config, startedAt) : null;
+    if (zero !== null) throw zero;
+    return code;
   } catch (err) {
     if (isBulkheadError(err)) {
       process.stderr.write(`bulkhead: ${redact(err.message)}\n`);

@@ -7,26 +7,13 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { errors } from './errors.js';
 import { takeBulkheadFlags } from './flags.js';
+import { normalizeMochaArgs } from './argv.js';
 import type { BulkheadFlags } from './flags.js';
 import type { ChaosSpec, WorkerMochaOptions } from './protocol.js';
 import { newSeed } from '../workers/random.js';
 
 const require = createRequire(import.meta.url);
 const { loadOptions } = require('mocha/lib/cli/options.cjs') as { loadOptions(argv: string[]): Record<string, unknown> };
-const { isMochaFlag } = require('mocha/lib/cli/run-option-metadata.cjs') as { isMochaFlag(flag: string): boolean };
-const { isNodeFlag } = require('mocha/lib/cli/node-flags.cjs') as { isNodeFlag(flag: string): boolean };
-
-/** mocha ignores flags it does not know; a typo in a test command should not pass silently. */
-function assertKnownFlags(rest: readonly string[]): void {
-  for (const arg of rest) {
-    if (arg === '--') return;
-    if (!arg.startsWith('-') || /^-\d/.test(arg)) continue;
-    const name = arg.split('=')[0] as string;
-    const positive = name.startsWith('--no-') ? `--${name.slice(5)}` : name;
-    if (isMochaFlag(positive) || /^--reporter-options?\./.test(name) || isNodeFlag(positive.replace(/^-+/, ''))) continue;
-    throw errors.usage(`Unknown option ${name}.`);
-  }
-}
 
 export type Isolation = 'database' | 'schema' | 'shared';
 
@@ -89,6 +76,8 @@ export interface Config {
   reporter: string;
   reporterOptions: Record<string, unknown>;
   forbidOnly: boolean;
+  /** --fail-zero: a run in which no test was found fails (exit 1), as in mocha. */
+  failZero: boolean;
   exit: boolean;
   verbose: boolean;
   configFile: string | null;
@@ -152,12 +141,24 @@ function positiveInt(key: string, value: unknown): number {
   return n;
 }
 
-// Mocha accepts durations such as "2s" or "1500ms" as well as plain milliseconds.
-function nonNegative(key: string, value: unknown): number {
-  const unit = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(String(value));
-  const scale = { ms: 1, s: 1000, m: 60_000 } as const;
-  const n = typeof value === 'number' ? value : unit ? Number(unit[1]) * scale[(unit[2] ?? 'ms') as keyof typeof scale] : NaN;
-  if (!Number.isFinite(n) || n < 0) throw errors.config(key, `${JSON.stringify(value)} is not a number of 0 or more`, `Give ${key} in milliseconds (or a count), for example 2000.`);
+// mocha reads durations with the `ms` package ("2s", "1500ms", "1m", or plain milliseconds); the same parser here
+// means an rc file means the same to bulkhead. Resolved from mocha's own location, as it is mocha's dependency.
+const parseMs = createRequire(require.resolve('mocha'))('ms') as (text: string) => number | undefined;
+
+/** --timeout / --slow: a number, a duration string, or (timeout only) false for "no timeouts", as in mocha. */
+function duration(key: 'timeout' | 'slow', value: unknown): number {
+  if (key === 'timeout' && value === false) return 0;
+  const n = typeof value === 'number' ? value : typeof value === 'string' ? (parseMs(value.trim()) ?? NaN) : NaN;
+  if (!Number.isFinite(n) || n < 0) {
+    const forms = key === 'timeout' ? "2000, '2s', or 0 / false (or --no-timeouts) to disable timeouts" : "75 or '1s'";
+    throw errors.config(key, `${JSON.stringify(value)} is not a duration`, `Give ${key} in milliseconds or as a duration, for example ${forms}.`);
+  }
+  return n;
+}
+
+function count(key: string, value: unknown): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < 0) throw errors.config(key, `${JSON.stringify(value)} is not a whole number of 0 or more`, `Give ${key} a count, for example 2.`);
   return n;
 }
 
@@ -171,12 +172,20 @@ function mochaOptions(argv: string[]): Record<string, unknown> {
 
 export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, root = process.cwd()): Promise<{ config: Config; flags: BulkheadFlags }> {
   const { flags, rest } = takeBulkheadFlags(argv);
-  assertKnownFlags(rest);
-  const m = mochaOptions(rest);
-  for (const unsupported of ['watch', 'delay']) {
-    if (m[unsupported] !== undefined && m[unsupported] !== false) {
-      throw errors.usage(`--${unsupported} is not supported by bulkhead, which runs each spec file in its own Mocha on a worker.`);
+  const m = mochaOptions(normalizeMochaArgs(rest));
+  const unsupported = {
+    watch: 'Run bulkhead again after a change (or use a file watcher such as nodemon around it).',
+    // mocha's --delay waits for the specs to call run(); here every file has a Mocha of its own, so there is no
+    // one root suite to delay, and waiting would hang.
+    delay: 'Remove it (and the run() call in the spec files); do the asynchronous setup in a before() hook or in a --require root hook plugin (mochaHooks.beforeAll), or export mochaGlobalSetup from a --require module.',
+  } as const;
+  for (const [flag, fix] of Object.entries(unsupported)) {
+    if (m[flag] !== undefined && m[flag] !== false) {
+      throw errors.usage(`--${flag} (or "${flag}" in the mocha config) is not supported by bulkhead, which runs each spec file in its own Mocha on a worker. ${fix}`);
     }
+  }
+  if (m['dry-run'] === true && flags.command !== 'run') {
+    throw errors.usage(`--dry-run cannot be combined with "bulkhead ${flags.command}", which compares real outcomes; drop --dry-run.`);
   }
   const configFile = flags.noConfigFile ? null : findConfigFile(root, flags.configFile);
   const user = await loadUserConfig(configFile);
@@ -187,7 +196,7 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     : availableParallelism();
   if (m['grep'] !== undefined && m['fgrep'] !== undefined) throw errors.usage('--grep and --fgrep cannot be used together; keep one.');
   if (m['invert'] === true && m['grep'] === undefined && m['fgrep'] === undefined) throw errors.usage('--invert needs --grep or --fgrep.');
-  const requires = [...list(m['require']), ...list(m['import'])].map((r) => (existsSync(path.resolve(root, r)) || existsSync(path.resolve(root, `${r}.js`)) ? path.resolve(root, r) : r));
+  const requires = [...list(m['require']).map((r) => resolveRequire(root, r, '--require')), ...list(m['import']).map((r) => resolveRequire(root, r, '--import'))];
   const spec = list(m['_']);
   const ui = String(m['ui'] ?? 'bdd');
   if (!['bdd', 'tdd', 'qunit', 'exports'].includes(ui)) throw errors.config('ui', `"${ui}" is not a mocha interface`, 'Use bdd or tdd.');
@@ -225,14 +234,15 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     reporter: String(m['reporter'] ?? 'spec'),
     reporterOptions: reporterOptions(m['reporter-option'] ?? m['reporter-options']),
     forbidOnly: m['forbid-only'] === true,
+    failZero: m['fail-zero'] === true,
     exit: m['exit'] === true,
     verbose: flags.verbose,
     configFile,
     mocha: {
       ui,
-      timeout: nonNegative('timeout', m['timeout'] ?? 2000),
-      slow: nonNegative('slow', m['slow'] ?? 75),
-      retries: nonNegative('retries', m['retries'] ?? 0),
+      timeout: duration('timeout', m['timeout'] ?? 2000),
+      slow: duration('slow', m['slow'] ?? 75),
+      retries: count('retries', m['retries'] ?? 0),
       ...(m['grep'] !== undefined ? { grep: String(m['grep']) } : {}),
       ...(m['fgrep'] !== undefined ? { fgrep: String(m['fgrep']) } : {}),
       invert: m['invert'] === true,
@@ -242,12 +252,40 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
       asyncOnly: m['async-only'] === true,
       checkLeaks: m['check-leaks'] === true,
       fullTrace: m['full-trace'] === true,
+      dryRun: m['dry-run'] === true,
       globals: list(m['global'] ?? m['globals']),
       requires,
       files: list(m['file']).map((f) => path.resolve(root, f)),
     },
   };
   return { config: deepFreeze(config), flags };
+}
+
+/**
+ * A --require/--import module: a path (resolved from the project root, as mocha resolves it from the working
+ * directory, also with ".js" added) or a package. One that cannot be found is a usage error now, before any
+ * server is started or any test is loaded, rather than a crash of the first thread that loads it.
+ */
+function resolveRequire(root: string, spec: string, flag: '--require' | '--import'): string {
+  const file = path.resolve(root, spec);
+  if (existsSync(file)) return file;
+  if (existsSync(`${file}.js`)) return `${file}.js`;
+  if (!/^\.{1,2}([\\/]|$)/.test(spec) && !path.isAbsolute(spec)) {
+    // From the project, and from mocha's own location, which is where mocha's loader resolves it from.
+    let notFound: unknown = null;
+    for (const from of [path.join(root, 'package.json'), require.resolve('mocha')]) {
+      try {
+        createRequire(from).resolve(spec);
+        return spec;
+      } catch (err) {
+        // A package that exists but exports only for import() is still loadable; only "not found" is an error.
+        if ((err as { code?: unknown }).code !== 'MODULE_NOT_FOUND') return spec;
+        notFound = err;
+      }
+    }
+    throw errors.requireMissing(spec, flag, root, notFound);
+  }
+  throw errors.requireMissing(spec, flag, root);
 }
 
 function integer(key: string, value: string): number {

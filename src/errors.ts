@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'ERR_BULKHEAD_DB_UNREACHABLE'
   | 'ERR_BULKHEAD_REPORTER'
   | 'ERR_BULKHEAD_ONLY_FORBIDDEN'
+  | 'ERR_BULKHEAD_FAIL_ZERO'
   | 'ERR_BULKHEAD_NOT_IN_WORKER'
   | 'ERR_BULKHEAD_RECORD'
   | 'ERR_BULKHEAD_NOT_TEST_DATABASE'
@@ -51,6 +52,17 @@ export const errors = {
       { cause },
     );
   },
+  requireMissing(spec: string, flag: '--require' | '--import', root: string, cause?: unknown): BulkheadError {
+    const key = flag.slice(2);
+    const fix = /^\.|^\//.test(spec) || /^[a-zA-Z]:[\\/]/.test(spec)
+      ? `Fix the path (relative paths are resolved from the project root ${root}) or remove the module from ${flag} / "${key}" in the mocha config`
+      : `Install it (npm install --save-dev ${spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/')}), fix the name, or remove it from ${flag} / "${key}" in the mocha config`;
+    return new BulkheadError(
+      'ERR_BULKHEAD_USAGE',
+      `Cannot find the module "${spec}" given with ${flag} (or "${key}" in the mocha config). ${fix}. No test was run.`,
+      { cause, exitCode: EXIT.usage },
+    );
+  },
   noFiles(patterns: readonly string[]): BulkheadError {
     return new BulkheadError(
       'ERR_BULKHEAD_NO_FILES',
@@ -89,6 +101,14 @@ export const errors = {
     return new BulkheadError(
       'ERR_BULKHEAD_ONLY_FORBIDDEN',
       `.only is forbidden (--forbid-only) but is used in ${files.join(', ')}. Remove the .only calls or drop --forbid-only.`,
+      { exitCode: EXIT.failed },
+    );
+  },
+  failZero(filters: readonly string[]): BulkheadError {
+    const by = filters.length > 0 ? `the spec files with ${filters.join(' and ')} selected none` : 'the spec files define none';
+    return new BulkheadError(
+      'ERR_BULKHEAD_FAIL_ZERO',
+      `No test was found to run (--fail-zero): ${by}. Check the spec patterns and the filters, or drop --fail-zero.`,
       { exitCode: EXIT.failed },
     );
   },

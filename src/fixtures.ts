@@ -27,10 +27,22 @@ export async function globalFixtures(config: Config): Promise<GlobalFixtures> {
     const { register } = (await import('tsx/esm/api')) as { register(): unknown };
     register();
   }
-  const plugins = await runHelpers.handleRequires([...requires]);
+  // One module at a time, so a module that throws while loading is named in the error.
+  const plugins: { globalSetup: Fixture[]; globalTeardown: Fixture[] } = { globalSetup: [], globalTeardown: [] };
+  for (const mod of requires) {
+    let loaded: Awaited<ReturnType<typeof runHelpers.handleRequires>>;
+    try {
+      loaded = await runHelpers.handleRequires([mod]);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new BulkheadError('ERR_BULKHEAD_CONFIG', `The --require/--import module ${mod} failed to load: ${why}. Fix the module; no test was run.`, { cause: err, exitCode: EXIT.failed });
+    }
+    plugins.globalSetup.push(...(loaded.globalSetup ?? []));
+    plugins.globalTeardown.push(...(loaded.globalTeardown ?? []));
+  }
   // One context object, as mocha gives setup and teardown the same `this`.
   const context: Record<string, unknown> = {};
-  for (const fn of plugins.globalSetup ?? []) {
+  for (const fn of plugins.globalSetup) {
     try {
       await fn.call(context);
     } catch (err) {
@@ -39,7 +51,7 @@ export async function globalFixtures(config: Config): Promise<GlobalFixtures> {
   }
   return {
     teardown: async () => {
-      for (const fn of plugins.globalTeardown ?? []) {
+      for (const fn of plugins.globalTeardown) {
         try {
           await fn.call(context);
         } catch (err) {

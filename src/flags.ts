@@ -98,8 +98,10 @@ export function takeBulkheadFlags(argv: readonly string[]): { flags: BulkheadFla
       break;
     }
     const eq = arg.indexOf('=');
-    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = name !== arg ? arg.slice(eq + 1) : undefined;
+    // -w4, -j=4: a short flag that takes a value may carry it attached, as mocha's own short options can.
+    const attached = /^-[a-zA-Z]./.test(arg) && VALUE_FLAGS[arg.slice(0, 2)] !== undefined;
+    const name = attached ? arg.slice(0, 2) : arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = attached ? arg.slice(2).replace(/^=/, '') : name !== arg ? arg.slice(eq + 1) : undefined;
     const valueKey = VALUE_FLAGS[name];
     const boolKey = BOOL_FLAGS[name];
     const optionalKey = OPTIONAL_VALUE[name];

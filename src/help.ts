@@ -35,13 +35,19 @@ Other:
   -h, --help                     show this help
   -V, --version                  print the version
 
-mocha options (also read from .mocharc.* and package.json "mocha" through mocha's own loader):
+mocha options (also read from .mocharc.* and package.json "mocha" through mocha's own loader);
+values go as "--flag value" or "--flag=value", and attached to short options (-t5000, -w4):
   --config <path>  --package <path>  --no-config  --no-package
   --spec <glob>  --file <setup file>  --extension <ext>  --ignore <glob>  --recursive  --sort
-  --timeout <ms>  --slow <ms>  --retries <n>  --grep <re>  --fgrep <s>  --invert
-  --bail  --forbid-only  --forbid-pending  --ui <bdd|tdd>  --require <mod>  --import <mod>
-  --reporter <name>  --reporter-option <k=v>  --exit  --async-only  --check-leaks  --full-trace
+  -t, --timeout <ms|2s>  --no-timeouts  -s, --slow <ms|1s>  --retries <n>  -g, --grep <re>  -f, --fgrep <s>
+  -i, --invert  -b, --bail  --forbid-only  --forbid-pending  -u, --ui <bdd|tdd>
+  -r, --require <mod>  --import <mod>   (resolved from the project root; a missing one is an error)
+  -R, --reporter <name>  -O, --reporter-option <k=v>  --exit  -A, --async-only  --full-trace
+  --check-leaks  --global <name>        (repeatable, alias --globals, wildcards: my*)
+  --dry-run                      report the tests as passed without running tests or hooks (no database used)
+  --fail-zero                    exit 1 when no test was found to run
+  not supported (a usage error): --watch, --delay
 
-Exit codes: 0 all passed; 1 a test failed or a file crashed; 2 bad usage, configuration or run record;
-3 the database could not be reached or started; 130 interrupted.
+Exit codes: 0 all passed; 1 a test failed, a file crashed or (--fail-zero) no test was found; 2 bad usage,
+configuration or run record; 3 the database could not be reached or started; 130 interrupted.
 `;

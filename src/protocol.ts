@@ -44,6 +44,8 @@ export interface WorkerMochaOptions {
   asyncOnly: boolean;
   checkLeaks: boolean;
   fullTrace: boolean;
+  /** --dry-run: every test is reported as passed without running it or any hook. */
+  dryRun: boolean;
   globals: string[];
   /** Modules to load in every worker before its first spec (`--require`/`--import`); may export mochaHooks. */
   requires: string[];

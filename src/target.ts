@@ -11,7 +11,8 @@ import { provision } from './provision.js';
 import type { Isolation } from './provision.js';
 
 export interface Target {
-  kind: 'external' | 'embedded';
+  /** 'dry-run': --dry-run runs no test and no hook, so no server is reached, started or provisioned. */
+  kind: 'external' | 'embedded' | 'dry-run';
   version: string;
   where: string;
   admin: Admin;
@@ -46,6 +47,7 @@ async function embedded(config: Config, info: NodeJS.WritableStream): Promise<{ 
 }
 
 export async function openTarget(config: Config, info: NodeJS.WritableStream): Promise<Target> {
+  if (config.mocha.dryRun) return dryRunTarget();
   // 1. External when DATABASE_URL or a PG* variable is set (unless --embedded); otherwise a throwaway server.
   const useEmbedded = config.embedded || !hasExternalTarget(process.env);
   const started = useEmbedded ? await embedded(config, info) : null;
@@ -107,5 +109,38 @@ async function slots(config: Config, resolved: ResolvedTarget, admin: Admin, wor
     leaks: (n, pids) => p.leaks(n, pids),
     closeLeaks: () => p.closeLeaks(),
     teardown: () => p.teardown(),
+  };
+}
+
+/** --dry-run: mocha reports every test as passed without running it or any hook, so nothing needs a server. */
+function dryRunTarget(): Target {
+  const resolved: ResolvedTarget = { target: null, source: 'PG*', where: 'no server' };
+  // Worker backends would only exist if a spec file connected while loading; each worker closes its own anyway.
+  class NoAdmin extends Admin {
+    override check(): Promise<string> {
+      return Promise.resolve('not connected');
+    }
+    override terminate(): Promise<number> {
+      return Promise.resolve(0);
+    }
+  }
+  return {
+    kind: 'dry-run',
+    version: 'not connected',
+    where: resolved.where,
+    admin: new NoAdmin(resolved),
+    provision: () =>
+      Promise.resolve({
+        isolation: 'shared' as const,
+        timings: null,
+        target: () => null,
+        env: () => ({}),
+        database: () => null,
+        recover: () => Promise.resolve(),
+        leaks: () => Promise.resolve({ count: 0, applicationNames: [] }),
+        closeLeaks: () => Promise.resolve(0),
+        teardown: () => Promise.resolve(),
+      }),
+    close: () => Promise.resolve(),
   };
 }

@@ -137,7 +137,9 @@ function createMocha(rootHooks: Mocha.RootHookObject | undefined): Mocha {
     asyncOnly: o.asyncOnly,
     checkLeaks: o.checkLeaks,
     fullTrace: o.fullTrace,
-    globals: o.globals,
+    dryRun: o.dryRun,
+    // Mocha's constructor reads `global` (the CLI's --global, alias --globals); `globals` would be ignored.
+    global: o.globals,
     color: false,
     reporter: SilentReporter as unknown as string,
   };
