@@ -31,6 +31,8 @@ export interface UserConfig {
   keepDatabases?: boolean;
   /** Allow setup and isolation on a database whose name does not contain "test". */
   allowAnyDatabase?: boolean;
+  /** Milliseconds a spec file may take to load (top-level code, imports) before its worker is terminated; 0: no limit. */
+  loadTimeout?: number;
   /** Runs on every new worker connection, for SET search_path, statement_timeout and the like. */
   onConnect?: (client: import('pg').Client) => unknown;
   /** Runs once in each worker before its first spec file, with its slot and database name. */
@@ -81,7 +83,19 @@ export interface Config {
   exit: boolean;
   verbose: boolean;
   configFile: string | null;
+  /** The load watchdog: ms a file may take to load (default 30 s, or the mocha timeout if larger); 0 turns it off. */
+  loadTimeout: number;
   mocha: WorkerMochaOptions;
+}
+
+/** Loading can be slow (TypeScript, heavy imports), but not endless. */
+const DEFAULT_LOAD_TIMEOUT = 30_000;
+
+/** --load-timeout / loadTimeout: milliseconds or a duration ('45s'); 0 turns the load watchdog off. */
+function loadMs(key: string, value: unknown): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' ? (parseMs(value.trim()) ?? NaN) : NaN;
+  if (!Number.isFinite(n) || n < 0) throw errors.config(key, `${JSON.stringify(value)} is not a duration`, `Give ${key} in milliseconds or as a duration, for example 30000 or '30s' (0: no limit).`);
+  return n;
 }
 
 const CONFIG_NAMES = ['bulkhead.config.ts', 'bulkhead.config.mts', 'bulkhead.config.js', 'bulkhead.config.mjs', 'bulkhead.config.cjs', 'bulkhead.config.json'];
@@ -205,6 +219,11 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   if (isolation !== null && !['database', 'schema', 'shared'].includes(isolation)) {
     throw errors.config('isolation', `"${isolation}" is not an isolation mode`, 'Use database, schema or shared.');
   }
+  const timeout = duration('timeout', m['timeout'] ?? 2000);
+  const loadTimeout =
+    flags.loadTimeout !== undefined ? loadMs('--load-timeout', flags.loadTimeout)
+    : user.loadTimeout !== undefined ? loadMs('loadTimeout', user.loadTimeout)
+    : Math.max(DEFAULT_LOAD_TIMEOUT, timeout);
   const config: Config = {
     command: flags.command,
     recordArg: flags.recordArg ?? null,
@@ -238,9 +257,10 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     exit: m['exit'] === true,
     verbose: flags.verbose,
     configFile,
+    loadTimeout,
     mocha: {
       ui,
-      timeout: duration('timeout', m['timeout'] ?? 2000),
+      timeout,
       slow: duration('slow', m['slow'] ?? 75),
       retries: count('retries', m['retries'] ?? 0),
       ...(m['grep'] !== undefined ? { grep: String(m['grep']) } : {}),

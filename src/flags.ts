@@ -30,9 +30,11 @@ export interface BulkheadFlags {
   setup?: string;
   keepDatabases: boolean;
   allowAnyDatabase: boolean;
+  /** --load-timeout <ms>: how long a spec file may take to load before its worker is terminated. */
+  loadTimeout?: string;
 }
 
-type ValueKey = 'workers' | 'configFile' | 'repeat' | 'record' | 'chaos' | 'test' | 'isolation' | 'setup';
+type ValueKey = 'workers' | 'configFile' | 'repeat' | 'record' | 'chaos' | 'test' | 'isolation' | 'setup' | 'loadTimeout';
 type BoolKey = 'noConfigFile' | 'verbose' | 'help' | 'version' | 'failOnFlaky' | 'lastFailed' | 'pair' | 'embedded' | 'transaction' | 'keepDatabases' | 'allowAnyDatabase';
 
 const VALUE_FLAGS: Record<string, ValueKey> = {
@@ -47,6 +49,7 @@ const VALUE_FLAGS: Record<string, ValueKey> = {
   '--test': 'test',
   '--isolation': 'isolation',
   '--setup': 'setup',
+  '--load-timeout': 'loadTimeout',
 };
 
 const BOOL_FLAGS: Record<string, BoolKey> = {
@@ -131,6 +134,7 @@ function example(key: ValueKey): string {
     test: '"suite name test name"',
     isolation: 'database',
     setup: './migrations',
+    loadTimeout: '30000',
   };
   return examples[key];
 }

@@ -16,6 +16,8 @@ Workers and databases:
   --setup <path>                 .sql file, migrations directory or module that builds the template
   --keep-databases               keep the per-worker databases after the run
   --allow-any-database           allow setup/isolation on a database without "test" in its name
+  --load-timeout <ms>            fail a spec file that has not loaded after this long, replacing its
+                                 worker (default: 30000, or --timeout if larger; 0: no limit)
 
 Flaky failures:
   --shuffle[=seed]               random, seeded order of files and tests (the seed is printed and recorded)
