@@ -1,4 +1,4 @@
-// Executes one Plan on fresh slot pools: dispatch, the per-test watchdog, crash containment, --bail and Ctrl-C,
+// Executes one Plan on fresh slot pools: dispatch, the load and per-test watchdogs, crash containment, --bail and Ctrl-C,
 // and the guaranteed teardown order (connections closed with a goodbye, then what dead workers left behind).
 import { readFile } from 'node:fs/promises';
 import type { Config } from './config.js';
@@ -9,7 +9,8 @@ import type { EventBus } from './events.js';
 import { FileRun } from './filerun.js';
 import type { Running } from './filerun.js';
 import { SlotPool } from './pool.js';
-import type { ConnectionTarget, WorkerData } from './protocol.js';
+import type { RunOutcome } from './pool.js';
+import type { ConnectionTarget, RunTask, WorkerData, WorkerEvent } from './protocol.js';
 import { fileSeed, slotCount } from './schedule.js';
 import type { Plan, PlanEntry } from './schedule.js';
 import { EventBus as Bus } from './events.js';
@@ -59,7 +60,7 @@ export async function execute(o: ExecuteOptions): Promise<{ stop: Stop; plan: Pl
   for (const p of pools) p.assign(o.resources.env(p.slot), o.resources.target(p.slot), o.resources.database(p.slot));
   try {
     // .only anywhere narrows the run to the files that use it, as in serial mocha.
-    const only = o.exact ? [] : await probeOnly(o.files, pools);
+    const only = o.exact ? [] : await probeOnly(o.files, pools, o, slotPids);
     if (o.config.forbidOnly && only.length > 0) throw errors.onlyForbidden(only.map((f) => f.rel));
     const plan = o.makePlan(only.length > 0 ? only : o.files);
     const used = pools.slice(0, slotCount(plan, workers));
@@ -97,7 +98,7 @@ function workerData(config: Config, slot: number): WorkerData {
 const ONLY = /\.only\s*\(/;
 
 /** Files that really use .only: a text scan finds candidates, and loading them (without running) confirms. */
-async function probeOnly(files: SpecFile[], pools: SlotPool[]): Promise<SpecFile[]> {
+async function probeOnly(files: SpecFile[], pools: SlotPool[], o: ExecuteOptions, slotPids: (slot: number) => number[]): Promise<SpecFile[]> {
   const candidates: SpecFile[] = [];
   for (const f of files) {
     if (ONLY.test(await readFile(f.path, 'utf8').catch(() => ''))) candidates.push(f);
@@ -110,7 +111,7 @@ async function probeOnly(files: SpecFile[], pools: SlotPool[]): Promise<SpecFile
     pools.map(async (pool) => {
       for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
         const fr = new FileRun(f.rel, 0, pool.slot, quiet, () => undefined);
-        const outcome = await pool.run({ file: f.path, mode: 'collect' }, { onEvent: (e) => fr.handle(e) });
+        const outcome = await runWatched(pool, { file: f.path, mode: 'collect' }, fr, new Watchdog(pool, o, slotPids), o.config.loadTimeout);
         if (outcome.kind === 'done' && fr.hasOnly) confirmed.add(f);
       }
     }),
@@ -151,23 +152,125 @@ async function dispatch(plan: Plan, pools: SlotPool[], o: ExecuteOptions, slotPi
   };
   try {
     await Promise.all(pools.map(loop));
+    // Entries never dispatched are still accounted for, test by test: they are loaded (not run) to list their
+    // tests. A second Ctrl-C stops that too; the files not listed by then are listed whole.
+    const left = shared ?? own.flat();
+    const reason = stop === 'bail' ? '--bail stopped the run after the first failure' : 'interrupted (Ctrl-C) before this file started';
+    await collectUnstarted(left, pools, reason, () => interrupts > 1, o, slotPids);
   } finally {
     o.interrupt.removeEventListener('abort', onInterrupt);
   }
-  // Entries never dispatched are still accounted for: after --bail they are loaded (not run) to list their tests.
-  const left = shared ?? own.flat();
-  for (const entry of left) {
-    const pool = pools[0];
-    if (stop === 'bail' && pool !== undefined) {
-      const fr = new FileRun(entry.file.rel, entry.round, pool.slot, o.bus, () => undefined);
-      const outcome = await pool.run({ file: entry.file.path, mode: 'collect' }, { onEvent: (e) => fr.handle(e) });
-      if (outcome.kind === 'done') fr.finish('--bail stopped the run after the first failure');
-      else fr.crashed(outcome.error, outcome.aborted);
-    } else {
-      o.bus.emit({ type: 'test:notrun', file: entry.file.rel, testId: '*', reason: 'interrupted (Ctrl-C) before this file started' });
-    }
-  }
   return stop;
+}
+
+/**
+ * Loads (without running) each file that never started, on all slots at once, and lists its tests as not run.
+ * Files already collected (later --repeat rounds of the same selection) are not loaded again.
+ */
+async function collectUnstarted(left: PlanEntry[], pools: SlotPool[], reason: string, cancelled: () => boolean, o: ExecuteOptions, slotPids: (slot: number) => number[]): Promise<void> {
+  const collected = new Map<string, WorkerEvent[]>();
+  const key = (e: PlanEntry): string => `${e.file.path}\u0000${JSON.stringify(e.tests ?? null)}`;
+  const whole = (entry: PlanEntry): void => {
+    o.bus.emit({ type: 'test:notrun', file: fileKey(entry), testId: '*', reason });
+  };
+  const queue = [...left];
+  await Promise.all(
+    pools.map(async (pool) => {
+      for (let entry = queue.shift(); entry !== undefined; entry = queue.shift()) {
+        if (cancelled()) {
+          whole(entry);
+          continue;
+        }
+        const seen: WorkerEvent[] = [];
+        const fr = new FileRun(entry.file.rel, entry.round, pool.slot, o.bus, () => undefined);
+        const known = collected.get(key(entry));
+        if (known !== undefined) {
+          for (const e of known) fr.handle(e);
+          fr.finish(reason);
+          continue;
+        }
+        const outcome = await runWatched(
+          pool,
+          { file: entry.file.path, mode: 'collect', ...(entry.tests !== undefined ? { select: entry.tests } : {}) },
+          {
+            file: fr.file,
+            handle: (e) => {
+              seen.push(e);
+              fr.handle(e);
+            },
+          },
+          new Watchdog(pool, o, slotPids),
+          o.config.loadTimeout,
+        );
+        if (outcome.kind === 'done') {
+          if (fr.loaded) collected.set(key(entry), seen.filter((e) => e.type === 'file:begin' || e.type === 'file:loaded'));
+          fr.finish(reason);
+        } else if (cancelled()) {
+          // Stopped at once by the second Ctrl-C: not a failure of the file.
+          if (!fr.loaded) whole(entry);
+          if (fr.begun) fr.finish(reason);
+        } else {
+          fr.crashed(outcome.error, outcome.aborted);
+        }
+      }
+    }),
+  );
+}
+
+function fileKey(entry: PlanEntry): string {
+  return entry.round === 0 ? entry.file.rel : `${entry.file.rel}#${entry.round + 1}`;
+}
+
+/** Ends a slot's backends server-side, then terminates its thread; Piscina starts a replacement for the slot. */
+class Watchdog {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly pool: SlotPool, private readonly o: ExecuteOptions, private readonly slotPids: (slot: number) => number[]) {}
+
+  arm(ms: number, reason: string): void {
+    this.clear();
+    if (ms <= 0) return;
+    this.timer = setTimeout(() => {
+      void this.o.admin
+        .terminate(this.slotPids(this.pool.slot))
+        .catch(() => 0)
+        .finally(() => this.pool.kill(reason));
+    }, ms);
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/**
+ * Runs one task under the load watchdog: from the moment the worker begins the file until it has loaded it (its
+ * top-level code, its imports, and on a fresh worker the --require modules and onWorkerStart), nothing else
+ * watches the thread, and an endless loop or a top-level await that never settles would hang the run.
+ */
+async function runWatched(
+  pool: SlotPool,
+  task: Omit<RunTask, 'kind' | 'port' | 'onlyMode' | 'env' | 'target' | 'database'>,
+  sink: { readonly file: string; handle(e: WorkerEvent): void },
+  dog: Watchdog,
+  loadTimeout: number,
+): Promise<RunOutcome> {
+  const file = sink.file;
+  try {
+    return await pool.run(task, {
+      onEvent: (e) => {
+        sink.handle(e);
+        if (e.type === 'file:begin') {
+          dog.arm(loadTimeout, `${file} did not finish loading within ${loadTimeout} ms (an endless loop or a top-level await that never settles, in the file or in what it imports); bulkhead terminated the worker of slot ${pool.slot} (see --load-timeout)`);
+        } else if (e.type === 'file:loaded' || (e.type === 'file:error' && e.phase === 'load')) {
+          dog.clear();
+        }
+      },
+    });
+  } finally {
+    dog.clear();
+  }
 }
 
 async function runEntry(
@@ -179,29 +282,25 @@ async function runEntry(
   stopped: () => Stop,
   halt: (why: 'bail') => void,
 ): Promise<void> {
-  const fr: FileRun = new FileRun(entry.file.rel, entry.round, pool.slot, o.bus, (r) => arm(r));
-  let timer: NodeJS.Timeout | undefined;
-  // The watchdog: a test that blocks its worker's event loop cannot time out by itself.
+  const dog = new Watchdog(pool, o, slotPids);
+  // The test watchdog: a test or hook that blocks its worker's event loop cannot time out by itself.
   const arm = (r: Running | null): void => {
-    clearTimeout(timer);
-    if (r === null || r.timeout <= 0) return;
-    timer = setTimeout(() => {
-      void o.admin
-        .terminate(slotPids(pool.slot))
-        .catch(() => 0)
-        .finally(() => pool.kill(`${r.what} exceeded its timeout of ${r.timeout} ms without yielding the event loop; bulkhead terminated the worker of slot ${pool.slot}`));
-    }, r.timeout + WATCHDOG_GRACE_MS);
+    if (r === null || r.timeout <= 0) dog.clear();
+    else dog.arm(r.timeout + WATCHDOG_GRACE_MS, `${r.what} exceeded its timeout of ${r.timeout} ms without yielding the event loop; bulkhead terminated the worker of slot ${pool.slot}`);
   };
-  const outcome = await pool.run(
+  const fr: FileRun = new FileRun(entry.file.rel, entry.round, pool.slot, o.bus, (r) => arm(r));
+  const outcome = await runWatched(
+    pool,
     {
       file: entry.file.path,
       mode: 'run',
       ...(seed !== null ? { shuffleSeed: fileSeed(seed, entry.file.rel) } : {}),
       ...(entry.tests !== undefined ? { select: entry.tests } : {}),
     },
-    { onEvent: (e) => fr.handle(e) },
+    fr,
+    dog,
+    o.config.loadTimeout,
   );
-  clearTimeout(timer);
   if (outcome.kind === 'crashed') {
     fr.crashed(outcome.error, outcome.aborted);
     await o.resources.recover(pool.slot);

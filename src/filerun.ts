@@ -16,6 +16,7 @@ export class FileRun {
   private lastHookFailure: string | null = null;
   private exitCall: { code: number } | null = null;
   private stopReason: string | null = null;
+  begun = false;
   loaded = false;
   hasOnly = false;
   failed = false;
@@ -35,6 +36,7 @@ export class FileRun {
     const file = this.file;
     switch (event.type) {
       case 'file:begin':
+        this.begun = true;
         this.bus.emit({ type: 'file:begin', file, path: this.path, round: this.round, slot: this.slot });
         return;
       case 'file:loaded':
