@@ -9,12 +9,26 @@ export interface Running {
   timeout: number;
 }
 
+/** A failed hook: mocha skips the tests of its suite and of the suites inside it. */
+interface HookFailure {
+  title: string;
+  suiteId: string;
+  /** The hook failed because it called process.exit(). */
+  exit: boolean;
+}
+
 export class FileRun {
   private tests: TestInfo[] = [];
+  private readonly parents = new Map<string, string | null>();
   private readonly ended = new Set<string>();
+  /** Suites begun and not yet ended, innermost last: a file that stops early has them closed for it. */
+  private readonly open: string[] = [];
   private running: Running | null = null;
-  private lastHookFailure: string | null = null;
-  private exitCall: { code: number } | null = null;
+  /** The test between its test:begin and test:end: its own beforeEach hooks run inside that span. */
+  private currentTest: Running | null = null;
+  private readonly hookFailures: HookFailure[] = [];
+  /** Where process.exit() was called, phrased for a reason ("in the test ...", "at the top level of ..."). */
+  private exitCall: { code: number; where: string } | null = null;
   private stopReason: string | null = null;
   begun = false;
   loaded = false;
@@ -43,6 +57,7 @@ export class FileRun {
         this.loaded = true;
         this.hasOnly = event.hasOnly;
         this.tests = event.tests;
+        for (const suite of event.suites) this.parents.set(suite.id, suite.parentId);
         this.bus.emit({ type: 'file:loaded', file, suites: event.suites, tests: event.tests });
         return;
       case 'file:error': {
@@ -52,38 +67,59 @@ export class FileRun {
           : event.after !== undefined ? `uncaught error in ${file} after "${event.after}" had passed`
           : event.phase === 'async' ? `uncaught error in ${event.origin ?? file} after its tests finished`
           : `error while running ${file}`;
-        this.bus.emit({ type: 'file:fail', file: event.origin ?? file, title, error: event.error });
+        const error = event.phase === 'load' && isExitError(event.error) && this.exitCall !== null
+          ? reword(event.error, `process.exit(${this.exitCall.code}) was called ${this.exitCall.where}; bulkhead failed the file and will replace the worker after it`)
+          : event.error;
+        this.bus.emit({ type: 'file:fail', file: event.origin ?? file, title, error });
         return;
       }
       case 'file:stopped':
         this.stopReason = event.reason;
         return;
       case 'suite:begin':
-      case 'suite:end':
+        this.open.push(event.suiteId);
         this.bus.emit({ ...event, file });
         return;
+      case 'suite:end': {
+        const at = this.open.lastIndexOf(event.suiteId);
+        if (at >= 0) this.open.splice(at, 1);
+        this.bus.emit({ ...event, file });
+        return;
+      }
       case 'hook:begin':
         this.setRunning({ what: event.hook.title, timeout: event.timeout });
         return;
       case 'hook:end':
-        this.setRunning(null);
+        // A beforeEach hook ran inside its test's span: the test body comes next and is watched again.
+        this.setRunning(this.currentTest);
         return;
-      case 'hook:fail':
+      case 'hook:fail': {
         this.failed = true;
-        this.lastHookFailure = event.hook.title;
+        const exit = isExitError(event.error) && this.exitCall !== null;
+        this.hookFailures.push({ title: event.hook.title, suiteId: event.hook.suiteId, exit });
+        // A failed beforeEach means its test does not run.
+        this.currentTest = null;
         this.setRunning(null);
-        this.bus.emit({ type: 'hook:fail', file, hook: event.hook, error: event.error });
+        const error = exit && this.exitCall !== null
+          ? reword(event.error, `process.exit(${this.exitCall.code}) was called ${this.exitCall.where}; bulkhead failed the hook and will replace the worker after this file`)
+          : event.error;
+        this.bus.emit({ type: 'hook:fail', file, hook: event.hook, error });
         return;
+      }
       case 'test:begin': {
         const test = this.tests.find((t) => t.id === event.testId);
-        this.setRunning({ what: test?.titlePath.join(' ') ?? event.testId, testId: event.testId, timeout: event.timeout });
+        this.currentTest = { what: test?.titlePath.join(' ') ?? event.testId, testId: event.testId, timeout: event.timeout };
+        this.setRunning(this.currentTest);
         this.bus.emit({ type: 'test:begin', file, testId: event.testId, slot: this.slot });
         return;
       }
       case 'test:retry':
+        // The attempt is over; its afterEach hooks run, then the next attempt begins with its own test:begin.
+        this.currentTest = null;
         this.bus.emit({ type: 'test:retry', file, testId: event.testId, attempt: event.attempt, error: event.error });
         return;
       case 'test:end':
+        this.currentTest = null;
         this.setRunning(null);
         this.ended.add(event.testId);
         if (event.state === 'failed') this.failed = true;
@@ -98,9 +134,16 @@ export class FileRun {
       case 'output':
         this.bus.emit({ type: 'output', file, stream: event.stream, text: event.text });
         return;
-      case 'exit-called':
-        this.exitCall = { code: event.code };
+      case 'exit-called': {
+        const r = this.running;
+        const where =
+          r?.testId !== undefined ? `in the test "${r.what}"`
+          : r !== null ? `in the ${r.what}`
+          : !this.loaded ? `at the top level of ${this.path}`
+          : `in ${this.path} outside any test or hook`;
+        this.exitCall ??= { code: event.code, where };
         return;
+      }
       case 'chaos':
         this.bus.emit({ type: 'chaos', file, slot: this.slot, fault: event.fault, title: event.title });
         return;
@@ -116,6 +159,7 @@ export class FileRun {
   crashed(error: Error, aborted: string | null): void {
     this.failed = true;
     const running = this.running;
+    this.currentTest = null;
     this.setRunning(null);
     const message = aborted ?? `the worker of slot ${this.slot} died while running ${running?.what ?? this.file}: ${error.message}`;
     // Reporters print an error's stack in place of its message; the pool's own frames would hide the cause.
@@ -124,28 +168,65 @@ export class FileRun {
       this.ended.add(running.testId);
       this.bus.emit({ type: 'test:end', file: this.file, testId: running.testId, slot: this.slot, state: 'failed', duration: 0, attempt: 0, generation: 0, error: cause });
     } else {
-      this.bus.emit({ type: 'file:fail', file: this.file, title: `worker crashed while running ${running?.what ?? this.file}`, error: cause });
+      const title = !this.loaded ? `failed to load ${this.file}` : `worker crashed while running ${running?.what ?? this.file}`;
+      this.bus.emit({ type: 'file:fail', file: this.file, title, error: cause });
     }
-    // Tests that a failed hook or a stop had already ruled out keep that reason when the worker dies between tests.
-    const crash = `the worker crashed in ${running?.what ?? 'this file'}`;
-    this.finish(running !== null ? crash : (this.knownReason() ?? crash));
+    // Tests that a failed hook or a stop had already ruled out keep that reason when the worker dies later.
+    this.finish(`the worker crashed in ${running?.what ?? 'this file'}`);
   }
 
-  private knownReason(): string | null {
-    if (this.lastHookFailure !== null) return `hook failed: ${this.lastHookFailure}`;
-    if (this.stopReason !== null) return this.stopReason;
-    return this.exitCall !== null ? `process.exit(${this.exitCall.code}) was called` : null;
+  /**
+   * Why the file stopped before a test, most specific first: a stop the file itself caused (bail, a late error,
+   * process.exit(), where it was called), then the caller's reason (a crash, Ctrl-C, --bail from another file).
+   */
+  private stopCause(reason: string | undefined): string {
+    // The worker names the first cause of a stop; a process.exit() one is phrased here, where the main thread
+    // knows whether a test, a hook or the file's top level called it.
+    const own = this.stopReason !== null && !this.stopReason.startsWith('process.exit(') ? this.stopReason : null;
+    const exit = this.exitCall !== null ? `process.exit(${this.exitCall.code}) was called ${this.exitCall.where}` : null;
+    const lastHook = this.hookFailures.at(-1);
+    return own ?? exit ?? this.stopReason ?? reason ?? (lastHook !== undefined ? `hook failed: ${lastHook.title}` : 'the run stopped before this test');
   }
 
-  /** Every planned test that has no outcome is reported as not run, with the reason. */
+  /** A test inside the suite of a failed hook was skipped by mocha because of that hook. */
+  private hookReason(test: TestInfo): string | null {
+    for (const h of this.hookFailures) {
+      if (!this.within(test.suiteId, h.suiteId)) continue;
+      if (h.exit && this.exitCall !== null) return `process.exit(${this.exitCall.code}) was called ${this.exitCall.where}`;
+      return `hook failed: ${h.title}`;
+    }
+    return null;
+  }
+
+  private within(suiteId: string, ancestor: string): boolean {
+    for (let s: string | null | undefined = suiteId; s !== null && s !== undefined; s = this.parents.get(s)) {
+      if (s === ancestor) return true;
+    }
+    return ancestor === 'root';
+  }
+
+  /** Every planned test that has no outcome is reported as not run, with the reason; open suites are closed. */
   finish(reason?: string): void {
-    const why = reason ?? this.knownReason() ?? 'the run stopped before this test';
+    // Suites a crash or a stop left open are ended, innermost first, so the next file's output is not nested
+    // inside this one's.
+    for (let id = this.open.pop(); id !== undefined; id = this.open.pop()) this.bus.emit({ type: 'suite:end', file: this.file, suiteId: id });
+    const why = this.stopCause(reason);
     for (const t of this.tests) {
       if (!this.ended.has(t.id)) {
         this.ended.add(t.id);
-        this.bus.emit({ type: 'test:notrun', file: this.file, testId: t.id, reason: why });
+        this.bus.emit({ type: 'test:notrun', file: this.file, testId: t.id, reason: this.hookReason(t) ?? why });
       }
     }
     this.bus.emit({ type: 'file:end', file: this.file, slot: this.slot });
   }
+}
+
+function isExitError(error: SerializedError): boolean {
+  return error.name === 'ProcessExitError';
+}
+
+/** The same error with a new message, its stack frames kept. */
+function reword(error: SerializedError, message: string): SerializedError {
+  const frames = (error.stack ?? '').split('\n').slice(error.message.split('\n').length);
+  return { ...error, message, stack: [`${error.name}: ${message}`, ...frames].join('\n') };
 }

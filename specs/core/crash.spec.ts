@@ -133,7 +133,7 @@ describe('crash: containment of a crashing file', function () {
     const { r } = result('exit');
     expect(specOutcomes(r.output).failed, r.output).to.deep.equal(['calls process.exit']);
     expect(r.output).to.include('ProcessExitError: process.exit(1) was called by the test');
-    expect(notRun(r.output)).to.deep.equal([{ file: 'test/a-exit.spec.js', title: 'exit file after exit', reason: 'process.exit(1) was called in "exit file calls process.exit"' }]);
+    expect(notRun(r.output)).to.deep.equal([{ file: 'test/a-exit.spec.js', title: 'exit file after exit', reason: 'process.exit(1) was called in the test "exit file calls process.exit"' }]);
     expectContained('exit', 4, 1);
   });
 
