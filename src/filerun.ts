@@ -30,6 +30,7 @@ export class FileRun {
   /** Where process.exit() was called, phrased for a reason ("in the test ...", "at the top level of ..."). */
   private exitCall: { code: number; where: string } | null = null;
   private stopReason: string | null = null;
+  private loadFailed = false;
   begun = false;
   loaded = false;
   hasOnly = false;
@@ -62,6 +63,7 @@ export class FileRun {
         return;
       case 'file:error': {
         this.failed = true;
+        if (event.phase === 'load') this.loadFailed = true;
         const title =
           event.phase === 'load' ? `failed to load ${file}`
           : event.after !== undefined ? `uncaught error in ${file} after "${event.after}" had passed`
@@ -185,7 +187,7 @@ export class FileRun {
     const own = this.stopReason !== null && !this.stopReason.startsWith('process.exit(') ? this.stopReason : null;
     const exit = this.exitCall !== null ? `process.exit(${this.exitCall.code}) was called ${this.exitCall.where}` : null;
     const lastHook = this.hookFailures.at(-1);
-    return own ?? exit ?? this.stopReason ?? reason ?? (lastHook !== undefined ? `hook failed: ${lastHook.title}` : 'the run stopped before this test');
+    return own ?? exit ?? (this.loadFailed ? 'the file failed to load' : null) ?? this.stopReason ?? reason ?? (lastHook !== undefined ? `hook failed: ${lastHook.title}` : 'the run stopped before this test');
   }
 
   /** A test inside the suite of a failed hook was skipped by mocha because of that hook. */

@@ -187,6 +187,18 @@ async function loadFile(mocha: Mocha, task: RunTask, emit: (event: WorkerEvent) 
     }
     mocha.files = paths;
   } catch (err) {
+    // Tests the file declared before it failed (a throw or process.exit() after its describe blocks) are not
+    // lost: announced first, they are reported as not run.
+    // mocha's require() then import() may each have run the describe blocks once: every test is announced once.
+    const declared = new FileTree(mocha.suite, undefined, false);
+    const seen = new Set<string>();
+    const tests = declared.tests.filter((t) => {
+      const key = t.titlePath.join('\u0000');
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    if (tests.length > 0) emit({ type: 'file:loaded', suites: declared.suites, tests, hasOnly: false });
     emit({ type: 'file:error', phase: 'load', error: serializeError(err) });
     return null;
   }

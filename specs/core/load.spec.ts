@@ -94,13 +94,18 @@ describe('sibling', function () {
 });
 `,
       'test/b-top.spec.js': "describe('top', function () { it('t3', () => {}); });\nprocess.exit(2);\n",
+      'test/b-throw.spec.js': "describe('thrower', function () { it('t4', () => {}); });\nthrow new Error('thrown after describe');\n",
       'test/c-ok.spec.js': OK_FILE,
     });
     const exit = 'process.exit(1) was called in the "before all" hook for "t1"';
     expect(notRun(r.output), r.output).to.deep.equal([
       { file: 'test/a-hook.spec.js', title: 'first t1', reason: exit },
       { file: 'test/a-hook.spec.js', title: 'sibling t2', reason: exit },
+      // Declared before their files failed to load: reported once each, never lost.
+      { file: 'test/b-throw.spec.js', title: 'thrower t4', reason: 'the file failed to load' },
+      { file: 'test/b-top.spec.js', title: 'top t3', reason: 'process.exit(2) was called at the top level of test/b-top.spec.js' },
     ]);
+    expect(r.output).to.include('thrown after describe');
     expect(r.output).to.include(`ProcessExitError: ${exit}; bulkhead failed the hook`);
     expect(r.output).to.match(/^ {2}\d+\) failed to load test\/b-top\.spec\.js$/m);
     expect(r.output).to.include('ProcessExitError: process.exit(2) was called at the top level of test/b-top.spec.js');
