@@ -5,9 +5,11 @@ import type { Config } from './config.js';
 import { BulkheadError, EXIT } from './errors.js';
 
 const require = createRequire(import.meta.url);
-const runHelpers = require('mocha/lib/cli/run-helpers.cjs') as {
+interface RunHelpers {
   handleRequires(requires: string[]): Promise<{ globalSetup?: Fixture[]; globalTeardown?: Fixture[] }>;
-};
+}
+// Loaded only when there are --require modules: it pulls in mocha's watch mode, which costs start-up.
+const runHelpers = (): RunHelpers => require('mocha/lib/cli/run-helpers.cjs') as RunHelpers;
 
 type Fixture = (this: Record<string, unknown>) => unknown;
 
@@ -30,9 +32,9 @@ export async function globalFixtures(config: Config): Promise<GlobalFixtures> {
   // One module at a time, so a module that throws while loading is named in the error.
   const plugins: { globalSetup: Fixture[]; globalTeardown: Fixture[] } = { globalSetup: [], globalTeardown: [] };
   for (const mod of requires) {
-    let loaded: Awaited<ReturnType<typeof runHelpers.handleRequires>>;
+    let loaded: Awaited<ReturnType<RunHelpers['handleRequires']>>;
     try {
-      loaded = await runHelpers.handleRequires([mod]);
+      loaded = await runHelpers().handleRequires([mod]);
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       throw new BulkheadError('ERR_BULKHEAD_CONFIG', `The --require/--import module ${mod} failed to load: ${why}. Fix the module; no test was run.`, { cause: err, exitCode: EXIT.failed });

@@ -1,6 +1,6 @@
 // The lazy per-thread connection: created on the first db() call, discarded when the reset rule says so,
 // and closed with a protocol goodbye when the worker ends.
-import pg from 'pg';
+import type pg from 'pg';
 import type { ConnectionTarget, RebuildInfo, RebuildReason } from '../src/protocol.js';
 import type { ConnectionSnapshot, DatabaseFault } from './reset.js';
 import { wrapForChaos } from './chaos.js';
@@ -113,6 +113,13 @@ export async function protocolSettled(): Promise<void> {
   });
 }
 
+// pg is loaded with the first connection: a worker whose tests never call db() does not pay for it.
+let driver: Promise<typeof pg> | null = null;
+function newClient(config: pg.ClientConfig): Promise<pg.Client> {
+  driver ??= import('pg').then((m) => m.default);
+  return driver.then((d) => new d.Client(config));
+}
+
 function clientConfig(s: ConnectionSettings, appName: string): pg.ClientConfig {
   const t = s.target ?? {};
   // Without an explicit target pg reads PGHOST, PGDATABASE, ... itself, so per-slot env variables apply.
@@ -120,7 +127,7 @@ function clientConfig(s: ConnectionSettings, appName: string): pg.ClientConfig {
 }
 
 async function open(s: ConnectionSettings): Promise<Live> {
-  const client = new pg.Client(clientConfig(s, `bulkhead:w${s.slot}`));
+  const client = await newClient(clientConfig(s, `bulkhead:w${s.slot}`));
   const entry: Live = { client, generation: generation + 1, errored: null, ended: false, fatal: false, pid: 0 };
   // An idle client's 'error' event must always have a listener, or a dropped socket kills the worker.
   client.on('error', (err) => {
@@ -229,7 +236,7 @@ function snapshotOf(entry: Live): boolean {
 }
 
 async function terminateBackend(s: ConnectionSettings, pid: number): Promise<void> {
-  const reaper = new pg.Client(clientConfig(s, `bulkhead:w${s.slot}:reaper`));
+  const reaper = await newClient(clientConfig(s, `bulkhead:w${s.slot}:reaper`));
   reaper.on('error', () => undefined);
   try {
     await reaper.connect();

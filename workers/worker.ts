@@ -28,9 +28,11 @@ const LATE_ERRORS_GRACE_MS = 1000;
 
 const data = piscinaData as WorkerData;
 const require = createRequire(import.meta.url);
-const runHelpers = require('mocha/lib/cli/run-helpers.cjs') as {
+// Loaded only for --require/--import: it pulls in mocha's watch mode, which costs every worker's start-up.
+interface RunHelpers {
   handleRequires(requires: string[]): Promise<{ rootHooks?: Mocha.RootHookObject }>;
-};
+}
+const runHelpers = (): RunHelpers => require('mocha/lib/cli/run-helpers.cjs') as RunHelpers;
 
 process.env[ENV_WORKER] = String(data.slot);
 installCapture();
@@ -56,7 +58,7 @@ function prepare(file: string, target: RunTask['target'], database: RunTask['dat
     await hooks.onWorkerStart?.({ slot: data.slot, db: database ?? process.env['PGDATABASE'] ?? null });
     configureChaos(data.chaos, (fault, title) => emitCurrent({ type: 'chaos', fault, title }));
     if (data.mocha.requires.length === 0) return undefined;
-    const plugins = await runHelpers.handleRequires(data.mocha.requires);
+    const plugins = await runHelpers().handleRequires(data.mocha.requires);
     return plugins.rootHooks;
   })();
   return prepared;
