@@ -36,6 +36,13 @@ export interface SlotDatabase {
   env: Record<string, string>;
 }
 
+export interface TeardownReport {
+  /** What teardown meant to drop and could not, with the reason. */
+  notDropped: { kind: 'database' | 'schema'; name: string; why: string }[];
+  /** Other cleanup that failed (ending leaked sessions). */
+  problems: string[];
+}
+
 export interface Leaks {
   count: number;
   applicationNames: string[];
@@ -53,8 +60,11 @@ export interface Provisioned {
   leaks(slot: number, ownPids: readonly number[]): Promise<Leaks>;
   /** After the workers closed their connections: ends what the specs left open on our databases. */
   closeLeaks(): Promise<number>;
-  /** Ends leaked sessions and drops the slot databases or schemas (unless keepDatabases). Idempotent. */
-  teardown(): Promise<void>;
+  /**
+   * Ends leaked sessions and drops the slot databases or schemas (unless keepDatabases). Idempotent. Never
+   * rejects: what it could not drop is returned, so the run can still report (and say how to drop it by hand).
+   */
+  teardown(): Promise<TeardownReport>;
 }
 
 /** Builds the per-slot databases; fails before creating anything when the target, setup or capacity is wrong. */
@@ -89,7 +99,9 @@ export async function provision(opts: ProvisionOptions): Promise<Provisioned> {
       throw errors.unreachable(where(opts.target), err);
     });
   }
-  const server = await Server.open(client);
+  // A new maintenance session goes where this one went (client.database is what the server accepted).
+  const database = client.database ?? null;
+  const server = await Server.open(client, { open: () => connect(opts.target, database, 'bulkhead:main'), log });
   try {
     await checkCapacity(server.client, opts.workers, log);
     const context: Context = { server, opts, base, plan, log };

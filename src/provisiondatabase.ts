@@ -2,8 +2,8 @@
 // one `CREATE DATABASE ... TEMPLATE` per slot, each marked so that only bulkhead ever drops it.
 import pg from 'pg';
 import { errors } from './errors.js';
-import type { Context, Provisioned } from './provision.js';
-import { connect, HARNESS_SESSION } from './provisionserver.js';
+import type { Context, Provisioned, TeardownReport } from './provision.js';
+import { connect, HARNESS_SESSION, isConnectionError } from './provisionserver.js';
 import { databaseSlot, LeakLedger } from './provisionslot.js';
 import { isOurs, markers, names } from './safety.js';
 import { runSetup } from './setup.js';
@@ -89,22 +89,41 @@ export async function provisionDatabases(ctx: Context): Promise<Provisioned> {
       return sessions.filter((s) => !ownPids.includes(s.pid) && !HARNESS.test(s.applicationName));
     })),
     closeLeaks: () => server.serial(closeLeaks),
-    teardown: () => server.serial(async () => {
-      if (closed) return;
+    teardown: async () => {
+      const report: TeardownReport = { notDropped: [], problems: [] };
+      if (closed) return report;
       closed = true;
-      const failures: unknown[] = [];
+      // The per-run copy of the target (no setup) is never reused, so it goes even with --keep-databases, which
+      // keeps the slots for inspection; a template built from a setup stays for the next run.
+      const drop = [...(opts.keepDatabases ? [] : slotNames), ...(ctx.plan === null ? [template] : [])];
+      // Once the server cannot be reached at all, the rest is not tried: each try would wait for it again.
+      let unreachable: string | null = null;
       try {
-        await closeLeaks().catch((err: unknown) => failures.push(err));
-        // The per-run copy of the target (no setup) is never reused, so it goes even with --keep-databases, which
-        // keeps the slots for inspection; a template built from a setup stays for the next run.
-        const drop = [...(opts.keepDatabases ? [] : slotNames), ...(ctx.plan === null ? [template] : [])];
-        for (const name of drop) await server.dropOurDatabase(name).catch((err: unknown) => failures.push(err));
+        await server.serial(closeLeaks, { patient: true }).catch((err: unknown) => {
+          // An unreachable server is reported once, with what it left: the databases below.
+          if (isConnectionError(err) && drop.length > 0) unreachable = message(err);
+          else report.problems.push(`could not end the sessions left on the slot databases: ${message(err)}`);
+        });
+        for (const name of drop) {
+          if (unreachable !== null) {
+            report.notDropped.push({ kind: 'database', name, why: unreachable });
+            continue;
+          }
+          await server.serial(() => server.dropOurDatabase(name), { patient: true }).catch((err: unknown) => {
+            if (isConnectionError(err)) unreachable = message(err);
+            report.notDropped.push({ kind: 'database', name, why: message(err) });
+          });
+        }
       } finally {
         await server.close();
       }
-      if (failures.length > 0) throw failures[0];
-    }),
+      return report;
+    },
   };
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 async function ensureTemplate(ctx: Context, template: string): Promise<{ reused: boolean; ran: boolean }> {

@@ -4,9 +4,11 @@ import path from 'node:path';
 import type { Config } from './config.js';
 import { discover } from './discover.js';
 import type { SpecFile } from './discover.js';
-import { EXIT } from './errors.js';
+import { EXIT, isBulkheadError } from './errors.js';
+import { isConnectionError } from './provisionserver.js';
 import { EventBus } from './events.js';
 import { execute, startPools } from './execute.js';
+import type { Stop } from './execute.js';
 import { FileGate } from './reporters/gate.js';
 import { MochaReplay, loadReporter } from './reporters/mocha.js';
 import { Summary } from './reporters/summary.js';
@@ -130,9 +132,13 @@ function withSelection(p: Plan, selection: Map<string, string[]> | null): Plan {
 
 /** One execution of a plan with reporters, summary and the run record. */
 export async function session(config: Config, io: RunIO, target: Target, s: SessionOptions): Promise<SessionResult> {
-  const info = infoStream(config, io);
   const t0 = performance.now();
   const bus = new EventBus();
+  return sessionOn(bus, config, io, target, s, t0);
+}
+
+async function sessionOn(bus: EventBus, config: Config, io: RunIO, target: Target, s: SessionOptions, t0: number): Promise<SessionResult> {
+  const info = infoStream(config, io);
   // Fixed plans (replay, bisect) say how many slots they need; otherwise no more workers than files.
   const workers = s.workers ?? Math.max(1, Math.min(config.workers, s.files.length));
   const summary = new Summary(workers);
@@ -166,21 +172,33 @@ export async function session(config: Config, io: RunIO, target: Target, s: Sess
   });
   if (!s.quiet && resources.timings !== null) info.write(`bulkhead: ${resources.timings}\n`);
   const tRun = performance.now();
-  let stop: Awaited<ReturnType<typeof execute>>['stop'] = null;
+  let stop: Stop = null;
+  // Cleanup problems are warnings: they must not cost the run its summary, its record or its exit status.
+  const warnings: string[] = [];
   try {
     bus.emit({ type: 'run:begin', files: s.files.length, workers: config.workers, target: target.where });
     const done = await execute({ pools, config, admin: target.admin, resources, bus, interrupt: io.interrupt, makePlan: s.makePlan, files: s.files, exact: s.exact, onLeak: (file, slot, leak) => summary.leak(file, slot, leak) });
     stop = done.stop;
+    const pids = done.pids;
     gate?.flush();
     bus.emit({ type: 'run:end', interrupted: stop === 'interrupt' });
     // 5. End what dead workers left behind, then report.
-    const leftover = await target.admin.terminate(done.pids);
+    const leftover = await target.admin.terminate(pids).catch((err: unknown) => {
+      // A server that cannot be reached holds no sessions; teardown says what that leaves behind.
+      if (!(isConnectionError(err) || (isBulkheadError(err) && err.exitCode === EXIT.database))) {
+        warnings.push(`bulkhead: warning: could not end the sessions left by crashed workers: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      return 0;
+    });
     if (leftover > 0 && !s.quiet) info.write(`bulkhead: ended ${leftover} session(s) left by crashed workers\n`);
-  } finally {
-    await resources.teardown();
+  } catch (err) {
+    for (const line of await teardown(resources)) io.err.write(`${line}\n`);
+    throw err;
   }
+  warnings.push(...(await teardown(resources)));
   await replay?.end();
   for (const b of bus.broken) io.err.write(`bulkhead: reporter "${b.name}" failed and was dropped: ${String(b.error)}\n`);
+  for (const line of warnings) io.err.write(`${line}\n`);
   if (!s.quiet) {
     writeRecord(path.join(config.root, LAST_RUN), builder.record);
     if (config.record !== null) writeRecord(config.record, builder.record);
@@ -190,6 +208,11 @@ export async function session(config: Config, io: RunIO, target: Target, s: Sess
   }
   const code = stop === 'interrupt' ? EXIT.interrupted : summary.ok && bus.broken.length === 0 ? EXIT.ok : EXIT.failed;
   return { code, record: builder.record, summary };
+}
+
+/** Teardown never loses the run: a failure is one more warning. */
+async function teardown(resources: { teardown(): Promise<string[]> }): Promise<string[]> {
+  return resources.teardown().catch((err: unknown) => [`bulkhead: warning: cleaning up after the run failed: ${err instanceof Error ? err.message : String(err)}`]);
 }
 
 /** The effective configuration, as the record keeps it: no target, no password, no functions. */
