@@ -4,6 +4,7 @@ import pg from 'pg';
 import { errors } from './errors.js';
 import type { Context, Provisioned, TeardownReport } from './provision.js';
 import { connect, HARNESS_SESSION, isConnectionError } from './provisionserver.js';
+import type { Server } from './provisionserver.js';
 import { databaseSlot, LeakLedger } from './provisionslot.js';
 import { isOurs, markers, names } from './safety.js';
 import { runSetup } from './setup.js';
@@ -47,6 +48,7 @@ export async function provisionDatabases(ctx: Context): Promise<Provisioned> {
     log(`bulkhead: template ${template} ${built.reused ? 'reused (setup unchanged)' : built.ran ? 'built from the setup' : `copied from ${base}`} in ${ms(t0)} ms`);
     // Slots left by a crashed run go first, on this session: clones below run on several at once.
     for (const name of leftovers) await server.dropOurDatabase(name);
+    await dropSurplusSlots(server, base, opts.workers, log);
     const t1 = performance.now();
     perSlot = await cloneSlots(ctx, template, slotNames);
     slotsMs = performance.now() - t1;
@@ -124,6 +126,27 @@ export async function provisionDatabases(ctx: Context): Promise<Provisioned> {
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Slot databases beyond this run's slots (`_w3`, `_w4` after a crashed run with more workers than this one)
+ * would otherwise wait for a run with as many slots. They go now, but only those that carry our marker; the
+ * template lock held here means no live run on this target uses them. One still in use is left, with a note.
+ */
+async function dropSurplusSlots(server: Server, base: string, workers: number, log: (line: string) => void): Promise<void> {
+  const { rows } = await server.client.query<{ datname: string; c: string | null }>(
+    "SELECT datname, shobj_description(oid, 'pg_database') AS c FROM pg_database WHERE datname ~ '_bulkhead_w[0-9]+$' ORDER BY datname",
+  );
+  for (const { datname, c } of rows) {
+    const slot = Number(/_bulkhead_w([0-9]+)$/.exec(datname)?.[1]);
+    if (!(slot > workers) || names.slotDatabase(base, slot) !== datname || !isOurs(c)) continue;
+    try {
+      await server.dropOurDatabase(datname);
+      log(`bulkhead: dropped ${datname}, left by an earlier run with more workers`);
+    } catch (err) {
+      log(`bulkhead: warning: could not drop ${datname}, left by an earlier run with more workers: ${message(err)}`);
+    }
+  }
 }
 
 async function ensureTemplate(ctx: Context, template: string): Promise<{ reused: boolean; ran: boolean }> {
