@@ -7,6 +7,7 @@ import type { SpecFile } from './discover.js';
 import { EXIT, isBulkheadError } from './errors.js';
 import { isConnectionError } from './provisionserver.js';
 import { EventBus } from './events.js';
+import type { RunEvent } from './events.js';
 import { execute, startPools } from './execute.js';
 import type { Stop } from './execute.js';
 import { FileGate } from './reporters/gate.js';
@@ -27,8 +28,43 @@ import { globalFixtures } from './fixtures.js';
 export interface RunIO {
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
-  /** Fires once on Ctrl-C (stop dispatching, finish cleanly) and again to stop at once. */
+  /** Fires once on Ctrl-C, SIGTERM or SIGHUP (stop dispatching, finish cleanly) and again to stop at once. */
   interrupt: EventTarget;
+  /** How many times `interrupt` has fired so far (a signal may come before a session listens). */
+  interrupts?: () => number;
+}
+
+/** Why the tests cut off by a second signal did not finish: they are not run, not failed. */
+export const STOPPED_AT_ONCE = 'interrupted: stopped at once by a second signal';
+
+/**
+ * The run's event bus, with one rule for a second signal: the run is being cut off, so what the cut does to the
+ * running tests (their backends are ended, their threads terminated) is not their outcome. From then on a
+ * failing test is reported as not run, and the failures and connection rebuilds the cut causes are dropped.
+ */
+class RunBus extends EventBus {
+  private stoppedAtOnce = false;
+
+  stopAtOnce(): void {
+    this.stoppedAtOnce = true;
+  }
+
+  override emit(event: RunEvent): void {
+    if (!this.stoppedAtOnce) return super.emit(event);
+    switch (event.type) {
+      case 'test:end':
+        if (event.state === 'failed') return super.emit({ type: 'test:notrun', file: event.file, testId: event.testId, reason: STOPPED_AT_ONCE });
+        return super.emit(event);
+      case 'test:notrun':
+        return super.emit(event.reason.startsWith('interrupted') ? event : { ...event, reason: STOPPED_AT_ONCE });
+      case 'rebuild':
+      case 'hook:fail':
+      case 'file:fail':
+        return;
+      default:
+        return super.emit(event);
+    }
+  }
 }
 
 export const LAST_RUN = path.join('.bulkhead', 'last-run.json');
@@ -133,11 +169,22 @@ function withSelection(p: Plan, selection: Map<string, string[]> | null): Plan {
 /** One execution of a plan with reporters, summary and the run record. */
 export async function session(config: Config, io: RunIO, target: Target, s: SessionOptions): Promise<SessionResult> {
   const t0 = performance.now();
-  const bus = new EventBus();
-  return sessionOn(bus, config, io, target, s, t0);
+  const bus = new RunBus();
+  // Signals so far: one stops dispatching (and, before the plan starts, running anything), two stop at once.
+  let signals = io.interrupts?.() ?? 0;
+  const onSignal = (): void => {
+    signals++;
+    if (signals === 2) bus.stopAtOnce();
+  };
+  io.interrupt.addEventListener('abort', onSignal);
+  try {
+    return await sessionOn(bus, () => signals, config, io, target, s, t0);
+  } finally {
+    io.interrupt.removeEventListener('abort', onSignal);
+  }
 }
 
-async function sessionOn(bus: EventBus, config: Config, io: RunIO, target: Target, s: SessionOptions, t0: number): Promise<SessionResult> {
+async function sessionOn(bus: RunBus, signals: () => number, config: Config, io: RunIO, target: Target, s: SessionOptions, t0: number): Promise<SessionResult> {
   const info = infoStream(config, io);
   // Fixed plans (replay, bisect) say how many slots they need; otherwise no more workers than files.
   const workers = s.workers ?? Math.max(1, Math.min(config.workers, s.files.length));
@@ -177,9 +224,17 @@ async function sessionOn(bus: EventBus, config: Config, io: RunIO, target: Targe
   const warnings: string[] = [];
   try {
     bus.emit({ type: 'run:begin', files: s.files.length, workers: config.workers, target: target.where });
-    const done = await execute({ pools, config, admin: target.admin, resources, bus, interrupt: io.interrupt, makePlan: s.makePlan, files: s.files, exact: s.exact, onLeak: (file, slot, leak) => summary.leak(file, slot, leak) });
-    stop = done.stop;
-    const pids = done.pids;
+    let pids: number[] = [];
+    if (signals() > 0) {
+      // Interrupted while the slots were being provisioned: nothing starts, everything is accounted for.
+      await Promise.all(pools.map((p) => p.close()));
+      for (const f of s.files) bus.emit({ type: 'test:notrun', file: f.rel, testId: '*', reason: 'interrupted before the run started' });
+      stop = 'interrupt';
+    } else {
+      const done = await execute({ pools, config, admin: target.admin, resources, bus, interrupt: io.interrupt, makePlan: s.makePlan, files: s.files, exact: s.exact, onLeak: (file, slot, leak) => summary.leak(file, slot, leak) });
+      stop = done.stop;
+      pids = done.pids;
+    }
     gate?.flush();
     bus.emit({ type: 'run:end', interrupted: stop === 'interrupt' });
     // 5. End what dead workers left behind, then report.
