@@ -23,6 +23,8 @@ export interface ProvisionOptions {
   /** Resolves a relative `setup`. */
   root: string;
   log?: (line: string) => void;
+  /** host:port/database as user, for messages (the CLI's own description of the target); derived when absent. */
+  where?: string;
 }
 
 export interface SlotDatabase {
@@ -77,8 +79,9 @@ export async function provision(opts: ProvisionOptions): Promise<Provisioned> {
   const plan = opts.setup === null ? null : await loadSetup(opts.setup, opts.root);
 
   // 2. The target's real name: with partial PG* variables only the server knows which database pg picked.
+  const described = opts.where ?? where(opts.target);
   const probe = await connect(opts.target, null, 'bulkhead:main').catch((err: unknown) => {
-    throw errors.unreachable(where(opts.target), err);
+    throw errors.unreachable(described, err);
   });
   let base: string;
   try {
@@ -96,7 +99,7 @@ export async function provision(opts: ProvisionOptions): Promise<Provisioned> {
     // A server without a "postgres" database: the target works too, except as the template itself.
     client = await connect(opts.target, 'postgres', 'bulkhead:main').catch((err: unknown) => {
       if ((err as { code?: unknown }).code === '3D000') return connect(opts.target, null, 'bulkhead:main');
-      throw errors.unreachable(where(opts.target), err);
+      throw errors.unreachable(described, err);
     });
   }
   // A new maintenance session goes where this one went (client.database is what the server accepted).

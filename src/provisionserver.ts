@@ -46,12 +46,14 @@ export async function connect(target: ConnectionTarget | null, database: string 
   return client;
 }
 
-/** host:port/database of a target without its password, for messages. */
-export function where(target: ConnectionTarget | null): string {
-  if (target === null) return 'the server named by the PG* variables';
+/** host:port/database as user of a target, without its password, for messages. */
+export function where(target: ConnectionTarget | null, env: NodeJS.ProcessEnv = process.env): string {
   try {
-    const c = target.connectionString === undefined ? target : parse(target.connectionString);
-    return `${c.host ?? 'localhost'}:${c.port ?? 5432}/${c.database ?? '(default database)'}`;
+    const c: { host?: string | null; port?: string | number | null; database?: string | null; user?: string | null } =
+      target === null ? {} : target.connectionString === undefined ? target : parse(target.connectionString);
+    // pg fills what the target leaves out from the PG* variables, as libpq does.
+    const user = c.user ?? env['PGUSER'] ?? env['USER'] ?? 'postgres';
+    return `${c.host ?? env['PGHOST'] ?? 'localhost'}:${c.port ?? env['PGPORT'] ?? 5432}/${c.database ?? env['PGDATABASE'] ?? user} as ${user}`;
   } catch {
     return 'the server named by DATABASE_URL';
   }

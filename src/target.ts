@@ -114,6 +114,7 @@ async function slots(config: Config, resolved: ResolvedTarget, admin: Admin, wor
     keepDatabases: config.keepDatabases,
     root: config.root,
     log,
+    where: resolved.where,
   });
   const slot = (n: number): (typeof p.slots)[number] | undefined => p.slots[n - 1];
   const timings =
