@@ -1,5 +1,6 @@
 // argv -> options, --help, and the process's exit status. The only file that may call process.exit.
 import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { loadConfig } from './config.js';
 import { EXIT, isBulkheadError } from './errors.js';
 import { HELP } from './help.js';
@@ -12,12 +13,33 @@ function version(): string {
   return pkg.version;
 }
 
+/*
+ * Ctrl-C (SIGINT), SIGTERM (what CI sends on a timeout) and SIGHUP (a closed terminal) all stop the run the same
+ * way: the first stops dispatching, lets the running tests finish, closes every connection, drops the slot
+ * databases and prints the summary; the second stops at once. The exit status is 128 + the first signal's number.
+ */
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+type Signal = (typeof SIGNALS)[number];
+
 export async function main(argv: readonly string[]): Promise<number> {
   const interrupt = new EventTarget();
-  const onSigint = (): void => {
-    process.stderr.write('\nbulkhead: interrupted; finishing the running tests and closing connections (Ctrl-C again to stop at once)\n');
+  let received: Signal | null = null;
+  let count = 0;
+  const onSignal = (signal: Signal): void => {
+    count++;
+    received ??= signal;
+    if (count === 1) {
+      const what = signal === 'SIGINT' ? '' : ` by ${signal}`;
+      const again = signal === 'SIGINT' ? 'Ctrl-C again' : `send ${signal} again`;
+      process.stderr.write(`\nbulkhead: interrupted${what}; finishing the running tests and closing connections (${again} to stop at once)\n`);
+    } else if (count === 2) {
+      process.stderr.write(`\nbulkhead: ${signal === 'SIGINT' ? 'Ctrl-C' : signal} again: stopping now; the running tests are cut off and reported as not run\n`);
+    } else {
+      return;
+    }
     interrupt.dispatchEvent(new Event('abort'));
   };
+  const handlers = SIGNALS.map((signal) => [signal, () => onSignal(signal)] as const);
   try {
     const { config, flags } = await loadConfig(argv);
     if (flags.help) {
@@ -28,12 +50,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${version()}\n`);
       return EXIT.ok;
     }
-    process.on('SIGINT', onSigint);
+    for (const [signal, handler] of handlers) process.on(signal, handler);
     const startedAt = Date.now();
-    const code = await run(config, { out: process.stdout, err: process.stderr, interrupt });
+    const code = await run(config, { out: process.stdout, err: process.stderr, interrupt, interrupts: () => count });
     const zero = code === EXIT.ok ? failZero(config, startedAt) : null;
     if (zero !== null) throw zero;
-    return code;
+    const first: Signal | null = received;
+    return code === EXIT.interrupted && first !== null ? 128 + constants.signals[first] : code;
   } catch (err) {
     if (isBulkheadError(err)) {
       process.stderr.write(`bulkhead: ${redact(err.message)}\n`);
@@ -42,7 +65,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`bulkhead: internal error: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
     return EXIT.failed;
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const [signal, handler] of handlers) process.off(signal, handler);
   }
 }
 

@@ -189,4 +189,17 @@ export const errors = {
         : ' Check the server log and the role\'s privileges, then run again.';
     return new BulkheadError('ERR_BULKHEAD_PROVISION', `Could not ${action}: ${why}.${hint}`, { cause, exitCode: EXIT.database });
   },
+  /** capacity() for a server with room for one worker or none, where "--workers N or fewer" makes no sense. */
+  capacityAtMostOne(workers: number, needed: number, available: string, fits: 0 | 1): BulkheadError {
+    const fix =
+      fits === 1
+        ? 'Run with --workers 1, or raise max_connections on the server to run in parallel'
+        : `Even one worker needs ${needed - 2 * (workers - 1)}: raise max_connections on the server (or the role's CONNECTION LIMIT), or close other sessions`;
+    return new BulkheadError(
+      'ERR_BULKHEAD_CAPACITY',
+      `${workers} worker${workers === 1 ? '' : 's'} need${workers === 1 ? 's' : ''} up to ${needed} connections (2 per worker: its connection and a short-lived ` +
+        `reaper; 2 for bulkhead itself), but ${available}. ${fix}; pools that your specs open themselves need room on top of that.`,
+      { exitCode: EXIT.usage },
+    );
+  },
 };

@@ -23,6 +23,8 @@ export interface ProvisionOptions {
   /** Resolves a relative `setup`. */
   root: string;
   log?: (line: string) => void;
+  /** host:port/database as user, for messages (the CLI's own description of the target); derived when absent. */
+  where?: string;
 }
 
 export interface SlotDatabase {
@@ -34,6 +36,13 @@ export interface SlotDatabase {
   target: ConnectionTarget | null;
   /** Merged into the worker's environment before it loads a spec, so the specs' own pools land here too. */
   env: Record<string, string>;
+}
+
+export interface TeardownReport {
+  /** What teardown meant to drop and could not, with the reason. */
+  notDropped: { kind: 'database' | 'schema'; name: string; why: string }[];
+  /** Other cleanup that failed (ending leaked sessions). */
+  problems: string[];
 }
 
 export interface Leaks {
@@ -53,8 +62,11 @@ export interface Provisioned {
   leaks(slot: number, ownPids: readonly number[]): Promise<Leaks>;
   /** After the workers closed their connections: ends what the specs left open on our databases. */
   closeLeaks(): Promise<number>;
-  /** Ends leaked sessions and drops the slot databases or schemas (unless keepDatabases). Idempotent. */
-  teardown(): Promise<void>;
+  /**
+   * Ends leaked sessions and drops the slot databases or schemas (unless keepDatabases). Idempotent. Never
+   * rejects: what it could not drop is returned, so the run can still report (and say how to drop it by hand).
+   */
+  teardown(): Promise<TeardownReport>;
 }
 
 /** Builds the per-slot databases; fails before creating anything when the target, setup or capacity is wrong. */
@@ -67,8 +79,9 @@ export async function provision(opts: ProvisionOptions): Promise<Provisioned> {
   const plan = opts.setup === null ? null : await loadSetup(opts.setup, opts.root);
 
   // 2. The target's real name: with partial PG* variables only the server knows which database pg picked.
+  const described = opts.where ?? where(opts.target);
   const probe = await connect(opts.target, null, 'bulkhead:main').catch((err: unknown) => {
-    throw errors.unreachable(where(opts.target), err);
+    throw errors.unreachable(described, err);
   });
   let base: string;
   try {
@@ -86,10 +99,12 @@ export async function provision(opts: ProvisionOptions): Promise<Provisioned> {
     // A server without a "postgres" database: the target works too, except as the template itself.
     client = await connect(opts.target, 'postgres', 'bulkhead:main').catch((err: unknown) => {
       if ((err as { code?: unknown }).code === '3D000') return connect(opts.target, null, 'bulkhead:main');
-      throw errors.unreachable(where(opts.target), err);
+      throw errors.unreachable(described, err);
     });
   }
-  const server = await Server.open(client);
+  // A new maintenance session goes where this one went (client.database is what the server accepted).
+  const database = client.database ?? null;
+  const server = await Server.open(client, { open: () => connect(opts.target, database, 'bulkhead:main'), log });
   try {
     await checkCapacity(server.client, opts.workers, log);
     const context: Context = { server, opts, base, plan, log };

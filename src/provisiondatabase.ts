@@ -2,8 +2,9 @@
 // one `CREATE DATABASE ... TEMPLATE` per slot, each marked so that only bulkhead ever drops it.
 import pg from 'pg';
 import { errors } from './errors.js';
-import type { Context, Provisioned } from './provision.js';
-import { connect, HARNESS_SESSION } from './provisionserver.js';
+import type { Context, Provisioned, TeardownReport } from './provision.js';
+import { connect, HARNESS_SESSION, isConnectionError } from './provisionserver.js';
+import type { Server } from './provisionserver.js';
 import { databaseSlot, LeakLedger } from './provisionslot.js';
 import { isOurs, markers, names } from './safety.js';
 import { runSetup } from './setup.js';
@@ -47,6 +48,7 @@ export async function provisionDatabases(ctx: Context): Promise<Provisioned> {
     log(`bulkhead: template ${template} ${built.reused ? 'reused (setup unchanged)' : built.ran ? 'built from the setup' : `copied from ${base}`} in ${ms(t0)} ms`);
     // Slots left by a crashed run go first, on this session: clones below run on several at once.
     for (const name of leftovers) await server.dropOurDatabase(name);
+    await dropSurplusSlots(server, base, opts.workers, log);
     const t1 = performance.now();
     perSlot = await cloneSlots(ctx, template, slotNames);
     slotsMs = performance.now() - t1;
@@ -89,22 +91,62 @@ export async function provisionDatabases(ctx: Context): Promise<Provisioned> {
       return sessions.filter((s) => !ownPids.includes(s.pid) && !HARNESS.test(s.applicationName));
     })),
     closeLeaks: () => server.serial(closeLeaks),
-    teardown: () => server.serial(async () => {
-      if (closed) return;
+    teardown: async () => {
+      const report: TeardownReport = { notDropped: [], problems: [] };
+      if (closed) return report;
       closed = true;
-      const failures: unknown[] = [];
+      // The per-run copy of the target (no setup) is never reused, so it goes even with --keep-databases, which
+      // keeps the slots for inspection; a template built from a setup stays for the next run.
+      const drop = [...(opts.keepDatabases ? [] : slotNames), ...(ctx.plan === null ? [template] : [])];
+      // Once the server cannot be reached at all, the rest is not tried: each try would wait for it again.
+      let unreachable: string | null = null;
       try {
-        await closeLeaks().catch((err: unknown) => failures.push(err));
-        // The per-run copy of the target (no setup) is never reused, so it goes even with --keep-databases, which
-        // keeps the slots for inspection; a template built from a setup stays for the next run.
-        const drop = [...(opts.keepDatabases ? [] : slotNames), ...(ctx.plan === null ? [template] : [])];
-        for (const name of drop) await server.dropOurDatabase(name).catch((err: unknown) => failures.push(err));
+        await server.serial(closeLeaks, { patient: true }).catch((err: unknown) => {
+          // An unreachable server is reported once, with what it left: the databases below.
+          if (isConnectionError(err) && drop.length > 0) unreachable = message(err);
+          else report.problems.push(`could not end the sessions left on the slot databases: ${message(err)}`);
+        });
+        for (const name of drop) {
+          if (unreachable !== null) {
+            report.notDropped.push({ kind: 'database', name, why: unreachable });
+            continue;
+          }
+          await server.serial(() => server.dropOurDatabase(name), { patient: true }).catch((err: unknown) => {
+            if (isConnectionError(err)) unreachable = message(err);
+            report.notDropped.push({ kind: 'database', name, why: message(err) });
+          });
+        }
       } finally {
         await server.close();
       }
-      if (failures.length > 0) throw failures[0];
-    }),
+      return report;
+    },
   };
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Slot databases beyond this run's slots (`_w3`, `_w4` after a crashed run with more workers than this one)
+ * would otherwise wait for a run with as many slots. They go now, but only those that carry our marker; the
+ * template lock held here means no live run on this target uses them. One still in use is left, with a note.
+ */
+async function dropSurplusSlots(server: Server, base: string, workers: number, log: (line: string) => void): Promise<void> {
+  const { rows } = await server.client.query<{ datname: string; c: string | null }>(
+    "SELECT datname, shobj_description(oid, 'pg_database') AS c FROM pg_database WHERE datname ~ '_bulkhead_w[0-9]+$' ORDER BY datname",
+  );
+  for (const { datname, c } of rows) {
+    const slot = Number(/_bulkhead_w([0-9]+)$/.exec(datname)?.[1]);
+    if (!(slot > workers) || names.slotDatabase(base, slot) !== datname || !isOurs(c)) continue;
+    try {
+      await server.dropOurDatabase(datname);
+      log(`bulkhead: dropped ${datname}, left by an earlier run with more workers`);
+    } catch (err) {
+      log(`bulkhead: warning: could not drop ${datname}, left by an earlier run with more workers: ${message(err)}`);
+    }
+  }
 }
 
 async function ensureTemplate(ctx: Context, template: string): Promise<{ reused: boolean; ran: boolean }> {

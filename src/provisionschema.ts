@@ -2,8 +2,8 @@
 // isolation (the target as it is). Every slot shares one database here, so leaks are traced by application_name.
 import pg from 'pg';
 import { errors } from './errors.js';
-import type { Context, Leaks, Provisioned } from './provision.js';
-import { connect } from './provisionserver.js';
+import type { Context, Leaks, Provisioned, TeardownReport } from './provision.js';
+import { connect, isConnectionError } from './provisionserver.js';
 import type { Server } from './provisionserver.js';
 import { appTag, LeakLedger, schemaSlot, sharedSlot } from './provisionslot.js';
 import { isOurs, markers, names } from './safety.js';
@@ -19,7 +19,7 @@ export async function provisionSchemas(ctx: Context): Promise<Provisioned> {
     if (exists && !isOurs(comment)) throw errors.notOurs('schema', schema ?? '');
   }
   // A leaked session holding a lock in a slot's schema must not hang the DROP forever.
-  await server.client.query("SET lock_timeout = '30s'");
+  await server.configure("SET lock_timeout = '30s'");
 
   // 2. One slot after another: a setup may CREATE EXTENSION, which is database-wide and must not race itself.
   const perSlot: number[] = [];
@@ -54,16 +54,28 @@ export async function provisionSchemas(ctx: Context): Promise<Provisioned> {
     }),
     leaks: (slot, ownPids) => server.serial(() => leaks.find(slot, ownPids)),
     closeLeaks: () => server.serial(leaks.close),
-    teardown: () => server.serial(async () => {
-      if (closed) return;
+    teardown: async () => {
+      const report: TeardownReport = { notDropped: [], problems: [] };
+      if (closed) return report;
       closed = true;
+      let unreachable: string | null = null;
+      const failed = (err: unknown): string => {
+        const why = err instanceof Error ? err.message : String(err);
+        if (isConnectionError(err)) unreachable = why;
+        return why;
+      };
       try {
-        await leaks.close();
-        if (!opts.keepDatabases) for (const { slot } of slots) await dropSchema(server, slot);
+        await server.serial(leaks.close, { patient: true }).catch((err: unknown) => report.problems.push(`could not end the sessions the specs left open: ${failed(err)}`));
+        for (const { slot } of opts.keepDatabases ? [] : slots) {
+          const name = names.schema(slot);
+          if (unreachable !== null) report.notDropped.push({ kind: 'schema', name, why: unreachable });
+          else await server.serial(() => dropSchema(server, slot), { patient: true }).catch((err: unknown) => report.notDropped.push({ kind: 'schema', name, why: failed(err) }));
+        }
       } finally {
         await server.close();
       }
-    }),
+      return report;
+    },
   };
 }
 
@@ -79,15 +91,19 @@ export async function provisionShared(ctx: Context): Promise<Provisioned> {
     reclone: async () => undefined,
     leaks: (slot, ownPids) => server.serial(() => leaks.find(slot, ownPids)),
     closeLeaks: () => server.serial(leaks.close),
-    teardown: () => server.serial(async () => {
-      if (closed) return;
+    teardown: async () => {
+      const report: TeardownReport = { notDropped: [], problems: [] };
+      if (closed) return report;
       closed = true;
       try {
-        await leaks.close();
+        await server.serial(leaks.close, { patient: true }).catch((err: unknown) => {
+          report.problems.push(`could not end the sessions the specs left open: ${err instanceof Error ? err.message : String(err)}`);
+        });
       } finally {
         await server.close();
       }
-    }),
+      return report;
+    },
   };
 }
 

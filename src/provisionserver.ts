@@ -46,12 +46,14 @@ export async function connect(target: ConnectionTarget | null, database: string 
   return client;
 }
 
-/** host:port/database of a target without its password, for messages. */
-export function where(target: ConnectionTarget | null): string {
-  if (target === null) return 'the server named by the PG* variables';
+/** host:port/database as user of a target, without its password, for messages. */
+export function where(target: ConnectionTarget | null, env: NodeJS.ProcessEnv = process.env): string {
   try {
-    const c = target.connectionString === undefined ? target : parse(target.connectionString);
-    return `${c.host ?? 'localhost'}:${c.port ?? 5432}/${c.database ?? '(default database)'}`;
+    const c: { host?: string | null; port?: string | number | null; database?: string | null; user?: string | null } =
+      target === null ? {} : target.connectionString === undefined ? target : parse(target.connectionString);
+    // pg fills what the target leaves out from the PG* variables, as libpq does.
+    const user = c.user ?? env['PGUSER'] ?? env['USER'] ?? 'postgres';
+    return `${c.host ?? env['PGHOST'] ?? 'localhost'}:${c.port ?? env['PGPORT'] ?? 5432}/${c.database ?? env['PGDATABASE'] ?? user} as ${user}`;
   } catch {
     return 'the server named by DATABASE_URL';
   }
@@ -64,20 +66,120 @@ export function describeSessions(sessions: readonly Session[]): string {
   return `${sessions.length} other session${sessions.length === 1 ? '' : 's'} (application_name: ${list.join(', ')})`;
 }
 
+/** Errors that mean the session itself is gone (rather than a statement that failed on a healthy session). */
+export function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') return /^(08|57P0[1-3])/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code);
+  const message = err instanceof Error ? err.message : String(err);
+  return /not queryable|Connection terminated|terminating connection|server closed the connection|ECONNRESET|ECONNREFUSED|EPIPE|socket/i.test(message);
+}
+
+/** How the maintenance session is opened again when it is found broken. */
+export interface Reopen {
+  open(): Promise<pg.Client>;
+  log(line: string): void;
+}
+
+/*
+ * Reconnecting waits for a server that is restarting (it refuses connections or answers 57P03 for a moment), but
+ * not for one that is gone: teardown tries a few times, every other operation once.
+ */
+const PATIENT_DELAYS_MS = [100, 250, 500, 1000];
+
+/**
+ * The maintenance session ('bulkhead:main'): leak checks, recloning, teardown. It is used for the whole run, so a
+ * spec ending it (pg_terminate_backend) or a server restart must not cost the run its cleanup: a session found
+ * broken is opened again, with its session settings and advisory locks taken again, before the next operation.
+ */
 export class Server {
   private tail: Promise<unknown> = Promise.resolve();
-  private constructor(readonly client: pg.Client, private readonly versionNum: number) {}
+  private current: pg.Client;
+  private broken = false;
+  private closed = false;
+  /** Statements replayed on every new session (SET ...). */
+  private readonly settings: string[] = [];
+  /** Advisory locks this session holds, taken again after a reconnect. */
+  private readonly locks = new Set<string>();
 
-  /** One operation at a time: the run calls leaks() and reclone() from every slot's loop at once, on this session. */
-  serial<T>(operation: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(operation, operation);
+  private constructor(client: pg.Client, private readonly versionNum: number, private readonly reopen: Reopen | null) {
+    this.current = client;
+    this.watch(client);
+  }
+
+  /** The session as it is now; operations that may run after a reconnect go through serial() or session(). */
+  get client(): pg.Client {
+    return this.current;
+  }
+
+  private watch(client: pg.Client): void {
+    const mark = (): void => {
+      if (this.current === client) this.broken = true;
+    };
+    client.on('error', mark);
+    client.on('end', mark);
+  }
+
+  /** A healthy session: the current one, or a new one when it broke. `patient`: wait out a restarting server. */
+  async session(patient = false): Promise<pg.Client> {
+    if (!this.broken) return this.current;
+    if (this.reopen === null || this.closed) throw new Error('the maintenance session is closed');
+    const delays = patient ? PATIENT_DELAYS_MS : [];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const client = await this.reopen.open();
+        for (const sql of this.settings) await client.query(sql);
+        const lost: string[] = [];
+        for (const key of this.locks) {
+          const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [`bulkhead:${key}`]);
+          if (rows[0]?.ok !== true) lost.push(key);
+        }
+        const old = this.current;
+        this.current = client;
+        this.broken = false;
+        this.watch(client);
+        void old.end().catch(() => undefined);
+        this.reopen.log(`bulkhead: the maintenance session (bulkhead:main) was lost; reconnected${lost.length > 0 ? `, but another bulkhead run took the lock on ${lost.join(', ')} meanwhile` : ''}`);
+        return client;
+      } catch (err) {
+        const delay = delays[attempt];
+        if (delay === undefined || !isConnectionError(err)) throw err;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  /**
+   * One operation at a time: the run calls leaks() and reclone() from every slot's loop at once, on this session.
+   * Before it the session is reconnected when broken; an operation cut off by a lost session runs once more on a
+   * new one (every operation run through here is safe to repeat).
+   */
+  serial<T>(operation: () => Promise<T>, options: { patient?: boolean } = {}): Promise<T> {
+    const attempt = async (): Promise<T> => {
+      await this.session(options.patient);
+      try {
+        return await operation();
+      } catch (err) {
+        if (!(this.broken || isConnectionError(err)) || this.reopen === null || this.closed) throw err;
+        this.broken = true;
+        await this.session(options.patient);
+        return operation();
+      }
+    };
+    const result = this.tail.then(attempt, attempt);
     this.tail = result.catch(() => undefined);
     return result;
   }
 
-  static async open(client: pg.Client): Promise<Server> {
+  /** `reopen` opens a new session like this one; without it a broken session stays broken. */
+  static async open(client: pg.Client, reopen: Reopen | null = null): Promise<Server> {
     const { rows } = await client.query<{ v: number }>("SELECT current_setting('server_version_num')::int AS v");
-    return new Server(client, rows[0]?.v ?? 0);
+    return new Server(client, rows[0]?.v ?? 0, reopen);
+  }
+
+  /** Runs a session setting now and again on every reconnected session. */
+  async configure(sql: string): Promise<void> {
+    await this.client.query(sql);
+    this.settings.push(sql);
   }
 
   async databaseComment(name: string): Promise<{ exists: boolean; comment: string | null }> {
@@ -157,16 +259,22 @@ export class Server {
   /** Serialises template building between concurrent runs on the same server; released with the session. */
   async lock(key: string, log: (line: string) => void): Promise<void> {
     const { rows } = await this.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [`bulkhead:${key}`]);
-    if (rows[0]?.ok === true) return;
+    if (rows[0]?.ok === true) {
+      this.locks.add(key);
+      return;
+    }
     log(`bulkhead: waiting for another bulkhead run on this server to finish with ${key}`);
     await this.client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`bulkhead:${key}`]);
+    this.locks.add(key);
   }
 
   async unlock(key: string): Promise<void> {
+    this.locks.delete(key);
     await this.client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`bulkhead:${key}`]);
   }
 
   async close(): Promise<void> {
-    await this.client.end().catch(() => undefined);
+    this.closed = true;
+    await this.current.end().catch(() => undefined);
   }
 }

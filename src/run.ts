@@ -4,9 +4,12 @@ import path from 'node:path';
 import type { Config } from './config.js';
 import { discover, recordedFiles } from './discover.js';
 import type { SpecFile } from './discover.js';
-import { EXIT } from './errors.js';
+import { EXIT, isBulkheadError } from './errors.js';
+import { isConnectionError } from './provisionserver.js';
 import { EventBus } from './events.js';
+import type { RunEvent } from './events.js';
 import { execute, startPools } from './execute.js';
+import type { Stop } from './execute.js';
 import { FileGate } from './reporters/gate.js';
 import { MochaReplay, loadReporter } from './reporters/mocha.js';
 import { Summary } from './reporters/summary.js';
@@ -25,8 +28,43 @@ import { globalFixtures } from './fixtures.js';
 export interface RunIO {
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
-  /** Fires once on Ctrl-C (stop dispatching, finish cleanly) and again to stop at once. */
+  /** Fires once on Ctrl-C, SIGTERM or SIGHUP (stop dispatching, finish cleanly) and again to stop at once. */
   interrupt: EventTarget;
+  /** How many times `interrupt` has fired so far (a signal may come before a session listens). */
+  interrupts?: () => number;
+}
+
+/** Why the tests cut off by a second signal did not finish: they are not run, not failed. */
+export const STOPPED_AT_ONCE = 'interrupted: stopped at once by a second signal';
+
+/**
+ * The run's event bus, with one rule for a second signal: the run is being cut off, so what the cut does to the
+ * running tests (their backends are ended, their threads terminated) is not their outcome. From then on a
+ * failing test is reported as not run, and the failures and connection rebuilds the cut causes are dropped.
+ */
+class RunBus extends EventBus {
+  private stoppedAtOnce = false;
+
+  stopAtOnce(): void {
+    this.stoppedAtOnce = true;
+  }
+
+  override emit(event: RunEvent): void {
+    if (!this.stoppedAtOnce) return super.emit(event);
+    switch (event.type) {
+      case 'test:end':
+        if (event.state === 'failed') return super.emit({ type: 'test:notrun', file: event.file, testId: event.testId, reason: STOPPED_AT_ONCE });
+        return super.emit(event);
+      case 'test:notrun':
+        return super.emit(event.reason.startsWith('interrupted') ? event : { ...event, reason: STOPPED_AT_ONCE });
+      case 'rebuild':
+      case 'hook:fail':
+      case 'file:fail':
+        return;
+      default:
+        return super.emit(event);
+    }
+  }
 }
 
 export const LAST_RUN = path.join('.bulkhead', 'last-run.json');
@@ -133,9 +171,24 @@ function withSelection(p: Plan, selection: Map<string, string[]> | null): Plan {
 
 /** One execution of a plan with reporters, summary and the run record. */
 export async function session(config: Config, io: RunIO, target: Target, s: SessionOptions): Promise<SessionResult> {
-  const info = infoStream(config, io);
   const t0 = performance.now();
-  const bus = new EventBus();
+  const bus = new RunBus();
+  // Signals so far: one stops dispatching (and, before the plan starts, running anything), two stop at once.
+  let signals = io.interrupts?.() ?? 0;
+  const onSignal = (): void => {
+    signals++;
+    if (signals === 2) bus.stopAtOnce();
+  };
+  io.interrupt.addEventListener('abort', onSignal);
+  try {
+    return await sessionOn(bus, () => signals, config, io, target, s, t0);
+  } finally {
+    io.interrupt.removeEventListener('abort', onSignal);
+  }
+}
+
+async function sessionOn(bus: RunBus, signals: () => number, config: Config, io: RunIO, target: Target, s: SessionOptions, t0: number): Promise<SessionResult> {
+  const info = infoStream(config, io);
   // Fixed plans (replay, bisect) say how many slots they need; otherwise no more workers than files.
   const workers = s.workers ?? Math.max(1, Math.min(config.workers, s.files.length));
   const summary = new Summary(workers);
@@ -169,21 +222,41 @@ export async function session(config: Config, io: RunIO, target: Target, s: Sess
   });
   if (!s.quiet && resources.timings !== null) info.write(`bulkhead: ${resources.timings}\n`);
   const tRun = performance.now();
-  let stop: Awaited<ReturnType<typeof execute>>['stop'] = null;
+  let stop: Stop = null;
+  // Cleanup problems are warnings: they must not cost the run its summary, its record or its exit status.
+  const warnings: string[] = [];
   try {
     bus.emit({ type: 'run:begin', files: s.files.length, workers: config.workers, target: target.where });
-    const done = await execute({ pools, config, admin: target.admin, resources, bus, interrupt: io.interrupt, makePlan: s.makePlan, files: s.files, exact: s.exact, onLeak: (file, slot, leak) => summary.leak(file, slot, leak) });
-    stop = done.stop;
+    let pids: number[] = [];
+    if (signals() > 0) {
+      // Interrupted while the slots were being provisioned: nothing starts, everything is accounted for.
+      await Promise.all(pools.map((p) => p.close()));
+      for (const f of s.files) bus.emit({ type: 'test:notrun', file: f.rel, testId: '*', reason: 'interrupted before the run started' });
+      stop = 'interrupt';
+    } else {
+      const done = await execute({ pools, config, admin: target.admin, resources, bus, interrupt: io.interrupt, makePlan: s.makePlan, files: s.files, exact: s.exact, onLeak: (file, slot, leak) => summary.leak(file, slot, leak) });
+      stop = done.stop;
+      pids = done.pids;
+    }
     gate?.flush();
     bus.emit({ type: 'run:end', interrupted: stop === 'interrupt' });
     // 5. End what dead workers left behind, then report.
-    const leftover = await target.admin.terminate(done.pids);
+    const leftover = await target.admin.terminate(pids).catch((err: unknown) => {
+      // A server that cannot be reached holds no sessions; teardown says what that leaves behind.
+      if (!(isConnectionError(err) || (isBulkheadError(err) && err.exitCode === EXIT.database))) {
+        warnings.push(`bulkhead: warning: could not end the sessions left by crashed workers: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      return 0;
+    });
     if (leftover > 0 && !s.quiet) info.write(`bulkhead: ended ${leftover} session(s) left by crashed workers\n`);
-  } finally {
-    await resources.teardown();
+  } catch (err) {
+    for (const line of await teardown(resources)) io.err.write(`${line}\n`);
+    throw err;
   }
+  warnings.push(...(await teardown(resources)));
   await replay?.end();
   for (const b of bus.broken) io.err.write(`bulkhead: reporter "${b.name}" failed and was dropped: ${String(b.error)}\n`);
+  for (const line of warnings) io.err.write(`${line}\n`);
   if (!s.quiet) {
     writeRecord(path.join(config.root, LAST_RUN), builder.record);
     if (config.record !== null) writeRecord(config.record, builder.record);
@@ -193,6 +266,11 @@ export async function session(config: Config, io: RunIO, target: Target, s: Sess
   }
   const code = stop === 'interrupt' ? EXIT.interrupted : summary.ok && bus.broken.length === 0 ? EXIT.ok : EXIT.failed;
   return { code, record: builder.record, summary };
+}
+
+/** Teardown never loses the run: a failure is one more warning. */
+async function teardown(resources: { teardown(): Promise<string[]> }): Promise<string[]> {
+  return resources.teardown().catch((err: unknown) => [`bulkhead: warning: cleaning up after the run failed: ${err instanceof Error ? err.message : String(err)}`]);
 }
 
 /** The effective configuration, as the record keeps it: no target, no password, no functions. */

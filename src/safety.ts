@@ -80,12 +80,12 @@ export async function checkCapacity(client: pg.Client, workers: number, log?: (l
   const limit = r.role >= 0 ? Math.min(serverLimit, r.role) : serverLimit;
   const needed = CONNECTIONS_PER_WORKER * workers + MAIN_CONNECTIONS;
   if (needed > limit) {
-    const suggestion = Math.max(1, Math.floor((limit - MAIN_CONNECTIONS) / CONNECTIONS_PER_WORKER));
+    const suggestion = Math.max(0, Math.floor((limit - MAIN_CONNECTIONS) / CONNECTIONS_PER_WORKER));
     const why =
       r.role >= 0 && r.role < serverLimit
         ? `the role may open only ${r.role} (its CONNECTION LIMIT)`
         : `the server allows ${serverLimit} (max_connections ${r.max} less ${r.su + r.reserved} reserved)`;
-    throw errors.capacity(workers, needed, why, suggestion);
+    throw suggestion >= 2 ? errors.capacity(workers, needed, why, suggestion) : errors.capacityAtMostOne(workers, needed, why, suggestion === 1 ? 1 : 0);
   }
   // Sessions we are about to replace (ours) are few; others' sessions are a warning, not a refusal, since they
   // come and go on a shared server.

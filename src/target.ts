@@ -8,7 +8,8 @@ import { startEmbedded } from './embedded.js';
 import type { EmbeddedServer } from './embedded.js';
 import type { SlotResources } from './execute.js';
 import { provision } from './provision.js';
-import type { Isolation } from './provision.js';
+import type { Isolation, TeardownReport } from './provision.js';
+import { isConnectionError } from './provisionserver.js';
 
 export interface Target {
   /** 'dry-run': --dry-run runs no test and no hook, so no server is reached, started or provisioned. */
@@ -17,8 +18,31 @@ export interface Target {
   where: string;
   admin: Admin;
   /** `session` is the configuration of the session provisioning (replay and bisect adjust isolation and workers). */
-  provision(workers: number, session?: Config): Promise<SlotResources & { teardown(): Promise<void>; isolation: Isolation; timings: string | null }>;
+  provision(workers: number, session?: Config): Promise<Provisioned>;
   close(): Promise<void>;
+}
+
+export type Provisioned = SlotResources & {
+  /** Never rejects: returns the warning lines for what could not be cleaned up (empty when all went). */
+  teardown(): Promise<string[]>;
+  isolation: Isolation;
+  timings: string | null;
+};
+
+/**
+ * The admin session ends dead workers' backends (watchdog, second Ctrl-C, after the run). A spec or a server
+ * restart may have ended it since its last use; then it is opened again once.
+ */
+class ReconnectingAdmin extends Admin {
+  override async terminate(pids: readonly number[]): Promise<number> {
+    try {
+      return await super.terminate(pids);
+    } catch (err) {
+      if (!isConnectionError(err)) throw err;
+      await this.close();
+      return super.terminate(pids);
+    }
+  }
 }
 
 /** The embedded server's database for tests: a name with "test" in it, created fresh on the throwaway server. */
@@ -52,7 +76,7 @@ export async function openTarget(config: Config, info: NodeJS.WritableStream): P
   const useEmbedded = config.embedded || !hasExternalTarget(process.env);
   const started = useEmbedded ? await embedded(config, info) : null;
   const resolved = started?.resolved ?? resolveTarget();
-  const admin = new Admin(resolved);
+  const admin = new ReconnectingAdmin(resolved);
   const close = async (): Promise<void> => {
     await admin.close();
     await started?.server.stop();
@@ -74,7 +98,7 @@ export async function openTarget(config: Config, info: NodeJS.WritableStream): P
   }
 }
 
-async function slots(config: Config, resolved: ResolvedTarget, admin: Admin, workers: number, info: NodeJS.WritableStream): Promise<SlotResources & { teardown(): Promise<void>; isolation: Isolation; timings: string | null }> {
+async function slots(config: Config, resolved: ResolvedTarget, admin: Admin, workers: number, info: NodeJS.WritableStream): Promise<Provisioned> {
   // 2. A database per slot is the default with two or more workers, or whenever a setup is configured.
   const isolation: Isolation = config.isolation ?? (workers > 1 || config.setup !== null ? 'database' : 'shared');
   // The admin session would make the target look busy to CREATE DATABASE ... TEMPLATE; it reconnects on demand.
@@ -92,6 +116,7 @@ async function slots(config: Config, resolved: ResolvedTarget, admin: Admin, wor
     keepDatabases: config.keepDatabases,
     root: config.root,
     log,
+    where: resolved.where,
   });
   const slot = (n: number): (typeof p.slots)[number] | undefined => p.slots[n - 1];
   const timings =
@@ -108,7 +133,7 @@ async function slots(config: Config, resolved: ResolvedTarget, admin: Admin, wor
     recover: (n) => p.reclone(n),
     leaks: (n, pids) => p.leaks(n, pids),
     closeLeaks: () => p.closeLeaks(),
-    teardown: () => p.teardown(),
+    teardown: async () => teardownWarnings(await p.teardown(), resolved.where),
   };
 }
 
@@ -139,8 +164,27 @@ function dryRunTarget(): Target {
         recover: () => Promise.resolve(),
         leaks: () => Promise.resolve({ count: 0, applicationNames: [] }),
         closeLeaks: () => Promise.resolve(0),
-        teardown: () => Promise.resolve(),
+        teardown: () => Promise.resolve([]),
       }),
     close: () => Promise.resolve(),
   };
+}
+
+/** What teardown left behind, as warnings that say what is left and how to remove it. */
+function teardownWarnings(report: TeardownReport, where: string): string[] {
+  const lines = report.problems.map((p) => `bulkhead: warning: ${p}`);
+  for (const kind of ['database', 'schema'] as const) {
+    const left = report.notDropped.filter((d) => d.kind === kind);
+    if (left.length === 0) continue;
+    const reasons = [...new Set(left.map((d) => d.why))].join('; ');
+    const list = left.map((d) => `"${d.name}"`).join(', ');
+    const sql = left.map((d) => `DROP ${kind === 'database' ? 'DATABASE IF EXISTS' : 'SCHEMA IF EXISTS'} ${pg.escapeIdentifier(d.name)}${kind === 'schema' ? ' CASCADE' : ''};`).join(' ');
+    const plural = left.length === 1 ? kind : `${kind === 'database' ? 'databases' : 'schemas'}`;
+    lines.push(
+      `bulkhead: warning: could not drop the ${plural} ${list} this run created on ${where} (${reasons}). ` +
+        `${left.length === 1 ? 'It carries' : 'They carry'} bulkhead's marker, so the next bulkhead run against this target drops ${left.length === 1 ? 'it' : 'them'}; ` +
+        `or drop ${left.length === 1 ? 'it' : 'them'} yourself${kind === 'schema' ? ' (in the target database)' : ''}: ${sql}`,
+    );
+  }
+  return lines;
 }
