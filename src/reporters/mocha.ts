@@ -161,9 +161,9 @@ export class MochaReplay {
           this.runner.emit(C.EVENT_TEST_PASS, test);
         } else {
           test.state = 'failed';
-          const err = toError(event.error ?? { name: 'Error', message: 'failed' });
-          (test as Mocha.Test & { err?: Error }).err = err;
-          this.runner.emit(C.EVENT_TEST_FAIL, test, err);
+          // test.err is left to Base's 'fail' listener, as under mocha: set beforehand, Base would take this
+          // error for a second failure of the test and list it in err.multiple.
+          this.runner.emit(C.EVENT_TEST_FAIL, test, toError(event.error ?? { name: 'Error', message: 'failed' }));
         }
         this.runner.emit(C.EVENT_TEST_END, test);
         return;
@@ -173,6 +173,9 @@ export class MochaReplay {
         const hook = new Mocha.Hook(event.hook.title, noop);
         hook.parent = suite;
         (hook as Mocha.Hook & { file?: string }).file = this.pathOf(event.file);
+        // Runner#fail marks the runnable failed before it emits 'fail'; reporters that list failures at the end
+        // (xunit) tell a failed hook from a passed test by this state.
+        hook.state = 'failed';
         this.runner.emit(C.EVENT_TEST_FAIL, hook, toError(event.error));
         return;
       }
@@ -182,9 +185,7 @@ export class MochaReplay {
         test.file = this.pathOf(event.file);
         test.state = 'failed';
         test.duration = 0;
-        const err = toError(event.error);
-        (test as Mocha.Test & { err?: Error }).err = err;
-        this.runner.emit(C.EVENT_TEST_FAIL, test, err);
+        this.runner.emit(C.EVENT_TEST_FAIL, test, toError(event.error));
         this.runner.emit(C.EVENT_TEST_END, test);
         return;
       }
