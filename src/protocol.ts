@@ -124,6 +124,8 @@ export interface TestInfo {
   pending: boolean;
   timeout: number;
   slow: number;
+  /** test.retries() at load: -1 unless set (mocha's default), so reporters see the value serial mocha gives. */
+  retries?: number;
 }
 
 export type HookType = 'before all' | 'before each' | 'after all' | 'after each';

@@ -122,7 +122,8 @@ function createMocha(rootHooks: Mocha.RootHookObject | undefined): Mocha {
     ui: o.ui as Mocha.Interface,
     timeout: o.timeout,
     slow: o.slow,
-    retries: o.retries,
+    // mocha leaves retries unset (test.retries() is -1) unless asked; 0 is the config's "not given".
+    ...(o.retries > 0 ? { retries: o.retries } : {}),
     invert: o.invert,
     bail: o.bail,
     forbidPending: o.forbidPending,
@@ -196,7 +197,10 @@ function runMocha(mocha: Mocha, tree: FileTree, emit: (event: WorkerEvent) => vo
   return new Promise<void>((resolve) => {
     installResetHooks(mocha.suite, tree);
     // Listeners go on in the reporter's constructor, the one place mocha hands out its runner before it starts.
-    mocha.reporter(function BulkheadStream(r: Mocha.Runner) {
+    mocha.reporter(function BulkheadStream(r: Mocha.Runner, options: Mocha.MochaOptions) {
+      // Under mocha the reporter's Base listeners set test.err and test.speed as a test fails or passes, before
+      // its afterEach hooks run; specs read this.currentTest.err there. A Base keeps that true in the worker.
+      new Mocha.reporters.Base(r, options);
       setChaosRunner(r);
       stop.watch(r);
       streamEvents(r, tree, emit, stop);

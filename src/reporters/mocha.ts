@@ -126,6 +126,7 @@ export class MochaReplay {
           test.pending = t.pending;
           test.timeout(t.timeout);
           test.slow(t.slow);
+          if (t.retries !== undefined) test.retries(t.retries);
           o.tests.set(t.id, test);
         }
         return;
