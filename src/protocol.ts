@@ -177,6 +177,8 @@ export type WorkerEvent =
       duration: number;
       attempt: number;
       generation: number;
+      /** The test's slow() threshold as it ended: `this.slow(n)` inside the test changes it after load. */
+      slow?: number;
       error?: SerializedError;
     }
   | { type: 'connect'; slot: number; generation: number; pid: number }

@@ -279,6 +279,7 @@ function streamEvents(runner: Mocha.Runner, tree: FileTree, emit: (event: Worker
       duration: test.duration ?? 0,
       attempt: attemptOf(test),
       generation: currentGeneration(),
+      slow: test.slow(),
       ...(state === 'failed' && err !== undefined ? { error: serializeError(err) } : {}),
     });
   });

@@ -152,8 +152,9 @@ export class MochaReplay {
         if (test === undefined) return;
         test.duration = event.duration;
         (test as unknown as { currentRetry(n: number): void }).currentRetry(event.attempt);
-        const slow = test.slow();
-        test.speed = event.duration > slow ? 'slow' : event.duration > slow / 2 ? 'medium' : 'fast';
+        // The test may have changed its threshold with this.slow(n) while it ran. `speed` is not set here: as in
+        // mocha, Base's 'pass' listener derives it from slow(), and a failed test has none.
+        if (event.slow !== undefined) test.slow(event.slow);
         if (event.state === 'pending') {
           test.pending = true;
           this.runner.emit(C.EVENT_TEST_PENDING, test);
