@@ -16,6 +16,17 @@ export interface SerializedError {
   /** Mocha marks errors it caught from process 'uncaughtException' (a throw in a timer or setImmediate). */
   uncaught?: boolean;
   cause?: SerializedError;
+  /** Further errors of one test (mocha's err.multiple: a test that failed more than once). */
+  multiple?: SerializedError[];
+  /** `name` was the error's own property (a class that assigns this.name), not its prototype's. */
+  ownName?: boolean;
+  /**
+   * The error's other own properties besides name, message and stack, in their order. The fields above are
+   * carried as such; any other value (`e.details = {n: 1}`, a pg error's `detail`, mocha's `timeout`) is here as
+   * JSON data, the form in which mocha's json reporter would print it.
+   */
+  own?: string[];
+  extra?: Record<string, unknown>;
 }
 
 /** The connection target a worker connects to; never printed, since it may carry a password. */

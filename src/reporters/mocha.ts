@@ -8,7 +8,7 @@ import { createStatsCollector } from 'mocha/lib/stats-collector.js';
 import type { RunEvent } from '../events.js';
 import type { SerializedError } from '../protocol.js';
 import { errors } from '../errors.js';
-import { redact } from '../database.js';
+import { redact, redactData } from '../database.js';
 import { allowFunctionReporters } from './legacy.js';
 
 const C = Mocha.Runner.constants;
@@ -49,15 +49,39 @@ function thaw<T>(value: T): T {
   return value;
 }
 
+const CARRIED = ['code', 'actual', 'expected', 'showDiff', 'operator', 'uncaught'] as const;
+const namedPrototypes = new Map<string, Error>();
+
+/** Error.prototype with `name` on top, so a rebuilt error has the name without owning it, like the original. */
+function prototypeNamed(name: string): Error {
+  let proto = namedPrototypes.get(name);
+  if (proto === undefined) {
+    proto = Object.create(Error.prototype, { name: { value: name, writable: true, configurable: true } }) as Error;
+    namedPrototypes.set(name, proto);
+  }
+  return proto;
+}
+
+/**
+ * Rebuilds the worker's error with the same own properties in the same order (reporters such as json list them
+ * all), every text redacted. An error made on the main thread (a crash) has no `own` list: its fields are used.
+ */
 function toError(s: SerializedError): Error {
   const err = new Error(redact(s.message)) as Error & Record<string, unknown>;
-  err.name = s.name;
+  if (s.ownName === true) err.name = s.name;
+  else if (s.name !== 'Error') Object.setPrototypeOf(err, prototypeNamed(s.name));
   err.stack = redact(s.stack ?? `${s.name}: ${s.message}`);
-  for (const key of ['code', 'actual', 'expected', 'showDiff', 'operator', 'uncaught'] as const) {
-    const value = s[key];
-    if (value !== undefined) err[key] = typeof value === 'string' ? redact(value) : value;
+  const carried = (key: string): unknown => {
+    if (key === 'cause') return s.cause === undefined ? undefined : toError(s.cause);
+    if (key === 'multiple') return s.multiple?.map(toError);
+    const value = s[key as (typeof CARRIED)[number]];
+    return typeof value === 'string' ? redact(value) : value;
+  };
+  const keys = s.own ?? [...CARRIED, 'cause', 'multiple'];
+  for (const key of keys) {
+    const value = Object.prototype.hasOwnProperty.call(s.extra ?? {}, key) ? redactData(s.extra?.[key]) : carried(key);
+    if (value !== undefined) err[key] = value;
   }
-  if (s.cause !== undefined) err.cause = toError(s.cause);
   return err;
 }
 
