@@ -8,7 +8,7 @@ import { EXIT } from './errors.js';
 import { EventBus } from './events.js';
 import { execute, startPools } from './execute.js';
 import { FileGate } from './reporters/gate.js';
-import { MochaReplay, loadReporter } from './reporters/mocha.js';
+import { MochaReplay, loadReporter, sharesStdout } from './reporters/mocha.js';
 import { Summary } from './reporters/summary.js';
 import { RecordBuilder, readRecord, writeRecord } from './record.js';
 import type { RunRecord } from './record.js';
@@ -30,7 +30,6 @@ export interface RunIO {
 }
 
 export const LAST_RUN = path.join('.bulkhead', 'last-run.json');
-const MACHINE_REPORTERS = new Set(['json', 'json-stream']);
 
 export interface SessionOptions {
   files: SpecFile[];
@@ -53,7 +52,7 @@ export interface SessionResult {
 
 /** The stream that bulkhead's own lines go to: stderr when the reporter's stdout must stay machine-readable. */
 export function infoStream(config: Config, io: RunIO): NodeJS.WritableStream {
-  return MACHINE_REPORTERS.has(config.reporter) ? io.err : io.out;
+  return sharesStdout(config.reporter, config.reporterOptions) ? io.out : io.err;
 }
 
 export async function run(config: Config, io: RunIO): Promise<number> {

@@ -17,6 +17,20 @@ type ReporterCtor = new (runner: Mocha.Runner, options: Record<string, unknown>)
   done?: (failures: number, fn: (code?: number) => void) => void;
 };
 
+// mocha's reporters for a terminal: bulkhead's own lines (start, rebuilds, not run, the summary) can share their
+// stdout. Any other reporter's stdout may be a document (json, json-stream, tap, xunit, markdown, doc, or a
+// third-party format bulkhead cannot know), which a line of ours would make unparseable.
+const TERMINAL_REPORTERS = new Set(['spec', 'dot', 'list', 'min', 'progress', 'landing', 'nyan', 'base', 'github-actions']);
+// Stock reporters that write their document to the file named by --reporter-option output instead of stdout.
+const FILE_REPORTERS = new Set(['json', 'xunit']);
+
+/** Whether bulkhead's own lines may go to stdout next to this reporter's output (else they go to stderr). */
+export function sharesStdout(name: string, options: Record<string, unknown>): boolean {
+  if (TERMINAL_REPORTERS.has(name)) return true;
+  const output = options['output'];
+  return FILE_REPORTERS.has(name) && typeof output === 'string' && output !== '';
+}
+
 export function loadReporter(name: string, root: string): ReporterCtor {
   const builtin = (Mocha.reporters as unknown as Record<string, ReporterCtor>)[name];
   if (builtin !== undefined) return builtin;
