@@ -148,7 +148,7 @@ export async function session(config: Config, io: RunIO, target: Target, s: Sess
   let gate: FileGate | null = null;
   if (!s.quiet) {
     const Reporter = loadReporter(config.reporter, config.root);
-    const r = new MochaReplay(Reporter, config.reporterOptions, config.root, () => total);
+    const r = new MochaReplay(Reporter, config.reporterOptions, config.root, () => total, { inlineDiffs: config.inlineDiffs, diff: config.diff });
     const g = new FileGate((e) => r.handle(e));
     replay = r;
     gate = g;

@@ -114,14 +114,18 @@ export class MochaReplay {
   private readonly paths = new Map<string, string>();
   private started = false;
 
-  constructor(Reporter: ReporterCtor, options: Record<string, unknown>, private readonly projectRoot: string, total: () => number) {
+  constructor(Reporter: ReporterCtor, options: Record<string, unknown>, private readonly projectRoot: string, total: () => number, display: { inlineDiffs: boolean; diff: boolean } = { inlineDiffs: false, diff: true }) {
     this.root = new (Mocha.Suite as unknown as new (title: string, ctx: Mocha.Context, isRoot: boolean) => Mocha.Suite)('', new Mocha.Context(), true);
     this.runner = new Mocha.Runner(this.root, { delay: false } as never);
     createStatsCollector(this.runner);
     Object.defineProperty(this.runner, 'total', { get: total, configurable: true });
     // Reporters may fill in defaults on their options (mocha-junit-reporter does); the config's copy is frozen.
     const own = thaw(options);
-    this.reporter = new Reporter(this.runner, { reporterOption: own, reporterOptions: own });
+    // What Mocha#run does before it makes the reporter: the diff settings are statics of Base, read as each
+    // failure is printed, and the reporter gets them among its options.
+    Mocha.reporters.Base.inlineDiffs = display.inlineDiffs;
+    (Mocha.reporters.Base as unknown as { hideDiff: boolean }).hideDiff = !display.diff;
+    this.reporter = new Reporter(this.runner, { reporterOption: own, reporterOptions: own, ...display });
   }
 
   private objects(file: string): FileObjects {
