@@ -148,7 +148,11 @@ export async function session(config: Config, io: RunIO, target: Target, s: Sess
   let gate: FileGate | null = null;
   if (!s.quiet) {
     const Reporter = loadReporter(config.reporter, config.root);
-    const r = new MochaReplay(Reporter, config.reporterOptions, config.root, () => total, { inlineDiffs: config.inlineDiffs, diff: config.diff });
+    // Reporters read runner.total when they are made (json-stream's "start", progress). A replay or bisect plan
+    // names every test, so it is known up front; otherwise a file's tests are known only once a worker loaded
+    // it, and runner.total grows as files load (knowing it at the start would take loading every file twice).
+    const planned = s.exact ? namedTests(s.makePlan(s.files)) : null;
+    const r = new MochaReplay(Reporter, config.reporterOptions, config.root, () => planned ?? total, { inlineDiffs: config.inlineDiffs, diff: config.diff });
     const g = new FileGate((e) => r.handle(e));
     replay = r;
     gate = g;
@@ -189,6 +193,17 @@ export async function session(config: Config, io: RunIO, target: Target, s: Sess
   }
   const code = stop === 'interrupt' ? EXIT.interrupted : summary.ok && bus.broken.length === 0 ? EXIT.ok : EXIT.failed;
   return { code, record: builder.record, summary };
+}
+
+/** How many tests a plan runs, when every entry names its tests; null when some entry runs a whole file. */
+function namedTests(p: Plan): number | null {
+  const entries = p.kind === 'queue' ? p.entries : p.slots.flat();
+  let n = 0;
+  for (const e of entries) {
+    if (e.tests === undefined) return null;
+    n += e.tests.length;
+  }
+  return n;
 }
 
 /** The effective configuration, as the record keeps it: no target, no password, no functions. */
