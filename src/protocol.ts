@@ -58,6 +58,11 @@ export interface WorkerMochaOptions {
   requires: string[];
   /** `--file`: absolute paths loaded before every spec file, in the same Mocha (root hooks, shared setup). */
   files: string[];
+  /**
+   * `--reporter-option maxDiffSize`: mocha turns a failure's actual and expected values into text as the test
+   * fails, and values larger than this become "[object too large to diff]"; that happens in the worker.
+   */
+  maxDiffSize?: number;
 }
 
 /** Data every worker of one slot is created with; a replacement worker gets the same. */

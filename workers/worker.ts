@@ -197,10 +197,12 @@ function runMocha(mocha: Mocha, tree: FileTree, emit: (event: WorkerEvent) => vo
   return new Promise<void>((resolve) => {
     installResetHooks(mocha.suite, tree);
     // Listeners go on in the reporter's constructor, the one place mocha hands out its runner before it starts.
-    mocha.reporter(function BulkheadStream(r: Mocha.Runner, options: Mocha.MochaOptions) {
+    mocha.reporter(function BulkheadStream(r: Mocha.Runner) {
       // Under mocha the reporter's Base listeners set test.err and test.speed as a test fails or passes, before
       // its afterEach hooks run; specs read this.currentTest.err there. A Base keeps that true in the worker.
-      new Mocha.reporters.Base(r, options);
+      // It also turns the failure's actual and expected values into text, within maxDiffSize as in mocha.
+      const size = data.mocha.maxDiffSize;
+      new Mocha.reporters.Base(r, (size !== undefined ? { reporterOption: { maxDiffSize: size } } : {}) as Mocha.MochaOptions);
       setChaosRunner(r);
       stop.watch(r);
       streamEvents(r, tree, emit, stop);
