@@ -77,6 +77,9 @@ export interface Config {
   sort: boolean;
   reporter: string;
   reporterOptions: Record<string, unknown>;
+  /** mocha's --inline-diffs and --no-diff, for the reporters on the main thread (Base.inlineDiffs, Base.hideDiff). */
+  inlineDiffs: boolean;
+  diff: boolean;
   forbidOnly: boolean;
   /** --fail-zero: a run in which no test was found fails (exit 1), as in mocha. */
   failZero: boolean;
@@ -252,6 +255,8 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     sort: m['sort'] === true,
     reporter: String(m['reporter'] ?? 'spec'),
     reporterOptions: reporterOptions(m['reporter-option'] ?? m['reporter-options']),
+    inlineDiffs: m['inline-diffs'] === true,
+    diff: m['diff'] !== false,
     forbidOnly: m['forbid-only'] === true,
     failZero: m['fail-zero'] === true,
     exit: m['exit'] === true,

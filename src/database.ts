@@ -50,6 +50,16 @@ export function redact(text: string): string {
   return text.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/gi, '$1***@').replace(/(password\s*[=:]\s*)("[^"]*"|'[^']*'|\S+)/gi, '$1***');
 }
 
+/** redact() applied to every string inside JSON data (an error's extra properties). */
+export function redactData(value: unknown): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (Array.isArray(value)) return value.map(redactData);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactData(v)]));
+  }
+  return value;
+}
+
 /** The harness's own short-lived sessions: application_name 'bulkhead:main' so they are never mistaken for a worker's. */
 export class Admin {
   private client: pg.Client | null = null;

@@ -91,8 +91,15 @@ function workerData(config: Config, slot: number): WorkerData {
     configFile: config.configFile,
     chaos: config.chaos,
     transaction: config.transaction,
-    mocha: { ...config.mocha, requires: [...config.mocha.requires], globals: [...config.mocha.globals], files: [...config.mocha.files] },
+    mocha: { ...config.mocha, requires: [...config.mocha.requires], globals: [...config.mocha.globals], files: [...config.mocha.files], ...maxDiffSize(config) },
   };
+}
+
+/** The reporter option as Base reads it (a number, or text that is one); anything else leaves mocha's default. */
+function maxDiffSize(config: Config): { maxDiffSize?: number } {
+  const value = config.reporterOptions['maxDiffSize'];
+  const n = Number(value);
+  return value !== undefined && value !== '' && !Number.isNaN(n) ? { maxDiffSize: n } : {};
 }
 
 const ONLY = /\.only\s*\(/;

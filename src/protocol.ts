@@ -16,6 +16,17 @@ export interface SerializedError {
   /** Mocha marks errors it caught from process 'uncaughtException' (a throw in a timer or setImmediate). */
   uncaught?: boolean;
   cause?: SerializedError;
+  /** Further errors of one test (mocha's err.multiple: a test that failed more than once). */
+  multiple?: SerializedError[];
+  /** `name` was the error's own property (a class that assigns this.name), not its prototype's. */
+  ownName?: boolean;
+  /**
+   * The error's other own properties besides name, message and stack, in their order. The fields above are
+   * carried as such; any other value (`e.details = {n: 1}`, a pg error's `detail`, mocha's `timeout`) is here as
+   * JSON data, the form in which mocha's json reporter would print it.
+   */
+  own?: string[];
+  extra?: Record<string, unknown>;
 }
 
 /** The connection target a worker connects to; never printed, since it may carry a password. */
@@ -51,6 +62,11 @@ export interface WorkerMochaOptions {
   requires: string[];
   /** `--file`: absolute paths loaded before every spec file, in the same Mocha (root hooks, shared setup). */
   files: string[];
+  /**
+   * `--reporter-option maxDiffSize`: mocha turns a failure's actual and expected values into text as the test
+   * fails, and values larger than this become "[object too large to diff]"; that happens in the worker.
+   */
+  maxDiffSize?: number;
 }
 
 /** Data every worker of one slot is created with; a replacement worker gets the same. */
@@ -128,6 +144,8 @@ export interface TestInfo {
   pending: boolean;
   timeout: number;
   slow: number;
+  /** test.retries() at load: -1 unless set (mocha's default), so reporters see the value serial mocha gives. */
+  retries?: number;
 }
 
 export type HookType = 'before all' | 'before each' | 'after all' | 'after each';
@@ -179,6 +197,8 @@ export type WorkerEvent =
       duration: number;
       attempt: number;
       generation: number;
+      /** The test's slow() threshold as it ended: `this.slow(n)` inside the test changes it after load. */
+      slow?: number;
       error?: SerializedError;
     }
   | { type: 'connect'; slot: number; generation: number; pid: number }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { RunEvent } from './events.js';
 import type { ChaosFault, RebuildInfo, SerializedError } from './protocol.js';
 import { BulkheadError, EXIT } from './errors.js';
-import { redact } from './database.js';
+import { redact, redactData } from './database.js';
 
 export const RECORD_FORMAT = 'bulkhead-run';
 export const RECORD_VERSION = 1;
@@ -59,6 +59,8 @@ function clean(err: SerializedError): SerializedError {
     if (text !== undefined) out[key] = redact(text);
   }
   if (err.cause !== undefined) out.cause = clean(err.cause);
+  if (err.multiple !== undefined) out.multiple = err.multiple.map(clean);
+  if (err.extra !== undefined) out.extra = redactData(err.extra) as Record<string, unknown>;
   return out;
 }
 

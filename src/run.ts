@@ -11,7 +11,7 @@ import type { RunEvent } from './events.js';
 import { execute, startPools } from './execute.js';
 import type { Stop } from './execute.js';
 import { FileGate } from './reporters/gate.js';
-import { MochaReplay, loadReporter } from './reporters/mocha.js';
+import { MochaReplay, loadReporter, sharesStdout } from './reporters/mocha.js';
 import { Summary } from './reporters/summary.js';
 import { RecordBuilder, readRecord, writeRecord } from './record.js';
 import type { RunRecord } from './record.js';
@@ -68,7 +68,6 @@ class RunBus extends EventBus {
 }
 
 export const LAST_RUN = path.join('.bulkhead', 'last-run.json');
-const MACHINE_REPORTERS = new Set(['json', 'json-stream']);
 
 export interface SessionOptions {
   files: SpecFile[];
@@ -91,7 +90,7 @@ export interface SessionResult {
 
 /** The stream that bulkhead's own lines go to: stderr when the reporter's stdout must stay machine-readable. */
 export function infoStream(config: Config, io: RunIO): NodeJS.WritableStream {
-  return MACHINE_REPORTERS.has(config.reporter) ? io.err : io.out;
+  return sharesStdout(config.reporter, config.reporterOptions) ? io.out : io.err;
 }
 
 export async function run(config: Config, io: RunIO): Promise<number> {
@@ -205,7 +204,11 @@ async function sessionOn(bus: RunBus, signals: () => number, config: Config, io:
   let gate: FileGate | null = null;
   if (!s.quiet) {
     const Reporter = loadReporter(config.reporter, config.root);
-    const r = new MochaReplay(Reporter, config.reporterOptions, config.root, () => total);
+    // Reporters read runner.total when they are made (json-stream's "start", progress). A replay or bisect plan
+    // names every test, so it is known up front; otherwise a file's tests are known only once a worker loaded
+    // it, and runner.total grows as files load (knowing it at the start would take loading every file twice).
+    const planned = s.exact ? namedTests(s.makePlan(s.files)) : null;
+    const r = new MochaReplay(Reporter, config.reporterOptions, config.root, () => planned ?? total, { inlineDiffs: config.inlineDiffs, diff: config.diff });
     const g = new FileGate((e) => r.handle(e));
     replay = r;
     gate = g;
@@ -271,6 +274,17 @@ async function sessionOn(bus: RunBus, signals: () => number, config: Config, io:
 /** Teardown never loses the run: a failure is one more warning. */
 async function teardown(resources: { teardown(): Promise<string[]> }): Promise<string[]> {
   return resources.teardown().catch((err: unknown) => [`bulkhead: warning: cleaning up after the run failed: ${err instanceof Error ? err.message : String(err)}`]);
+}
+
+/** How many tests a plan runs, when every entry names its tests; null when some entry runs a whole file. */
+function namedTests(p: Plan): number | null {
+  const entries = p.kind === 'queue' ? p.entries : p.slots.flat();
+  let n = 0;
+  for (const e of entries) {
+    if (e.tests === undefined) return null;
+    n += e.tests.length;
+  }
+  return n;
 }
 
 /** The effective configuration, as the record keeps it: no target, no password, no functions. */

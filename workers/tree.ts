@@ -32,6 +32,7 @@ export class FileTree {
         pending: test.isPending(),
         timeout: test.timeout(),
         slow: test.slow(),
+        retries: test.retries(),
       });
     }
     for (const child of suite.suites) this.walk(child, id, grep, invert);

@@ -132,7 +132,8 @@ function createMocha(rootHooks: Mocha.RootHookObject | undefined): Mocha {
     ui: o.ui as Mocha.Interface,
     timeout: o.timeout,
     slow: o.slow,
-    retries: o.retries,
+    // mocha leaves retries unset (test.retries() is -1) unless asked; 0 is the config's "not given".
+    ...(o.retries > 0 ? { retries: o.retries } : {}),
     invert: o.invert,
     bail: o.bail,
     forbidPending: o.forbidPending,
@@ -222,6 +223,11 @@ function runMocha(mocha: Mocha, tree: FileTree, emit: (event: WorkerEvent) => vo
     // Listeners go on in the reporter's constructor, the one place mocha hands out its runner before it starts.
     mocha.reporter(function BulkheadStream(r: Mocha.Runner) {
       attributeUncaught(r, emit);
+      // Under mocha the reporter's Base listeners set test.err and test.speed as a test fails or passes, before
+      // its afterEach hooks run; specs read this.currentTest.err there. A Base keeps that true in the worker.
+      // It also turns the failure's actual and expected values into text, within maxDiffSize as in mocha.
+      const size = data.mocha.maxDiffSize;
+      new Mocha.reporters.Base(r, (size !== undefined ? { reporterOption: { maxDiffSize: size } } : {}) as Mocha.MochaOptions);
       setChaosRunner(r);
       stop.watch(r);
       streamEvents(r, tree, emit, stop);
@@ -320,6 +326,7 @@ function streamEvents(runner: Mocha.Runner, tree: FileTree, emit: (event: Worker
       duration: test.duration ?? 0,
       attempt: attemptOf(test),
       generation: currentGeneration(),
+      slow: test.slow(),
       ...(state === 'failed' && err !== undefined ? { error: serializeError(err) } : {}),
     });
   });

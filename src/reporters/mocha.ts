@@ -8,7 +8,7 @@ import { createStatsCollector } from 'mocha/lib/stats-collector.js';
 import type { RunEvent } from '../events.js';
 import type { SerializedError } from '../protocol.js';
 import { errors } from '../errors.js';
-import { redact } from '../database.js';
+import { redact, redactData } from '../database.js';
 import { allowFunctionReporters } from './legacy.js';
 
 const C = Mocha.Runner.constants;
@@ -16,6 +16,20 @@ const C = Mocha.Runner.constants;
 type ReporterCtor = new (runner: Mocha.Runner, options: Record<string, unknown>) => Mocha.reporters.Base & {
   done?: (failures: number, fn: (code?: number) => void) => void;
 };
+
+// mocha's reporters for a terminal: bulkhead's own lines (start, rebuilds, not run, the summary) can share their
+// stdout. Any other reporter's stdout may be a document (json, json-stream, tap, xunit, markdown, doc, or a
+// third-party format bulkhead cannot know), which a line of ours would make unparseable.
+const TERMINAL_REPORTERS = new Set(['spec', 'dot', 'list', 'min', 'progress', 'landing', 'nyan', 'base', 'github-actions']);
+// Stock reporters that write their document to the file named by --reporter-option output instead of stdout.
+const FILE_REPORTERS = new Set(['json', 'xunit']);
+
+/** Whether bulkhead's own lines may go to stdout next to this reporter's output (else they go to stderr). */
+export function sharesStdout(name: string, options: Record<string, unknown>): boolean {
+  if (TERMINAL_REPORTERS.has(name)) return true;
+  const output = options['output'];
+  return FILE_REPORTERS.has(name) && typeof output === 'string' && output !== '';
+}
 
 export function loadReporter(name: string, root: string): ReporterCtor {
   const builtin = (Mocha.reporters as unknown as Record<string, ReporterCtor>)[name];
@@ -49,15 +63,39 @@ function thaw<T>(value: T): T {
   return value;
 }
 
+const CARRIED = ['code', 'actual', 'expected', 'showDiff', 'operator', 'uncaught'] as const;
+const namedPrototypes = new Map<string, Error>();
+
+/** Error.prototype with `name` on top, so a rebuilt error has the name without owning it, like the original. */
+function prototypeNamed(name: string): Error {
+  let proto = namedPrototypes.get(name);
+  if (proto === undefined) {
+    proto = Object.create(Error.prototype, { name: { value: name, writable: true, configurable: true } }) as Error;
+    namedPrototypes.set(name, proto);
+  }
+  return proto;
+}
+
+/**
+ * Rebuilds the worker's error with the same own properties in the same order (reporters such as json list them
+ * all), every text redacted. An error made on the main thread (a crash) has no `own` list: its fields are used.
+ */
 function toError(s: SerializedError): Error {
   const err = new Error(redact(s.message)) as Error & Record<string, unknown>;
-  err.name = s.name;
+  if (s.ownName === true) err.name = s.name;
+  else if (s.name !== 'Error') Object.setPrototypeOf(err, prototypeNamed(s.name));
   err.stack = redact(s.stack ?? `${s.name}: ${s.message}`);
-  for (const key of ['code', 'actual', 'expected', 'showDiff', 'operator', 'uncaught'] as const) {
-    const value = s[key];
-    if (value !== undefined) err[key] = typeof value === 'string' ? redact(value) : value;
+  const carried = (key: string): unknown => {
+    if (key === 'cause') return s.cause === undefined ? undefined : toError(s.cause);
+    if (key === 'multiple') return s.multiple?.map(toError);
+    const value = s[key as (typeof CARRIED)[number]];
+    return typeof value === 'string' ? redact(value) : value;
+  };
+  const keys = s.own ?? [...CARRIED, 'cause', 'multiple'];
+  for (const key of keys) {
+    const value = Object.prototype.hasOwnProperty.call(s.extra ?? {}, key) ? redactData(s.extra?.[key]) : carried(key);
+    if (value !== undefined) err[key] = value;
   }
-  if (s.cause !== undefined) err.cause = toError(s.cause);
   return err;
 }
 
@@ -76,14 +114,18 @@ export class MochaReplay {
   private readonly paths = new Map<string, string>();
   private started = false;
 
-  constructor(Reporter: ReporterCtor, options: Record<string, unknown>, private readonly projectRoot: string, total: () => number) {
+  constructor(Reporter: ReporterCtor, options: Record<string, unknown>, private readonly projectRoot: string, total: () => number, display: { inlineDiffs: boolean; diff: boolean } = { inlineDiffs: false, diff: true }) {
     this.root = new (Mocha.Suite as unknown as new (title: string, ctx: Mocha.Context, isRoot: boolean) => Mocha.Suite)('', new Mocha.Context(), true);
     this.runner = new Mocha.Runner(this.root, { delay: false } as never);
     createStatsCollector(this.runner);
     Object.defineProperty(this.runner, 'total', { get: total, configurable: true });
     // Reporters may fill in defaults on their options (mocha-junit-reporter does); the config's copy is frozen.
     const own = thaw(options);
-    this.reporter = new Reporter(this.runner, { reporterOption: own, reporterOptions: own });
+    // What Mocha#run does before it makes the reporter: the diff settings are statics of Base, read as each
+    // failure is printed, and the reporter gets them among its options.
+    Mocha.reporters.Base.inlineDiffs = display.inlineDiffs;
+    (Mocha.reporters.Base as unknown as { hideDiff: boolean }).hideDiff = !display.diff;
+    this.reporter = new Reporter(this.runner, { reporterOption: own, reporterOptions: own, ...display });
   }
 
   private objects(file: string): FileObjects {
@@ -126,6 +168,7 @@ export class MochaReplay {
           test.pending = t.pending;
           test.timeout(t.timeout);
           test.slow(t.slow);
+          if (t.retries !== undefined) test.retries(t.retries);
           o.tests.set(t.id, test);
         }
         return;
@@ -151,8 +194,9 @@ export class MochaReplay {
         if (test === undefined) return;
         test.duration = event.duration;
         (test as unknown as { currentRetry(n: number): void }).currentRetry(event.attempt);
-        const slow = test.slow();
-        test.speed = event.duration > slow ? 'slow' : event.duration > slow / 2 ? 'medium' : 'fast';
+        // The test may have changed its threshold with this.slow(n) while it ran. `speed` is not set here: as in
+        // mocha, Base's 'pass' listener derives it from slow(), and a failed test has none.
+        if (event.slow !== undefined) test.slow(event.slow);
         if (event.state === 'pending') {
           test.pending = true;
           this.runner.emit(C.EVENT_TEST_PENDING, test);
@@ -161,9 +205,9 @@ export class MochaReplay {
           this.runner.emit(C.EVENT_TEST_PASS, test);
         } else {
           test.state = 'failed';
-          const err = toError(event.error ?? { name: 'Error', message: 'failed' });
-          (test as Mocha.Test & { err?: Error }).err = err;
-          this.runner.emit(C.EVENT_TEST_FAIL, test, err);
+          // test.err is left to Base's 'fail' listener, as under mocha: set beforehand, Base would take this
+          // error for a second failure of the test and list it in err.multiple.
+          this.runner.emit(C.EVENT_TEST_FAIL, test, toError(event.error ?? { name: 'Error', message: 'failed' }));
         }
         this.runner.emit(C.EVENT_TEST_END, test);
         return;
@@ -173,6 +217,9 @@ export class MochaReplay {
         const hook = new Mocha.Hook(event.hook.title, noop);
         hook.parent = suite;
         (hook as Mocha.Hook & { file?: string }).file = this.pathOf(event.file);
+        // Runner#fail marks the runnable failed before it emits 'fail'; reporters that list failures at the end
+        // (xunit) tell a failed hook from a passed test by this state.
+        hook.state = 'failed';
         this.runner.emit(C.EVENT_TEST_FAIL, hook, toError(event.error));
         return;
       }
@@ -182,9 +229,7 @@ export class MochaReplay {
         test.file = this.pathOf(event.file);
         test.state = 'failed';
         test.duration = 0;
-        const err = toError(event.error);
-        (test as Mocha.Test & { err?: Error }).err = err;
-        this.runner.emit(C.EVENT_TEST_FAIL, test, err);
+        this.runner.emit(C.EVENT_TEST_FAIL, test, toError(event.error));
         this.runner.emit(C.EVENT_TEST_END, test);
         return;
       }
