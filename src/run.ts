@@ -32,6 +32,28 @@ export interface RunIO {
   interrupt: EventTarget;
   /** How many times `interrupt` has fired so far (a signal may come before a session listens). */
   interrupts?: () => number;
+  /** Holds a session's summary until the run's last words are out; without it the summary is written at once. */
+  closing?: ClosingLines;
+}
+
+/**
+ * `N passed, N failed` must stay the last line: mochaGlobalTeardown and the server's shutdown may still print after
+ * the last session, so its summary is held and written once they are done. An earlier session's summary (an
+ * --until-fail round) is written when the next one comes.
+ */
+export class ClosingLines {
+  private held = '';
+  constructor(private readonly out: NodeJS.WritableStream) {}
+
+  hold(text: string): void {
+    this.flush();
+    this.held = text;
+  }
+
+  flush(): void {
+    if (this.held !== '') this.out.write(this.held);
+    this.held = '';
+  }
 }
 
 /** Why the tests cut off by a second signal did not finish: they are not run, not failed. */
@@ -97,21 +119,24 @@ export async function run(config: Config, io: RunIO): Promise<number> {
   // 1. Resolve (or start) the database before anything runs; it is stopped on every path out.
   // A bad record is a usage error (exit 2) before any server is reached or started.
   if (config.command !== 'run') readRecord(path.resolve(config.root, config.recordArg ?? ''));
+  const closing = new ClosingLines(infoStream(config, io));
+  const held: RunIO = { ...io, closing };
   const target = await openTarget(config, infoStream(config, io));
   try {
     // mochaGlobalSetup runs once, after the server is up (it may seed it) and before any worker starts.
     const fixtures = await globalFixtures(config);
     let code: number;
     try {
-      if (config.command === 'replay') code = await replayCommand(config, io, target);
-      else if (config.command === 'bisect') code = await bisectCommand(config, io, target);
-      else code = await runCommand(config, io, target);
+      if (config.command === 'replay') code = await replayCommand(config, held, target);
+      else if (config.command === 'bisect') code = await bisectCommand(config, held, target);
+      else code = await runCommand(config, held, target);
     } finally {
       await fixtures.teardown();
     }
     return code;
   } finally {
     await target.close();
+    closing.flush();
   }
 }
 
@@ -264,8 +289,9 @@ async function sessionOn(bus: RunBus, signals: () => number, config: Config, io:
     writeRecord(path.join(config.root, LAST_RUN), builder.record);
     if (config.record !== null) writeRecord(config.record, builder.record);
     if (s.epilogue !== undefined) info.write(s.epilogue(builder.record));
-    info.write(summary.render());
     if (config.verbose) info.write(`bulkhead: run ${(performance.now() - tRun).toFixed(0)} ms, total ${(performance.now() - t0).toFixed(0)} ms\n`);
+    if (io.closing !== undefined) io.closing.hold(summary.render());
+    else info.write(summary.render());
   }
   const code = stop === 'interrupt' ? EXIT.interrupted : summary.ok && bus.broken.length === 0 ? EXIT.ok : EXIT.failed;
   return { code, record: builder.record, summary };

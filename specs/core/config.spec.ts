@@ -79,6 +79,17 @@ suite('tdd suite', function () {
   },
   only: { args: ['-w', '2'], files: ONLY_FILES },
   forbidOnly: { args: ['-w', '2', '--forbid-only'], files: ONLY_FILES },
+  globalFixtures: {
+    args: ['-w', '2', '--verbose', '--require', './fixtures.js'],
+    files: {
+      'fixtures.js': `import { writeFileSync } from 'node:fs';
+export function mochaGlobalSetup() { writeFileSync('setup-ran.txt', String(process.pid)); console.log('GLOBAL SETUP'); }
+export function mochaGlobalTeardown() { console.log('GLOBAL TEARDOWN'); }
+`,
+      'test/a.spec.js': "import { readFileSync } from 'node:fs';\nit('sees the global setup', () => { if (readFileSync('setup-ran.txt', 'utf8') === '') throw new Error('no setup'); });\n",
+      'test/b.spec.js': "it('runs beside it', () => {});\n",
+    },
+  },
   forbidPending: {
     args: ['-w', '1', '--forbid-pending'],
     files: {
@@ -181,6 +192,17 @@ describe('config: mocha configuration and options', function () {
     expect(r.stderr).to.include('.only is forbidden');
     expect(r.stderr).to.include('test/b.spec.js');
     expect(specOutcomes(r.output).passed).to.deep.equal([]);
+  });
+
+  it('mochaGlobalSetup and mochaGlobalTeardown run once around the run; the closing line stays the last line', function () {
+    const r = result('globalFixtures');
+    expect(specOutcomes(r.output).passed.sort(), r.output).to.deep.equal(['runs beside it', 'sees the global setup']);
+    expect(r.stdout.match(/GLOBAL SETUP/g), r.output).to.have.length(1);
+    expect(r.stdout.match(/GLOBAL TEARDOWN/g), r.output).to.have.length(1);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines.at(-1), r.stdout).to.equal('2 passed, 0 failed');
+    expect(r.stdout.indexOf('GLOBAL TEARDOWN')).to.be.below(r.stdout.indexOf('2 passed, 0 failed'));
+    expect(r.code).to.equal(0);
   });
 
   it('--forbid-pending fails every pending test (no body, it.skip, this.skip()) as serial mocha does', function () {
