@@ -37,7 +37,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     } else {
       return;
     }
-    interrupt.dispatchEvent(new Event('abort'));
+    // The signal travels with the event, so not-run reasons can name it.
+    interrupt.dispatchEvent(new CustomEvent('abort', { detail: signal }));
   };
   const handlers = SIGNALS.map((signal) => [signal, () => onSignal(signal)] as const);
   try {

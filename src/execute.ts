@@ -39,6 +39,8 @@ export interface ExecuteOptions {
   resources: SlotResources;
   bus: EventBus;
   interrupt: EventTarget;
+  /** How many signals came before execute() listens (during provisioning or the .only probe). */
+  interrupted?: () => number;
   /** Turns the (possibly .only-narrowed) file list into the plan to run. */
   makePlan(files: SpecFile[]): Plan;
   files: SpecFile[];
@@ -137,8 +139,11 @@ async function dispatch(plan: Plan, pools: SlotPool[], o: ExecuteOptions, slotPi
     for (const p of pools) p.stop(why);
   };
   let interrupts = 0;
-  const onInterrupt = (): void => {
+  let signal: string | null = null;
+  const onInterrupt = (event?: Event): void => {
     interrupts++;
+    const detail = (event as CustomEvent<unknown> | undefined)?.detail;
+    if (typeof detail === 'string') signal ??= detail;
     halt('interrupt');
     // Backends are ended server-side before their threads go, so no session is abandoned mid-transaction.
     if (interrupts > 1) {
@@ -151,10 +156,14 @@ async function dispatch(plan: Plan, pools: SlotPool[], o: ExecuteOptions, slotPi
     }
   };
   o.interrupt.addEventListener('abort', onInterrupt);
+  // A signal during the .only probe: nothing starts, and every file is listed below.
+  if ((o.interrupted?.() ?? 0) > 0) onInterrupt();
+  const interrupted = (): string => `interrupted (${signal === null || signal === 'SIGINT' ? 'Ctrl-C' : signal})`;
 
   const loop = async (pool: SlotPool, index: number): Promise<void> => {
-    for (let entry = next(index); entry !== undefined; entry = stop === null ? next(index) : undefined) {
-      await runEntry(pool, entry, plan.seed, o, slotPids, () => stop, halt);
+    for (let entry = stop === null ? next(index) : undefined; entry !== undefined; entry = stop === null ? next(index) : undefined) {
+      const slotUsable = await runEntry(pool, entry, plan.seed, o, slotPids, () => (stop === 'interrupt' ? interrupted() : stop), halt);
+      if (!slotUsable) return;
     }
   };
   try {
@@ -162,7 +171,10 @@ async function dispatch(plan: Plan, pools: SlotPool[], o: ExecuteOptions, slotPi
     // Entries never dispatched are still accounted for, test by test: they are loaded (not run) to list their
     // tests. A second Ctrl-C stops that too; the files not listed by then are listed whole.
     const left = shared ?? own.flat();
-    const reason = stop === 'bail' ? '--bail stopped the run after the first failure' : 'interrupted (Ctrl-C) before this file started';
+    const reason =
+      stop === 'bail' ? '--bail stopped the run after the first failure'
+      : stop === 'interrupt' ? `${interrupted()} before this file started`
+      : 'its slot could not be prepared again after a crash';
     await collectUnstarted(left, pools, reason, () => interrupts > 1, o, slotPids);
   } finally {
     o.interrupt.removeEventListener('abort', onInterrupt);
@@ -286,9 +298,9 @@ async function runEntry(
   seed: number | null,
   o: ExecuteOptions,
   slotPids: (slot: number) => number[],
-  stopped: () => Stop,
+  stopped: () => string | null,
   halt: (why: 'bail') => void,
-): Promise<void> {
+): Promise<boolean> {
   const dog = new Watchdog(pool, o, slotPids);
   // The test watchdog: a test or hook that blocks its worker's event loop cannot time out by itself.
   const arm = (r: Running | null): void => {
@@ -310,17 +322,33 @@ async function runEntry(
   );
   if (outcome.kind === 'crashed') {
     fr.crashed(outcome.error, outcome.aborted);
-    await o.resources.recover(pool.slot);
+    if (!(await recover(pool, fr.file, o))) return false;
   } else {
     const stop = stopped();
-    fr.finish(stop === 'interrupt' ? 'interrupted (Ctrl-C)' : stop === 'bail' ? '--bail stopped the run after the first failure' : undefined);
+    fr.finish(stop === 'bail' ? '--bail stopped the run after the first failure' : (stop ?? undefined));
     // process.exit() was called: the thread and its slot's data are no longer trusted, as after a crash.
     if (outcome.result.recycle) {
       await pool.recycle();
-      await o.resources.recover(pool.slot);
+      if (!(await recover(pool, fr.file, o))) return false;
     }
     const leak = await o.resources.leaks(pool.slot, slotPids(pool.slot)).catch(() => ({ count: 0, applicationNames: [] }));
     if (leak.count > 0) o.onLeak?.(fr.file, pool.slot, leak);
   }
   if (o.config.mocha.bail && fr.failed) halt('bail');
+  return true;
+}
+
+/**
+ * A fresh copy of the slot's database after a crash. When that fails (the server is gone) the slot takes no more
+ * files: its failure is reported against the file whose crash needed it, and the slot's files are listed as not run.
+ */
+async function recover(pool: SlotPool, file: string, o: ExecuteOptions): Promise<boolean> {
+  try {
+    await o.resources.recover(pool.slot);
+    return true;
+  } catch (err) {
+    const message = `slot ${pool.slot} could not be prepared again after the crash, so it takes no more files: ${err instanceof Error ? err.message : String(err)}`;
+    o.bus.emit({ type: 'file:fail', file, title: `preparing slot ${pool.slot} again after ${file}`, error: { name: 'BulkheadError', message, stack: `BulkheadError: ${message}` } });
+    return false;
+  }
 }

@@ -262,7 +262,7 @@ async function sessionOn(bus: RunBus, signals: () => number, config: Config, io:
       for (const f of s.files) bus.emit({ type: 'test:notrun', file: f.rel, testId: '*', reason: 'interrupted before the run started' });
       stop = 'interrupt';
     } else {
-      const done = await execute({ pools, config, admin: target.admin, resources, bus, interrupt: io.interrupt, makePlan: s.makePlan, files: s.files, exact: s.exact, onLeak: (file, slot, leak) => summary.leak(file, slot, leak) });
+      const done = await execute({ pools, config, admin: target.admin, resources, bus, interrupt: io.interrupt, interrupted: signals, makePlan: s.makePlan, files: s.files, exact: s.exact, onLeak: (file, slot, leak) => summary.leak(file, slot, leak) });
       stop = done.stop;
       pids = done.pids;
     }

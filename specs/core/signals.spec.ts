@@ -69,7 +69,7 @@ describe('signals: SIGTERM and SIGHUP stop a run like Ctrl-C', function () {
         expect(r.stderr).to.match(new RegExp(`^bulkhead: interrupted by ${signal}; finishing the running tests`, 'm'));
         expect(specOutcomes(r.output)).to.deep.equal({ passed: ['waits for the lock'], failed: [] });
         expect(closingLine(r.output), r.output).to.deep.equal({ passed: 1, failed: 0, skipped: 0 });
-        expect(notRun(r.output).map((n) => `${n.file}: ${n.title}`)).to.deep.equal(['test/a.spec.js: sig comes after the signal']);
+        expect(notRun(r.output).map((n) => `${n.file}: ${n.title} (${n.reason})`)).to.deep.equal([`test/a.spec.js: sig comes after the signal (interrupted (${signal}))`]);
         expect(await target.derived()).to.deep.equal([]);
         expect(await bulkheadSessions(target.name)).to.equal(0);
       } finally {

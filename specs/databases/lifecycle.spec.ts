@@ -120,6 +120,36 @@ describe('b', () => { it('runs too', async () => { await (await db()).query('SEL
     expect(await left()).to.deep.equal({ databases: [], sessions: [] });
   });
 
+  it('the server is gone when a crashed slot needs a fresh clone: the failure is named, its later files are listed as not run', async function () {
+    let r: CliResult;
+    try {
+      ({ r } = await run(
+        {
+          'test/a.spec.js': `import { db } from 'bulkhead';
+import { ctl } from './ctl.js';
+describe('a', function () {
+  it('stops the server', async () => { await (await db()).query('SELECT 1'); ctl(process.env.CTL); });
+});
+`,
+          'test/b.spec.js': "describe('b', () => { it('exits', () => { process.exit(1); }); });\n",
+          'test/c.spec.js': "describe('c', () => { it('comes later', () => {}); });\n",
+        },
+        ['-w', '1', '--isolation', 'database'],
+        { CTL: JSON.stringify(cluster.ctl('stop')) },
+      ));
+    } finally {
+      cluster.start();
+    }
+    expect(r.output).to.not.include('internal error');
+    expect(r.output).to.match(/preparing slot 1 again after test\/b\.spec\.js/);
+    expect(r.output).to.include('slot 1 could not be prepared again after the crash, so it takes no more files');
+    expect(notRun(r.output), r.output).to.deep.equal([{ file: 'test/c.spec.js', title: 'c comes later', reason: 'its slot could not be prepared again after a crash' }]);
+    expect(r.code, r.output).to.equal(1);
+    const again = await run({ 'test/a.spec.js': "describe('a', () => { it('passes', () => {}); });\n" }, ['-w', '1', '--isolation', 'database']);
+    expect(again.r.code, again.r.output).to.equal(0);
+    expect(await left()).to.deep.equal({ databases: [], sessions: [] });
+  });
+
   it('the server dies mid-run: every test is reported, the summary and the record are written, exit 1, and the slots left are named', async function () {
     let r: CliResult;
     let record: unknown;
