@@ -1,7 +1,7 @@
 // bulkhead is a drop-in for mocha: it reads the project's mocha configuration in every form, honours the
 // run-shaping options, and gives specs the mocha context they expect.
 import { expect } from 'chai';
-import { closingLine, fixture, runCli, specOutcomes } from '../helpers/fixture.js';
+import { closingLine, fixture, runProjects, specOutcomes } from '../helpers/fixture.js';
 import type { CliResult } from '../helpers/fixture.js';
 import { notRun } from '../helpers/output.js';
 import { scratchPerSuite } from '../helpers/server.js';
@@ -114,27 +114,12 @@ describe('${title}', function () {
 }
 
 describe('config: mocha configuration and options', function () {
-  const results = new Map<string, CliResult>();
+  let result: (name: keyof typeof PROJECTS) => CliResult;
 
   // Independent projects, run side by side to keep the file fast.
   before(async function () {
-    await Promise.all(
-      Object.entries(PROJECTS).map(async ([name, p]) => {
-        const fx = fixture(p.files);
-        try {
-          results.set(name, await runCli(p.args, { cwd: fx.dir }));
-        } finally {
-          fx.remove();
-        }
-      }),
-    );
+    result = await runProjects(PROJECTS);
   });
-
-  function result(name: keyof typeof PROJECTS): CliResult {
-    const r = results.get(name);
-    if (r === undefined) throw new Error(`the project "${name}" did not run`);
-    return r;
-  }
 
   it('.mocharc.yml: spec, timeout and a root hook plugin (loaded in every worker) apply unchanged', function () {
     const r = result('yml');
@@ -269,24 +254,11 @@ describe('ts in a CommonJS package', function () {
       },
     },
   };
-  const results = new Map<string, CliResult>();
+  let result: (name: keyof typeof PROJECTS_DB) => CliResult;
 
   before(async function () {
-    for (const [name, p] of Object.entries(PROJECTS_DB)) {
-      const fx = fixture(p.files);
-      try {
-        results.set(name, await runCli(p.args, { cwd: fx.dir, env: { DATABASE_URL: scratch().url } }));
-      } finally {
-        fx.remove();
-      }
-    }
+    result = await runProjects(PROJECTS_DB, { env: { DATABASE_URL: scratch().url }, serial: true });
   });
-
-  function result(name: string): CliResult {
-    const r = results.get(name);
-    if (r === undefined) throw new Error(`the project "${name}" did not run`);
-    return r;
-  }
 
   it('TypeScript specs get db() and the reset rule, in an ESM package', function () {
     const r = result('typescriptDb');

@@ -1,8 +1,9 @@
 // Exit codes: 0 all passed, 1 a failure, 2 bad usage (a clear message, nothing run), 3 the database cannot be
 // reached (host, port, database and user named; the password never shown).
 import { expect } from 'chai';
-import { fixture, runCli } from '../helpers/fixture.js';
+import { runProjects } from '../helpers/fixture.js';
 import type { CliResult } from '../helpers/fixture.js';
+import { expectUsage } from '../helpers/output.js';
 
 const PASSING = { 'test/a.spec.js': "it('passes', () => {});\n" };
 const FAILING = { 'test/a.spec.js': "it('passes', () => {});\nit('fails', () => { throw new Error('boom'); });\n" };
@@ -23,36 +24,12 @@ const RUNS: Record<string, { files: Record<string, string>; args: string[]; env?
 };
 
 describe('exitcodes: the exit status and its message', function () {
-  const results = new Map<string, CliResult>();
+  let result: (name: keyof typeof RUNS) => CliResult;
 
   before(async function () {
-    await Promise.all(
-      Object.entries(RUNS).map(async ([name, run]) => {
-        const fx = fixture(run.files);
-        try {
-          results.set(name, await runCli(run.args, { cwd: fx.dir, ...(run.env !== undefined ? { env: run.env } : {}) }));
-        } finally {
-          fx.remove();
-        }
-      }),
-    );
+    result = await runProjects(RUNS);
   });
 
-  function result(name: keyof typeof RUNS): CliResult {
-    const r = results.get(name);
-    if (r === undefined) throw new Error(`the run "${name}" did not happen`);
-    return r;
-  }
-
-  /** Exit 2: one paragraph on stderr that starts with "bulkhead:" and says what to do; no test ran. */
-  function expectUsage(r: CliResult, mentions: RegExp): void {
-    expect(r.code, r.output).to.equal(2);
-    const message = r.stderr.trim();
-    expect(message).to.match(/^bulkhead: /);
-    expect(message, 'one paragraph').to.not.match(/\n\s*\n/);
-    expect(message).to.match(mentions);
-    expect(r.stdout).to.not.match(/passing|passed/);
-  }
 
   it('0 when every test passed', function () {
     expect(result('allPass').code, result('allPass').output).to.equal(0);

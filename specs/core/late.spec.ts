@@ -2,7 +2,7 @@
 // a multi-statement transaction under --transaction. Each is charged to the code that caused it, never to a later,
 // innocent test, and none of it escapes (no lost error, no committed row).
 import { expect } from 'chai';
-import { closingLine, fixture, query, runCli, specOutcomes } from '../helpers/fixture.js';
+import { closingLine, fixture, query, runCli, runProjects, specOutcomes } from '../helpers/fixture.js';
 import type { CliResult } from '../helpers/fixture.js';
 import { scratchPerSuite } from '../helpers/server.js';
 
@@ -55,26 +55,11 @@ const CASES: Record<string, { files: Record<string, string>; args: string[] }> =
 };
 
 describe('late work: errors and exits after a file ended', function () {
-  const results = new Map<string, CliResult>();
+  let result: (name: keyof typeof CASES) => CliResult;
 
   before(async function () {
-    await Promise.all(
-      Object.entries(CASES).map(async ([name, c]) => {
-        const fx = fixture(c.files);
-        try {
-          results.set(name, await runCli(c.args, { cwd: fx.dir }));
-        } finally {
-          fx.remove();
-        }
-      }),
-    );
+    result = await runProjects(CASES);
   });
-
-  function result(name: keyof typeof CASES): CliResult {
-    const r = results.get(name);
-    if (r === undefined) throw new Error(`the case "${name}" did not run`);
-    return r;
-  }
 
   it('an error thrown by a timer after the last file ended fails the run, named with its file', function () {
     const r = result('lastFile');

@@ -4,8 +4,9 @@
 import { createRequire } from 'node:module';
 import { expect } from 'chai';
 import { normalizeMochaArgs } from '../../src/argv.js';
-import { closingLine, fixture, runCli, specOutcomes } from '../helpers/fixture.js';
+import { closingLine, runProjects, specOutcomes } from '../helpers/fixture.js';
 import type { CliResult } from '../helpers/fixture.js';
+import { expectUsage } from '../helpers/output.js';
 
 const require = createRequire(import.meta.url);
 const { loadOptions } = require('mocha/lib/cli/options.cjs') as { loadOptions(argv: string[]): Record<string, unknown> };
@@ -88,36 +89,12 @@ describe('db', function () {
 };
 
 describe('options: mocha options that change what runs', function () {
-  const results = new Map<string, CliResult>();
+  let result: (name: keyof typeof RUNS) => CliResult;
 
   before(async function () {
-    await Promise.all(
-      Object.entries(RUNS).map(async ([name, run]) => {
-        const fx = fixture(run.files, run.packages !== undefined ? { packages: run.packages } : {});
-        try {
-          results.set(name, await runCli(run.args, { cwd: fx.dir, ...(run.env !== undefined ? { env: run.env } : {}) }));
-        } finally {
-          fx.remove();
-        }
-      }),
-    );
+    result = await runProjects(RUNS);
   });
 
-  function result(name: keyof typeof RUNS): CliResult {
-    const r = results.get(name);
-    if (r === undefined) throw new Error(`the run "${name}" did not happen`);
-    return r;
-  }
-
-  /** Exit 2: one paragraph on stderr that starts with "bulkhead:"; no test ran. */
-  function expectUsage(r: CliResult, mentions: RegExp): void {
-    expect(r.code, r.output).to.equal(2);
-    const message = r.stderr.trim();
-    expect(message).to.match(/^bulkhead: /);
-    expect(message, 'one paragraph').to.not.match(/\n/);
-    expect(message).to.match(mentions);
-    expect(r.output).to.not.match(/passing|passed|internal error/);
-  }
 
   it('--dry-run reports every test as passed without running a test or hook, and needs no database', function () {
     const r = result('dryRun');

@@ -144,3 +144,35 @@ export function closingLine(output: string): { passed: number; failed: number; s
   const m = /^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/m.exec(output);
   return m === null ? null : { passed: Number(m[1]), failed: Number(m[2]), skipped: Number(m[3] ?? 0) };
 }
+
+/** A fixture project and the bulkhead command line to run in it. */
+export interface Project {
+  files: Record<string, string>;
+  args: readonly string[];
+  env?: NodeJS.ProcessEnv;
+  packages?: readonly string[];
+}
+
+/**
+ * Runs every project, each in a fixture of its own that is removed afterwards (side by side unless `serial`), and
+ * returns the results by name. `env` goes to every run, under each project's own.
+ */
+export async function runProjects<K extends string>(projects: Record<K, Project>, options: { env?: NodeJS.ProcessEnv; serial?: boolean } = {}): Promise<(name: K) => CliResult> {
+  const results = new Map<K, CliResult>();
+  const runOne = async ([name, p]: [K, Project]): Promise<void> => {
+    const fx = fixture(p.files, p.packages !== undefined ? { packages: p.packages } : {});
+    try {
+      results.set(name, await runCli(p.args, { cwd: fx.dir, env: { ...options.env, ...p.env } }));
+    } finally {
+      fx.remove();
+    }
+  };
+  const entries = Object.entries(projects) as [K, Project][];
+  if (options.serial === true) for (const e of entries) await runOne(e);
+  else await Promise.all(entries.map(runOne));
+  return (name) => {
+    const r = results.get(name);
+    if (r === undefined) throw new Error(`the project "${name}" did not run`);
+    return r;
+  };
+}

@@ -1,4 +1,5 @@
 // Readers for the parts of bulkhead's closing summary that specs assert on.
+import { expect } from 'chai';
 
 export interface Rebuild {
   slot: number;
@@ -38,4 +39,14 @@ export function notRun(output: string): NotRun[] {
     out.push({ file: m[1] ?? '', title: m[2] ?? '', reason: m[3] ?? '' });
   }
   return out;
+}
+
+/** Exit 2: one paragraph on stderr that starts with "bulkhead:" and names `mentions`; no test ran, nothing crashed. */
+export function expectUsage(r: { code: number | null; stdout: string; stderr: string; output: string }, mentions: RegExp): void {
+  expect(r.code, r.output).to.equal(2);
+  const message = r.stderr.trim();
+  expect(message).to.match(/^bulkhead: /);
+  expect(message, 'one paragraph').to.not.match(/\n\s*\n/);
+  expect(message).to.match(mentions);
+  expect(r.output).to.not.match(/passing|passed|internal error/);
 }
