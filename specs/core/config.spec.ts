@@ -1,7 +1,7 @@
 // bulkhead is a drop-in for mocha: it reads the project's mocha configuration in every form, honours the
 // run-shaping options, and gives specs the mocha context they expect.
 import { expect } from 'chai';
-import { closingLine, fixture, runProjects, specOutcomes } from '../helpers/fixture.js';
+import { closingLine, runProjects, specOutcomes } from '../helpers/fixture.js';
 import type { CliResult } from '../helpers/fixture.js';
 import { notRun } from '../helpers/output.js';
 import { scratchPerSuite } from '../helpers/server.js';
