@@ -108,22 +108,7 @@ export async function runOnce(project: Project, r: Runner, suite: Suite, round: 
   const load1 = loadavg()[0] ?? 0;
   const spawnedAt = Date.now();
   const t0 = performance.now();
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    // Its own process group, so a hung run can be ended with everything it started (and nothing else).
-    const child = spawn(cmd, argv, { cwd: project.dir, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-    running = child.pid ?? null;
-    const timer = setTimeout(killRunning, RUN_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (c) => {
-      running = null;
-      clearTimeout(timer);
-      resolve({ code: c, stdout: out, stderr: err });
-    });
-  });
+  const { code, stdout, stderr } = await spawnRun(cmd, argv, project.dir, childEnv);
   const wallMs = performance.now() - t0;
 
   const stamps = existsSync(marker) ? readFileSync(marker, 'utf8').split('\n').filter((l) => l !== '').map(Number) : [];
@@ -161,6 +146,25 @@ export async function runOnce(project: Project, r: Runner, suite: Suite, round: 
   return sample;
 }
 
+/** Runs one command to its end, in its own process group, so a hung run can be ended with all it started. */
+function spawnRun(cmd: string, argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+    running = child.pid ?? null;
+    const timer = setTimeout(killRunning, RUN_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('close', (c) => {
+      running = null;
+      clearTimeout(timer);
+      resolve({ code: c, stdout: out, stderr: err });
+    });
+  });
+}
+
 function tail(text: string): string {
   const t = text.trim();
   return t.length > 400 ? `...${t.slice(-400)}` : t;
@@ -180,21 +184,7 @@ export function provisionProbe(project: Project): (slots: number, targetUrl: str
     const args = [project.bulkheadBin, '-w', String(slots), '--verbose', '--isolation', 'database', '--allow-any-database', '--reporter', 'dot', 'provision/*.spec.js'];
     const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: targetUrl, NO_COLOR: '1' };
     delete env['BULKHEAD_WORKER'];
-    const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, args, { cwd: project.dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-      let out = '';
-      let err = '';
-      child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-      child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-      running = child.pid ?? null;
-      const timer = setTimeout(killRunning, RUN_TIMEOUT_MS);
-      child.on('error', reject);
-      child.on('close', () => {
-        running = null;
-        clearTimeout(timer);
-        resolve({ stdout: out, stderr: err });
-      });
-    });
+    const { stdout, stderr } = await spawnRun(process.execPath, args, project.dir, env);
     const m = /^bulkhead: provisioning \(database\): .*; all slots (\d+) ms$/m.exec(`${stdout}\n${stderr}`);
     return m === null ? null : Number(m[1]);
   };
