@@ -3,6 +3,7 @@
 import type { WorkerEvent } from '../src/protocol.js';
 import { serializeError } from './serialize.js';
 import { currentOrigin } from './origin.js';
+import { uncaughtThrough } from './connection.js';
 
 type Emit = (event: WorkerEvent) => void;
 
@@ -96,6 +97,7 @@ export function installCapture(): void {
 }
 
 function report(error: unknown): void {
+  uncaughtThrough(error);
   const origin = currentOrigin();
   if (target !== null) {
     target.emit({ type: 'file:error', phase: 'async', error: serializeError(error), ...(origin !== undefined && origin !== target.file ? { origin } : {}) });

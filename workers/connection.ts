@@ -65,6 +65,20 @@ export function leaveTest(): void {
   testScope = false;
 }
 
+// A frame of the driver: pg's client or its protocol parser.
+const DRIVER_FRAME = /[\\/]node_modules[\\/](?:pg|pg-protocol)[\\/]/;
+
+/**
+ * An uncaught error thrown through the driver's own frames (a throwing 'notification' or 'notice' listener, for
+ * one) unwound pg in the middle of reading a message: the connection can no longer be trusted, and the reset rule
+ * discards it at its next judgment.
+ */
+export function uncaughtThrough(err: unknown): void {
+  const stack = typeof err === 'object' && err !== null ? (err as { stack?: unknown }).stack : undefined;
+  if (live === null || typeof stack !== 'string' || !DRIVER_FRAME.test(stack)) return;
+  live.errored ??= err instanceof Error ? err : new Error(String(err));
+}
+
 export function isConfigured(): boolean {
   return settings !== null;
 }

@@ -9,7 +9,7 @@ import { workerData as piscinaData } from 'piscina';
 import type { CloseResult, ControlMessage, RunResult, RunTask, Task, WorkerData, WorkerEvent } from '../src/protocol.js';
 import { ENV_WORKER } from '../src/protocol.js';
 import { attach, detach, drainOrphans, installCapture, setMochaRunning, takeExitCalled } from './capture.js';
-import { closeConnection, configureConnection, currentGeneration } from './connection.js';
+import { closeConnection, configureConnection, currentGeneration, uncaughtThrough } from './connection.js';
 import { installResetHooks, settleFile, watchFailures } from './hooks.js';
 import { FileTree, attemptOf, isHook } from './tree.js';
 import { loadConfigHooks } from './confighooks.js';
@@ -255,13 +255,26 @@ function runMocha(mocha: Mocha, tree: FileTree, emit: (event: WorkerEvent) => vo
  * run() registers `runner.uncaught` on the process.
  */
 function attributeUncaught(runner: Mocha.Runner, emit: (event: WorkerEvent) => void): void {
-  const own = runner as Mocha.Runner & { uncaught: (err: unknown) => void };
+  const own = runner as Mocha.Runner & { uncaught: (err: unknown) => void; currentRunnable?: Mocha.Runnable };
   const mochaUncaught = own.uncaught;
   const file = currentOrigin();
+  let lastEnded: string | null = null;
+  runner.on(Mocha.Runner.constants.EVENT_TEST_END, (test: Mocha.Test) => {
+    lastEnded = test.fullTitle();
+  });
   own.uncaught = (err: unknown): void => {
+    uncaughtThrough(err);
     const origin = currentOrigin();
     if (origin !== undefined && origin !== file) {
       emit({ type: 'file:error', phase: 'async', error: serializeError(err), origin });
+      return;
+    }
+    // Between a test's end and the next test, mocha's current runnable is the passed test (mocha then aborts the
+    // whole file) or one of bulkhead's own hooks (mocha would fail the hook, and stop the file too). The error is
+    // the finished test's late work: it fails the run, attributed to that test, and the file goes on.
+    const current = own.currentRunnable;
+    if (current !== undefined && lastEnded !== null && (current.isPassed() || (isHook(current) && isOwnHook(current as Mocha.Hook)))) {
+      emit({ type: 'file:error', phase: 'async', error: serializeError(err), after: lastEnded });
       return;
     }
     mochaUncaught(err);

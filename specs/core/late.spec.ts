@@ -40,6 +40,18 @@ const CASES: Record<string, { files: Record<string, string>; args: string[] }> =
       'test/b.spec.js': WAIT_FOR_A,
     },
   },
+  sameFile: {
+    args: ['-w', '1'],
+    files: {
+      // The immediate runs right after the test ends, before mocha moves on: the test has passed by then.
+      'test/a.spec.js': `describe('same file', function () {
+  it('s1 throws from an immediate', function () { setImmediate(() => { throw new Error('thrown late by s1'); }); });
+  it('s2 still runs', function () {});
+  it('s3 still runs', function () {});
+});
+`,
+    },
+  },
   nextFileExit: {
     args: ['-w', '1'],
     files: {
@@ -79,6 +91,17 @@ describe('late work: errors and exits after a file ended', function () {
     expect(r.code).to.equal(1);
   });
 
+  it('a late error between two tests of a file is charged to the finished test, and the file goes on', function () {
+    const r = result('sameFile');
+    expect(specOutcomes(r.output), r.output).to.deep.equal({
+      passed: ['s1 throws from an immediate', 's2 still runs', 's3 still runs'],
+      failed: ['uncaught error in test/a.spec.js after "same file s1 throws from an immediate" had passed'],
+    });
+    expect(r.output).to.include('thrown late by s1');
+    expect(r.output).to.not.include('not run:');
+    expect(r.code).to.equal(1);
+  });
+
   it("an earlier file's late process.exit is charged to that file and does not stop the next file", function () {
     const r = result('nextFileExit');
     const { passed, failed } = specOutcomes(r.output);
@@ -112,6 +135,33 @@ describe('ending', function () {
       expect(specOutcomes(r.output), r.output).to.deep.equal({ passed: ['ends the client without waiting', 'queries next'], failed: [] });
       expect(r.output).to.include('w1 gen 1 after test "ending ends the client without waiting": connection ended');
       expect(r.code).to.equal(0);
+    } finally {
+      fx.remove();
+    }
+  });
+
+  it('a listener that throws inside the driver (a notification handler) gets its connection rebuilt; later tests pass', async function () {
+    const fx = fixture({
+      'test/a.spec.js': `import { db } from 'bulkhead';
+describe('listen', function () {
+  it('has a throwing notification handler', async function () {
+    const c = await db();
+    await c.query('LISTEN chan');
+    c.on('notification', () => { throw new Error('handler throws'); });
+    await c.query("NOTIFY chan, 'x'");
+  });
+  it('later 1', async function () { await (await db()).query('SELECT 1'); });
+  it('later 2', async function () { await (await db()).query('SELECT 2'); });
+});
+`,
+    });
+    try {
+      const r = await runCli(['-w', '1', '--timeout', '10000'], { cwd: fx.dir, env: { DATABASE_URL: scratch().url } });
+      const { passed, failed } = specOutcomes(r.output);
+      expect(passed, r.output).to.include.members(['later 1', 'later 2']);
+      expect(failed.filter((f) => /later/.test(f)), r.output).to.deep.equal([]);
+      expect(r.output).to.include('w1 gen 1 after test "listen has a throwing notification handler": connection error (handler throws)');
+      expect(r.output).to.not.include('not run:');
     } finally {
       fx.remove();
     }
