@@ -39,7 +39,7 @@ export interface RunIO {
 /**
  * `N passed, N failed` must stay the last line: mochaGlobalTeardown and the server's shutdown may still print after
  * the last session, so its summary is held and written once they are done. An earlier session's summary (an
- * --until-fail round) is written when the next one comes.
+ * --until-fail round) is written when the next session starts.
  */
 export class ClosingLines {
   private held = '';
@@ -159,6 +159,7 @@ async function runCommand(config: Config, io: RunIO, target: Target): Promise<nu
   const rounds = config.untilFail ?? 1;
   let result: SessionResult | null = null;
   for (let round = 1; round <= rounds; round++) {
+    io.closing?.flush();
     if (config.untilFail !== null) infoStream(config, io).write(`bulkhead: --until-fail round ${round} of at most ${rounds}\n`);
     const roundConfig: Config = round > 1 && config.reseed ? { ...config, seed: newSeed() } : config;
     result = await session(roundConfig, io, target, {
@@ -195,6 +196,8 @@ function withSelection(p: Plan, selection: Map<string, string[]> | null): Plan {
 
 /** One execution of a plan with reporters, summary and the run record. */
 export async function session(config: Config, io: RunIO, target: Target, s: SessionOptions): Promise<SessionResult> {
+  // The summary of an earlier session (an --until-fail round) goes out before this session prints anything.
+  io.closing?.flush();
   const t0 = performance.now();
   const bus = new RunBus();
   // Signals so far: one stops dispatching (and, before the plan starts, running anything), two stop at once.

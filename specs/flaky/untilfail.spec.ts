@@ -95,6 +95,9 @@ describe('untilfail: --until-fail and --repeat', function () {
     expect(announced).to.deep.equal(['1', '2', '3']);
     for (const test of ['alpha one', 'alpha two', 'beta three']) expect(count(r.output, `RAN ${test}`), test).to.equal(3);
     expect(r.output.match(/^3 passed, 0 failed$/gm)).to.have.length(3);
+    // Each round's summary closes that round: it comes before the next round's first line.
+    const order = [...r.stdout.matchAll(/^(bulkhead: --until-fail round \d|3 passed, 0 failed)/gm)].map((m) => m[1]);
+    expect(order, r.stdout).to.deep.equal(['bulkhead: --until-fail round 1', '3 passed, 0 failed', 'bulkhead: --until-fail round 2', '3 passed, 0 failed', 'bulkhead: --until-fail round 3', '3 passed, 0 failed']);
     expect(record.outcome).to.include({ passed: 3, failed: 0 });
   });
 
