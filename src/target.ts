@@ -2,7 +2,7 @@
 // database. Opened once per command; every session (and so every bisect probe) provisions fresh slots.
 import pg from 'pg';
 import type { Config } from './config.js';
-import { Admin, resolveTarget } from './database.js';
+import { Admin, knowSecrets, resolveTarget } from './database.js';
 import type { ResolvedTarget } from './database.js';
 import { startEmbedded } from './embedded.js';
 import type { EmbeddedServer } from './embedded.js';
@@ -76,6 +76,7 @@ export async function openTarget(config: Config, info: NodeJS.WritableStream): P
   const useEmbedded = config.embedded || !hasExternalTarget(process.env);
   const started = useEmbedded ? await embedded(config, info) : null;
   const resolved = started?.resolved ?? resolveTarget();
+  knowSecrets(resolved.target);
   const admin = new ReconnectingAdmin(resolved);
   const close = async (): Promise<void> => {
     await admin.close();

@@ -58,6 +58,12 @@ describe('secrets', function () {
   it('names the url in its error', function () { throw new Error('could not use ' + process.env.DATABASE_URL); });
   it('compares the url', function () { expect({ url: process.env.DATABASE_URL }).to.deep.equal({ url: 'elsewhere' }); });
   it('sends the url to the server', async function () { await (await db()).query('SELECT $1::int', [process.env.DATABASE_URL]); });
+  it('compares the bare password', function () { expect(decodeURIComponent(new URL(process.env.DATABASE_URL).password)).to.equal('elsewhere'); });
+  it('puts it in JSON and in an encoded URL', function () {
+    const password = decodeURIComponent(new URL(process.env.DATABASE_URL).password);
+    throw new Error(JSON.stringify({ password }) + ' ' + encodeURIComponent(process.env.DATABASE_URL));
+  });
+  it('prints the url', function () { console.log('PRINTED ' + process.env.DATABASE_URL); });
 });
 `,
   'test/b.spec.js': "describe('others', function () { it('pass', function () {}); });\n",
@@ -187,9 +193,12 @@ describe('records: bad records, --last-failed, --record and passwords', function
     }
   });
 
-  it('prints no password either', function () {
+  it('prints no password either, in any form: bare, in JSON, URL-encoded, or in what a test prints', function () {
     expect(secret.r.output).to.include('could not use postgres://postgres:***@');
+    expect(secret.r.output).to.match(/^PRINTED postgres:\/\/postgres:\*\*\*@/m);
+    expect(secret.r.output).to.include('{"password":"***"}');
     expect(secret.r.output).to.not.include(secretPassword);
+    expect(secret.r.output).to.not.include(encodeURIComponent(secretPassword));
   });
 });
 

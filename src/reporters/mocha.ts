@@ -234,7 +234,7 @@ export class MochaReplay {
         return;
       }
       case 'output':
-        (event.stream === 'stdout' ? process.stdout : process.stderr).write(event.text);
+        (event.stream === 'stdout' ? process.stdout : process.stderr).write(redact(event.text));
         return;
       case 'file:end':
         this.files.delete(event.file);
