@@ -104,7 +104,7 @@ export async function provision(opts: ProvisionOptions): Promise<Provisioned> {
   }
   // A new maintenance session goes where this one went (client.database is what the server accepted).
   const database = client.database ?? null;
-  const server = await Server.open(client, { open: () => connect(opts.target, database, 'bulkhead:main'), log });
+  const server = await Server.open(client, { open: () => connect(opts.target, database, 'bulkhead:main'), openOn: (name) => connect(opts.target, name, 'bulkhead:main'), log });
   try {
     await checkCapacity(server.client, opts.workers, log);
     const context: Context = { server, opts, base, plan, log };

@@ -77,6 +77,8 @@ export function isConnectionError(err: unknown): boolean {
 /** How the maintenance session is opened again when it is found broken. */
 export interface Reopen {
   open(): Promise<pg.Client>;
+  /** A session of the same kind on another database (ROLLBACK PREPARED runs only where the transaction was prepared). */
+  openOn(database: string): Promise<pg.Client>;
   log(line: string): void;
 }
 
@@ -228,11 +230,27 @@ export class Server {
     const { exists, comment } = await this.databaseComment(name);
     if (!exists) return;
     if (!isOurs(comment)) throw errors.notOurs('database', name);
+    await this.rollbackPrepared(name);
     try {
       await this.client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)}`);
     } catch (err) {
       if ((err as { code?: unknown }).code === '55006') throw errors.leftoverBusy(name, describeSessions(await this.sessions(name)));
       throw errors.provision(`drop the database "${name}"`, err);
+    }
+  }
+
+  /**
+   * A transaction a test prepared (PREPARE TRANSACTION) and never finished outlives every session and keeps one of
+   * our databases from being dropped, by this run and every later one: it is rolled back, on that database.
+   */
+  private async rollbackPrepared(name: string): Promise<void> {
+    const { rows } = await this.client.query<{ gid: string }>('SELECT gid FROM pg_prepared_xacts WHERE database = $1', [name]);
+    if (rows.length === 0 || this.reopen === null) return;
+    const client = await this.reopen.openOn(name);
+    try {
+      for (const { gid } of rows) await client.query(`ROLLBACK PREPARED ${pg.escapeLiteral(gid)}`);
+    } finally {
+      await client.end().catch(() => undefined);
     }
   }
 
