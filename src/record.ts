@@ -52,15 +52,33 @@ export interface RunRecord {
 
 // Every text of an error is cleaned: an assertion's actual and expected values (a connection string compared in a
 // test, for one) are as likely to carry a password as its message.
+// A test may throw a 5 MB message or a 200,000-key object: the record keeps the start of each text and a bounded
+// slice of the extra data, so one runaway error cannot make the record (and every replay reading it) huge.
+const TEXT_LIMIT = 16 * 1024;
+const EXTRA_LIMIT = 64 * 1024;
+
+function bounded(text: string): string {
+  return text.length <= TEXT_LIMIT ? text : `${text.slice(0, TEXT_LIMIT)}… [${text.length - TEXT_LIMIT} more characters]`;
+}
+
 function clean(err: SerializedError): SerializedError {
-  const out: SerializedError = { ...err, message: redact(err.message) };
+  const out: SerializedError = { ...err, message: bounded(redact(err.message)) };
   for (const key of ['stack', 'actual', 'expected'] as const) {
     const text = err[key];
-    if (text !== undefined) out[key] = redact(text);
+    if (text !== undefined) out[key] = bounded(redact(text));
   }
   if (err.cause !== undefined) out.cause = clean(err.cause);
   if (err.multiple !== undefined) out.multiple = err.multiple.map(clean);
-  if (err.extra !== undefined) out.extra = redactData(err.extra) as Record<string, unknown>;
+  if (err.extra !== undefined) {
+    const extra = redactData(err.extra) as Record<string, unknown>;
+    const size = JSON.stringify(extra).length;
+    if (size <= EXTRA_LIMIT) {
+      out.extra = extra;
+    } else {
+      out.extra = { truncated: `${Object.keys(extra).length} properties, ${size} characters as JSON: left out of the record` };
+      delete out.own;
+    }
+  }
   return out;
 }
 

@@ -250,3 +250,26 @@ describe('records: the files come from the record', function () {
     expect(specOutcomes(runs?.lastFailed.output ?? '')).to.deep.equal({ passed: ['b1 fails after the mark'], failed: [] });
   });
 });
+
+describe('records: a runaway error is bounded', function () {
+  it('keeps the start of a 2 MB message and leaves out a 100,000-key object, so the record stays small', async function () {
+    const fx = fixture({
+      'test/a.spec.js': `describe('huge', function () {
+  it('throws a long message', function () { throw new Error('x'.repeat(2 * 1024 * 1024)); });
+  it('throws a wide object', function () { const e = new Error('wide'); for (let i = 0; i < 100000; i++) e['k' + i] = i; throw e; });
+});
+`,
+    });
+    try {
+      const r = await runCli(['-w', '1', '--isolation', 'shared', '--reporter', 'dot'], { cwd: fx.dir });
+      expect(r.code).to.equal(1);
+      const text = readFileSync(path.join(fx.dir, LAST_RUN), 'utf8');
+      expect(text.length).to.be.below(200 * 1024);
+      expect(text).to.match(/x… \[\d+ more characters\]/);
+      expect(text).to.include('100000 properties');
+      expect(testsOf(loadRecord(fx.dir)).map((t) => t.state)).to.deep.equal(['failed', 'failed']);
+    } finally {
+      fx.remove();
+    }
+  });
+});
