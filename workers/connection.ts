@@ -113,7 +113,9 @@ const READY_WAIT_MS = 200;
  */
 export async function protocolSettled(): Promise<void> {
   const entry = live;
-  if (entry === null || !(snapshot()?.queryActive ?? false)) return;
+  // pg forgets the active query on the ErrorResponse, but `readyForQuery` stays false until the ReadyForQuery.
+  const awaiting = (entry?.client as { readyForQuery?: boolean } | undefined)?.readyForQuery === false;
+  if (entry === null || entry.ended || (!awaiting && !(snapshot()?.queryActive ?? false))) return;
   const connection = (entry.client as unknown as { connection?: import('node:events').EventEmitter }).connection;
   if (connection === undefined) return;
   await new Promise<void>((resolve) => {
