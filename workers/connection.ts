@@ -115,7 +115,8 @@ export async function protocolSettled(): Promise<void> {
   const entry = live;
   // pg forgets the active query on the ErrorResponse, but `readyForQuery` stays false until the ReadyForQuery.
   const awaiting = (entry?.client as { readyForQuery?: boolean } | undefined)?.readyForQuery === false;
-  if (entry === null || entry.ended || (!awaiting && !(snapshot()?.queryActive ?? false))) return;
+  // A connection the server ended (FATAL) or that broke sends no ReadyForQuery: there is nothing to wait for.
+  if (entry === null || entry.ended || entry.fatal || entry.errored !== null || (!awaiting && !(snapshot()?.queryActive ?? false))) return;
   const connection = (entry.client as unknown as { connection?: import('node:events').EventEmitter }).connection;
   if (connection === undefined) return;
   await new Promise<void>((resolve) => {
@@ -218,6 +219,9 @@ export function discard(reasons: RebuildReason[], fault: DatabaseFault | undefin
   const busy = snapshotOf(old);
   rebuilds += 1;
   const work = (async () => {
+    // The replacement connects while the old backend goes: the next test still waits for both (its locks are
+    // released first), but does not pay for the two one after the other.
+    prewarm(s);
     if (busy) await terminateBackend(s, old.pid);
     await closeClient(old.client);
     s.onEvent({
@@ -241,6 +245,23 @@ export function discard(reasons: RebuildReason[], fault: DatabaseFault | undefin
   });
   discarding = work;
   return work;
+}
+
+/** Opens the next connection ahead of the next db() call; a failure is left for that call to meet again. */
+function prewarm(s: ConnectionSettings): void {
+  if (connecting !== null || live !== null) return;
+  const opening = open(s);
+  connecting = opening;
+  opening.then(
+    (entry) => {
+      if (connecting === opening) connecting = null;
+      if (live === null) live = entry;
+      else if (live !== entry) void closeClient(entry.client);
+    },
+    () => {
+      if (connecting === opening) connecting = null;
+    },
+  );
 }
 
 // A backend that is running a query (or whose socket broke on our side) does not read our goodbye: end it from
