@@ -42,16 +42,30 @@ export async function provisionDatabases(ctx: Context): Promise<Provisioned> {
   let templateMs = 0;
   let perSlot: number[];
   let slotsMs = 0;
+  const slotClones = slotNames.map((name, i) => ({ name, marker: markers.slot(i + 1) }));
   try {
-    built = await ensureTemplate(ctx, template);
-    templateMs = performance.now() - t0;
-    log(`bulkhead: template ${template} ${built.reused ? 'reused (setup unchanged)' : built.ran ? 'built from the setup' : `copied from ${base}`} in ${ms(t0)} ms`);
-    // Slots left by a crashed run go first, on this session: clones below run on several at once.
-    for (const name of leftovers) await server.dropOurDatabase(name);
-    await dropSurplusSlots(server, base, opts.workers, log);
-    const t1 = performance.now();
-    perSlot = await cloneSlots(ctx, template, slotNames);
-    slotsMs = performance.now() - t1;
+    if (ctx.plan === null) {
+      // Zero-config: the slots and a private snapshot of the target (what a crashed slot is cloned from again, so
+      // the target must be idle only now, not at every reclone) are all copies of the target, made side by side.
+      // CREATE DATABASE itself waits a few seconds for other sessions to leave the target and then names them
+      // (55006 -> templateBusy), so there is no racy pre-check here.
+      built = { reused: false, ran: false };
+      await server.dropOurDatabase(template);
+      await dropLeftovers(ctx, leftovers);
+      const times = await cloneAll(ctx, base, [{ name: template, marker: markers.snapshot }, ...slotClones]);
+      templateMs = times[0] ?? 0;
+      perSlot = times.slice(1);
+      slotsMs = performance.now() - t0;
+      log(`bulkhead: template ${template} copied from ${base} in ${templateMs.toFixed(0)} ms`);
+    } else {
+      built = await ensureTemplate(ctx, template);
+      templateMs = performance.now() - t0;
+      log(`bulkhead: template ${template} ${built.reused ? 'reused (setup unchanged)' : 'built from the setup'} in ${ms(t0)} ms`);
+      await dropLeftovers(ctx, leftovers);
+      const t1 = performance.now();
+      perSlot = await cloneAll(ctx, template, slotClones);
+      slotsMs = performance.now() - t1;
+    }
   } catch (err) {
     if (ctx.plan === null) await server.dropOurDatabase(template).catch(() => undefined);
     await server.unlock(template).catch(() => undefined);
@@ -149,18 +163,19 @@ async function dropSurplusSlots(server: Server, base: string, workers: number, l
   }
 }
 
+/** Slots left by a crashed run go first, on this session: the clones after them run on several at once. */
+async function dropLeftovers(ctx: Context, leftovers: readonly string[]): Promise<void> {
+  for (const name of leftovers) await ctx.server.dropOurDatabase(name);
+  await dropSurplusSlots(ctx.server, ctx.base, ctx.opts.workers, ctx.log);
+}
+
+/** The template built from the setup, or reused while the setup's hash is unchanged. */
 async function ensureTemplate(ctx: Context, template: string): Promise<{ reused: boolean; ran: boolean }> {
-  const { server, base, plan } = ctx;
+  const { server, plan } = ctx;
+  if (plan === null) throw new Error('ensureTemplate needs a setup');
   const current = await server.databaseComment(template);
-  if (plan !== null && current.comment === markers.template(plan.hash)) return { reused: true, ran: false };
+  if (current.comment === markers.template(plan.hash)) return { reused: true, ran: false };
   await server.dropOurDatabase(template);
-  if (plan === null) {
-    // Zero-config: a private copy of the target, so the target must be idle only now, not at every reclone.
-    // CREATE DATABASE itself waits a few seconds for other sessions to leave (a probe, a run's last query) and
-    // then names them (55006 -> templateBusy), so there is no racy pre-check here.
-    await server.createDatabase(template, base, markers.snapshot);
-    return { reused: false, ran: false };
-  }
   // Marked as ours before setup runs, so a build that dies half way is dropped and rebuilt by the next run.
   await server.createDatabase(template, null, markers.building);
   try {
@@ -180,13 +195,13 @@ async function ensureTemplate(ctx: Context, template: string): Promise<{ reused:
   return { reused: false, ran: true };
 }
 
-/** Clones every slot; on any failure the slots cloned so far are dropped again. Returns each slot's time. */
-async function cloneSlots(ctx: Context, template: string, slotNames: readonly string[]): Promise<number[]> {
+/** Clones each database from `source`; on any failure the ones made so far are dropped again. Returns each one's time. */
+async function cloneAll(ctx: Context, source: string, clones: readonly { name: string; marker: string }[]): Promise<number[]> {
   const { server, opts } = ctx;
-  const perSlot = slotNames.map(() => 0);
+  const perSlot = clones.map(() => 0);
   const created: string[] = [];
-  const queue = slotNames.map((name, i) => ({ name, slot: i + 1 }));
-  const extra = Math.min(CLONE_SESSIONS, slotNames.length) - 1;
+  const queue = clones.map((c, i) => ({ ...c, index: i }));
+  const extra = Math.min(CLONE_SESSIONS, clones.length) - 1;
   const database = server.client.database ?? null;
   const sessions = [server.client];
   let failure: { error: unknown } | null = null;
@@ -198,12 +213,12 @@ async function cloneSlots(ctx: Context, template: string, slotNames: readonly st
         for (let next = queue.shift(); next !== undefined && failure === null; next = queue.shift()) {
           const t = performance.now();
           try {
-            await server.createDatabase(next.name, template, markers.slot(next.slot), client);
+            await server.createDatabase(next.name, source, next.marker, client);
             created.push(next.name);
           } catch (error) {
             failure ??= { error };
           }
-          perSlot[next.slot - 1] = performance.now() - t;
+          perSlot[next.index] = performance.now() - t;
         }
       }),
     );
