@@ -33,6 +33,7 @@ describe('databases: --verbose provisioning times', function () {
     // The other phases are timed too.
     expect(r.output).to.match(new RegExp(`^bulkhead: template ${target.name}_bulkhead_tpl copied from ${target.name} in \\d+ ms$`, 'm'));
     expect(r.output).to.match(/^bulkhead: run \d+ ms, total \d+ ms$/m);
+    expect(r.output).to.match(/^bulkhead: phases: startup \d+ ms, provisioning \d+ ms, dispatch \d+ ms \(to the first test\), tests \d+ ms, teardown \d+ ms$/m);
   });
 
   it('with a setup: the template build is timed, then each slot', async function () {
