@@ -5,6 +5,7 @@ import type { ConnectionTarget, RebuildInfo, RebuildReason } from '../src/protoc
 import type { ConnectionSnapshot, DatabaseFault } from './reset.js';
 import { wrapForChaos } from './chaos.js';
 import { beginScope, dropScope, wrapForTransactions } from './transaction.js';
+import { withoutOrigin } from './origin.js';
 
 export interface ConnectionSettings {
   slot: number;
@@ -143,7 +144,12 @@ function clientConfig(s: ConnectionSettings, appName: string): pg.ClientConfig {
   return { ...t, application_name: appName };
 }
 
-async function open(s: ConnectionSettings): Promise<Live> {
+/** The worker's connection belongs to no file: the files that use it after the first must not inherit that one. */
+function open(s: ConnectionSettings): Promise<Live> {
+  return withoutOrigin(() => openClient(s));
+}
+
+async function openClient(s: ConnectionSettings): Promise<Live> {
   const client = await newClient(clientConfig(s, `bulkhead:w${s.slot}`));
   const entry: Live = { client, generation: generation + 1, errored: null, ended: false, fatal: false, pid: 0 };
   // An idle client's 'error' event must always have a listener, or a dropped socket kills the worker.
@@ -219,10 +225,11 @@ export function discard(reasons: RebuildReason[], fault: DatabaseFault | undefin
   const busy = snapshotOf(old);
   rebuilds += 1;
   const work = (async () => {
-    // The replacement connects while the old backend goes: the next test still waits for both (its locks are
-    // released first), but does not pay for the two one after the other.
-    prewarm(s);
     if (busy) await terminateBackend(s, old.pid);
+    // The replacement connects while the old backend says goodbye: the next test still waits for both (its locks
+    // are released first), but does not pay for the two one after the other. It starts after the reaper is done,
+    // so a worker never holds more than two connections (what the capacity check counts).
+    prewarm(s);
     await closeClient(old.client);
     s.onEvent({
       type: 'rebuild',
@@ -255,8 +262,8 @@ function prewarm(s: ConnectionSettings): void {
   opening.then(
     (entry) => {
       if (connecting === opening) connecting = null;
-      if (live === null) live = entry;
-      else if (live !== entry) void closeClient(entry.client);
+      // db() hands out this same promise while it is pending, so nothing else can have set `live` meanwhile.
+      live ??= entry;
     },
     () => {
       if (connecting === opening) connecting = null;
@@ -272,7 +279,11 @@ function snapshotOf(entry: Live): boolean {
   return entry.pid > 0 && !entry.fatal && (active || (entry.errored !== null && !entry.ended));
 }
 
-async function terminateBackend(s: ConnectionSettings, pid: number): Promise<void> {
+function terminateBackend(s: ConnectionSettings, pid: number): Promise<void> {
+  return withoutOrigin(() => reap(s, pid));
+}
+
+async function reap(s: ConnectionSettings, pid: number): Promise<void> {
   const reaper = await newClient(clientConfig(s, `bulkhead:w${s.slot}:reaper`));
   reaper.on('error', () => undefined);
   try {

@@ -10,6 +10,15 @@ export function withOrigin<T>(file: string, fn: () => T): T {
   return origin.run(file, fn);
 }
 
+/**
+ * Runs `fn` outside any file: what it sets up belongs to the worker, not to the file that happens to be current.
+ * A socket keeps the context it was opened in, so the worker's connection (reused by every later file) and the
+ * worker's one-time setup (--require modules, onWorkerStart) must not carry the first file that needed them.
+ */
+export function withoutOrigin<T>(fn: () => T): T {
+  return origin.exit(fn);
+}
+
 /** The root-relative spec file whose code scheduled the current callback, if any. */
 export function currentOrigin(): string | undefined {
   return origin.getStore();

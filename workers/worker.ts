@@ -18,7 +18,7 @@ import { ensureTypeScript, needsTypeScript } from './typescript.js';
 import { selectTests, shuffleSuite } from './order.js';
 import { configureChaos, setChaosRunner } from './chaos.js';
 import { StopReason } from './stop.js';
-import { currentOrigin, drainTimers, withOrigin } from './origin.js';
+import { currentOrigin, drainTimers, withOrigin, withoutOrigin } from './origin.js';
 
 /*
  * Before a worker closes, a test's late timer still gets this long to fire, so its error is reported (serial mocha
@@ -43,7 +43,7 @@ const loadCounts = new Map<string, number>();
 
 /** Once per worker: TypeScript support, bulkhead config hooks, and `--require` modules (root hook plugins). */
 function prepare(file: string, target: RunTask['target'], database: RunTask['database']): Promise<Mocha.RootHookObject | undefined> {
-  prepared ??= (async () => {
+  prepared ??= withoutOrigin(async () => {
     if (needsTypeScript([file, ...data.mocha.requires, data.configFile ?? ''])) await ensureTypeScript();
     const hooks = await loadConfigHooks(data.configFile);
     configureConnection({
@@ -60,7 +60,7 @@ function prepare(file: string, target: RunTask['target'], database: RunTask['dat
     if (data.mocha.requires.length === 0) return undefined;
     const plugins = await runHelpers().handleRequires(data.mocha.requires);
     return plugins.rootHooks;
-  })();
+  });
   return prepared;
 }
 

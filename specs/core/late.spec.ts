@@ -6,9 +6,10 @@ import { closingLine, fixture, query, runCli, runProjects, specOutcomes } from '
 import type { CliResult } from '../helpers/fixture.js';
 import { scratchPerSuite } from '../helpers/server.js';
 
-// File b waits (on an event, not on time) until file a's late timer has run while b is the current file.
+// File a's late work waits until b's first test runs, and b's test waits until it has fired: on events, not on time.
 const WAIT_FOR_A = `describe('b waits', function () {
   it('b1 runs while a late timer of a fires', async function () {
+    globalThis.bStarted = true;
     while (globalThis.lateFired !== true) await new Promise((resolve) => setImmediate(resolve));
     await new Promise((resolve) => setImmediate(resolve));
   });
@@ -33,7 +34,8 @@ const CASES: Record<string, { files: Record<string, string>; args: string[] }> =
     files: {
       'test/a.spec.js': `describe('a', function () {
   it('a1 schedules a late throw', function () {
-    setTimeout(() => { globalThis.lateFired = true; throw new Error('thrown late by a'); }, 20);
+    const later = () => { if (globalThis.bStarted !== true) return setImmediate(later); globalThis.lateFired = true; throw new Error('thrown late by a'); };
+    setImmediate(later);
   });
 });
 `,
@@ -57,7 +59,8 @@ const CASES: Record<string, { files: Record<string, string>; args: string[] }> =
     files: {
       'test/a.spec.js': `describe('a', function () {
   it('a1 schedules a late process.exit', function () {
-    setTimeout(() => { globalThis.lateFired = true; process.exit(3); }, 20);
+    const later = () => { if (globalThis.bStarted !== true) return setImmediate(later); globalThis.lateFired = true; process.exit(3); };
+    setImmediate(later);
   });
 });
 `,
@@ -162,6 +165,28 @@ describe('listen', function () {
       expect(failed.filter((f) => /later/.test(f)), r.output).to.deep.equal([]);
       expect(r.output).to.include('w1 gen 1 after test "listen has a throwing notification handler": connection error (handler throws)');
       expect(r.output).to.not.include('not run:');
+    } finally {
+      fx.remove();
+    }
+  });
+
+  it("an error in a driver callback fails the test that is running, not the file that first opened the connection", async function () {
+    const fx = fixture({
+      'test/a.spec.js': "import { db } from 'bulkhead';\nit('opens the connection', async () => { await (await db()).query('SELECT 1'); });\n",
+      'test/b.spec.js': `import { db } from 'bulkhead';
+describe('b', function () {
+  it('throws from a query callback', function (done) {
+    db().then((c) => c.query('SELECT 1', () => { throw new Error('thrown in a callback of b'); }));
+  });
+  it('runs after it', async () => { await (await db()).query('SELECT 2'); });
+});
+`,
+    });
+    try {
+      const r = await runCli(['-w', '1'], { cwd: fx.dir, env: { DATABASE_URL: scratch().url } });
+      expect(specOutcomes(r.output), r.output).to.deep.equal({ passed: ['opens the connection', 'runs after it'], failed: ['throws from a query callback'] });
+      expect(r.output).to.include('thrown in a callback of b');
+      expect(r.output).to.not.include('uncaught error in test/a.spec.js');
     } finally {
       fx.remove();
     }
