@@ -43,7 +43,12 @@ export function wrapForTransactions(client: pg.Client): void {
     if (s === null || s.client !== client || sql === null) return original(...args);
     const rest = args.slice(1);
     const several = splitStatements(sql);
-    if (several !== null) return original(translateEach(s, several), ...rest);
+    if (several !== null) {
+      const { sql: translated, onFailure } = translateEach(s, several);
+      return settle(original, [translated, ...rest], () => {
+        if (scope === s) s.depth = onFailure;
+      });
+    }
     if (BEGIN.test(sql)) {
       s.depth += 1;
       return original(`SAVEPOINT bulkhead_${s.depth}`, ...rest);
@@ -76,11 +81,15 @@ export function wrapForTransactions(client: pg.Client): void {
  * Several statements in one query string run as one simple-protocol message: a failure skips the rest, so a
  * COMMIT that is reached had nothing failed before it and becomes a plain release of its savepoint.
  */
-function translateEach(s: Scope, statements: readonly string[]): string {
-  return statements
+function translateEach(s: Scope, statements: readonly string[]): { sql: string; onFailure: number } {
+  // The depth assumes every statement runs. When one fails the server skips the rest: what the string reached is
+  // at most its last BEGIN, so that is the depth to fall back to (the application's ROLLBACK then undoes it).
+  let onFailure = s.depth;
+  const sql = statements
     .map((sql) => {
       if (BEGIN.test(sql)) {
         s.depth += 1;
+        onFailure = s.depth;
         return `SAVEPOINT bulkhead_${s.depth}`;
       }
       const commit = COMMIT.test(sql);
@@ -93,6 +102,23 @@ function translateEach(s: Scope, statements: readonly string[]): string {
       return `ROLLBACK TO SAVEPOINT ${name}${chain ? '' : `; RELEASE SAVEPOINT ${name}`}`;
     })
     .join(';\n');
+  return { sql, onFailure };
+}
+
+/** Runs the query (promise or callback style) and calls `failed` when it fails, before the caller hears of it. */
+function settle(original: Query, args: unknown[], failed: () => void): unknown {
+  const last = args[args.length - 1];
+  if (typeof last === 'function') {
+    const callback = last as (err: unknown, res?: unknown) => void;
+    return original(...args.slice(0, -1), (err: unknown, res?: unknown) => {
+      if (err) failed();
+      callback(err, res);
+    });
+  }
+  return (original(...args) as Promise<unknown>).catch((err: unknown) => {
+    failed();
+    throw err;
+  });
 }
 
 /** Opens the test's outer transaction on the connection (once per test). */

@@ -203,6 +203,19 @@ describe('several statements', function () {
     expect(await marks()).to.deep.equal([1, 3]);
   });
   it('sees none of them', async function () { expect(await marks()).to.deep.equal([]); });
+  it('recovers from a failure inside one string with its own ROLLBACK', async function () {
+    const c = await db();
+    await c.query('CREATE UNIQUE INDEX marks_v ON marks (v)');
+    await c.query('INSERT INTO marks VALUES (7)');
+    try {
+      await c.query('BEGIN; INSERT INTO marks VALUES (8); INSERT INTO marks VALUES (7); COMMIT');
+      throw new Error('the duplicate was accepted');
+    } catch (err) {
+      if (err.code !== '23505') throw err;
+      await c.query('ROLLBACK');
+    }
+    expect(await marks()).to.deep.equal([7]);
+  });
   it('rolls back inside one string', async function () {
     await (await db()).query('BEGIN; INSERT INTO marks VALUES (5); ROLLBACK; INSERT INTO marks VALUES (6)');
     expect(await marks()).to.deep.equal([6]);
@@ -214,7 +227,7 @@ describe('several statements', function () {
     try {
       const r = await runCli(['-w', '1', '--transaction'], { cwd: fx.dir, env: { DATABASE_URL: scratch().url } });
       expect(specOutcomes(r.output), r.output).to.deep.equal({
-        passed: ['commits two rows in one string', 'sees none of them', 'rolls back inside one string', 'sees none again'],
+        passed: ['commits two rows in one string', 'sees none of them', 'recovers from a failure inside one string with its own ROLLBACK', 'rolls back inside one string', 'sees none again'],
         failed: [],
       });
       expect(await query('SELECT v FROM marks', [], scratch().url)).to.deep.equal([]);
