@@ -6,7 +6,7 @@ import type { Config } from './config.js';
 import { BulkheadError, EXIT, errors } from './errors.js';
 import { readRecord, writeRecord } from './record.js';
 import type { RunRecord } from './record.js';
-import { freshIsolation, recordedPlan } from './replay.js';
+import { recordedConditions, recordedPlan } from './replay.js';
 import { fixedPlan } from './schedule.js';
 import type { PlanEntry } from './schedule.js';
 import type { Target } from './target.js';
@@ -27,7 +27,7 @@ export async function bisectCommand(config: Config, io: RunIO, target: Target): 
   const record = readRecord(recordFile);
   const { sequence, candidates, targetEntry } = locate(record, recordedPlan(record, config.root), wanted, recordFile);
   // Each probe provisions its slot afresh, so nothing an earlier probe left behind decides the next one.
-  const probeConfig: Config = { ...config, workers: 1, seed: record.seed, isolation: freshIsolation(config, record), mocha: { ...config.mocha, bail: false } };
+  const probeConfig: Config = { ...config, ...recordedConditions(config, record), workers: 1, seed: record.seed, mocha: { ...config.mocha, bail: false } };
 
   let probes = 0;
   const cache = new Map<string, { failed: boolean; record: RunRecord }>();

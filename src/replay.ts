@@ -1,5 +1,6 @@
 // `bulkhead replay <record>`: the same per-slot sequences (same tests, same order, same slots) on fresh slots,
 // then a test-by-test comparison with the recorded outcomes.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Config, Isolation } from './config.js';
 import { recordedFiles } from './discover.js';
@@ -37,6 +38,27 @@ export function freshIsolation(config: Config, record: RunRecord): Isolation {
   return config.isolation ?? (recorded === 'database' || recorded === 'schema' || recorded === 'shared' ? recorded : 'database');
 }
 
+/**
+ * The conditions of the recorded run that decide outcomes, unless given again now: its isolation (see above), the
+ * setup its template was built from (without it the slots would lack the schema), --transaction, and --chaos
+ * (seeded, so the same faults hit the same tests again).
+ */
+export function recordedConditions(config: Config, record: RunRecord): Pick<Config, 'isolation' | 'setup' | 'transaction' | 'chaos'> {
+  const { setup, transaction, chaos } = record.config;
+  return {
+    isolation: freshIsolation(config, record),
+    setup: config.setup ?? (typeof setup === 'string' && existsSync(setup) ? setup : null),
+    transaction: config.transaction || transaction === true,
+    chaos: config.chaos ?? (isChaos(chaos) ? chaos : null),
+  };
+}
+
+function isChaos(value: unknown): value is NonNullable<Config['chaos']> {
+  if (typeof value !== 'object' || value === null) return false;
+  const c = value as Record<string, unknown>;
+  return ['seed', 'terminate', 'drop', 'delay', 'delayMs'].every((k) => typeof c[k] === 'number');
+}
+
 function outcomes(record: RunRecord): Map<string, RecordedState> {
   const out = new Map<string, RecordedState>();
   for (const s of record.slots) for (const f of s.files) for (const t of f.tests) out.set(`${f.key}\u0000${t.title}`, t.state);
@@ -48,7 +70,7 @@ export async function replayCommand(config: Config, io: RunIO, target: Target): 
   const recorded = readRecord(file);
   const slots = recordedPlan(recorded, config.root);
   const files = [...new Set(slots.flat().map((e) => e.file))];
-  const replayConfig: Config = { ...config, workers: slots.length, seed: recorded.seed, isolation: freshIsolation(config, recorded) };
+  const replayConfig: Config = { ...config, ...recordedConditions(config, recorded), workers: slots.length, seed: recorded.seed };
   const result = await session(replayConfig, io, target, {
     files,
     workers: slots.length,

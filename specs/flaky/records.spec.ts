@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { fixture, runCli, specOutcomes } from '../helpers/fixture.js';
 import type { CliResult, Fixture } from '../helpers/fixture.js';
 import { LAST_RUN, loadRecord, scratchSet, testsOf } from './lastrun.js';
+import { createTarget } from '../databases/support.js';
 import type { RunRecord } from '../../src/record.js';
 
 const PASSWORD = 's3cret';
@@ -270,6 +271,39 @@ describe('records: a runaway error is bounded', function () {
       expect(testsOf(loadRecord(fx.dir)).map((t) => t.state)).to.deep.equal(['failed', 'failed']);
     } finally {
       fx.remove();
+    }
+  });
+});
+
+// The recorded run built its slots from a setup: replay and bisect build theirs from it too, unless told otherwise.
+describe('records: replay and bisect keep the recorded setup', function () {
+  const FILES = {
+    'setup.sql': 'CREATE TABLE kv (k text PRIMARY KEY);\n',
+    'test/a.spec.js': `import { db } from 'bulkhead';
+describe('a', function () { it('a1 writes a row', async function () { await (await db()).query("INSERT INTO kv VALUES ('a1')"); }); });
+`,
+    'test/b.spec.js': `import { expect } from 'chai';
+import { db } from 'bulkhead';
+describe('b', function () { it('b1 expects no rows', async function () { expect((await (await db()).query('SELECT k FROM kv')).rows).to.deep.equal([]); }); });
+`,
+  };
+
+  it('replay reproduces every outcome and bisect names the culprit, with no --setup given again', async function () {
+    const target = await createTarget('recsetup');
+    const fx = fixture(FILES);
+    try {
+      const env = { DATABASE_URL: target.url };
+      const first = await runCli(['-w', '1', '--isolation', 'database', '--setup', 'setup.sql'], { cwd: fx.dir, env });
+      expect(first.code, first.output).to.equal(1);
+      fx.write('records/first.json', readFileSync(path.join(fx.dir, LAST_RUN), 'utf8'));
+      const replay = await runCli(['replay', 'records/first.json'], { cwd: fx.dir, env });
+      expect(replay.output).to.include('replay: 2 of 2 outcomes reproduced');
+      expect(replay.output).to.not.include('42P01');
+      const bisect = await runCli(['bisect', 'records/first.json', '--test', 'b b1 expects no rows'], { cwd: fx.dir, env });
+      expect(bisect.output, bisect.output).to.include('the test fails when this test runs before it on the same worker:\n  a a1 writes a row  (test/a.spec.js)');
+    } finally {
+      fx.remove();
+      await target.drop();
     }
   });
 });
