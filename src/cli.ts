@@ -6,7 +6,6 @@ import { EXIT, isBulkheadError } from './errors.js';
 import { HELP } from './help.js';
 import { run } from './run.js';
 import { redact } from './database.js';
-import { failZero } from './failzero.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -33,9 +32,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       const again = signal === 'SIGINT' ? 'Ctrl-C again' : `send ${signal} again`;
       process.stderr.write(`\nbulkhead: interrupted${what}; finishing the running tests and closing connections (${again} to stop at once)\n`);
     } else if (count === 2) {
-      process.stderr.write(`\nbulkhead: ${signal === 'SIGINT' ? 'Ctrl-C' : signal} again: stopping now; the running tests are cut off and reported as not run\n`);
+      process.stderr.write(`\nbulkhead: ${signal === 'SIGINT' ? 'Ctrl-C' : signal} again: stopping now; the running tests are cut off and reported as not run (a third time exits at once, without cleaning up)\n`);
     } else {
-      return;
+      // A cleanup that hangs (an unreachable server) must not make the process unkillable by the same key.
+      process.stderr.write(`\nbulkhead: ${signal} a third time: exiting now; slot databases and sessions may be left for the next run to remove\n`);
+      process.exit(128 + constants.signals[signal]);
     }
     // The signal travels with the event, so not-run reasons can name it.
     interrupt.dispatchEvent(new CustomEvent('abort', { detail: signal }));
@@ -52,10 +53,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return EXIT.ok;
     }
     for (const [signal, handler] of handlers) process.on(signal, handler);
-    const startedAt = Date.now();
     const code = await run(config, { out: process.stdout, err: process.stderr, interrupt, interrupts: () => count });
-    const zero = code === EXIT.ok ? failZero(config, startedAt) : null;
-    if (zero !== null) throw zero;
     const first: Signal | null = received;
     return code === EXIT.interrupted && first !== null ? 128 + constants.signals[first] : code;
   } catch (err) {

@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import type { Admin } from './database.js';
 import type { SpecFile } from './discover.js';
 import { errors } from './errors.js';
+import { serializeError } from '../workers/serialize.js';
 import type { EventBus } from './events.js';
 import { FileRun } from './filerun.js';
 import type { Running } from './filerun.js';
@@ -156,8 +157,8 @@ async function dispatch(plan: Plan, pools: SlotPool[], o: ExecuteOptions, slotPi
     }
   };
   o.interrupt.addEventListener('abort', onInterrupt);
-  // A signal during the .only probe: nothing starts, and every file is listed below.
-  if ((o.interrupted?.() ?? 0) > 0) onInterrupt();
+  // Signals during the .only probe: nothing starts, and every file is listed below (or, after two, stops at once).
+  for (let n = o.interrupted?.() ?? 0; n > 0 && interrupts < 2; n--) onInterrupt();
   const interrupted = (): string => `interrupted (${signal === null || signal === 'SIGINT' ? 'Ctrl-C' : signal})`;
 
   const loop = async (pool: SlotPool, index: number): Promise<void> => {
@@ -243,23 +244,31 @@ function fileKey(entry: PlanEntry): string {
 /** Ends a slot's backends server-side, then terminates its thread; Piscina starts a replacement for the slot. */
 class Watchdog {
   private timer: NodeJS.Timeout | undefined;
+  /** Bumped by every arm() and clear(): a firing that is no longer the current one must not kill the thread. */
+  private generation = 0;
 
   constructor(private readonly pool: SlotPool, private readonly o: ExecuteOptions, private readonly slotPids: (slot: number) => number[]) {}
 
   arm(ms: number, reason: string): void {
     this.clear();
     if (ms <= 0) return;
+    const armed = this.generation;
     this.timer = setTimeout(() => {
       void this.o.admin
         .terminate(this.slotPids(this.pool.slot))
         .catch(() => 0)
-        .finally(() => this.pool.kill(reason));
+        // The runnable may have yielded, or the task ended (and the next file begun), while its backends were
+        // being ended: only a watchdog still armed for the same runnable terminates the thread.
+        .finally(() => {
+          if (this.generation === armed) this.pool.kill(reason);
+        });
     }, ms);
   }
 
   clear(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.generation++;
   }
 }
 
@@ -347,8 +356,9 @@ async function recover(pool: SlotPool, file: string, o: ExecuteOptions): Promise
     await o.resources.recover(pool.slot);
     return true;
   } catch (err) {
-    const message = `slot ${pool.slot} could not be prepared again after the crash, so it takes no more files: ${err instanceof Error ? err.message : String(err)}`;
-    o.bus.emit({ type: 'file:fail', file, title: `preparing slot ${pool.slot} again after ${file}`, error: { name: 'BulkheadError', message, stack: `BulkheadError: ${message}` } });
+    const cause = serializeError(err);
+    const message = `slot ${pool.slot} could not be prepared again after the crash, so it takes no more files: ${cause.message}`;
+    o.bus.emit({ type: 'file:fail', file, title: `preparing slot ${pool.slot} again after ${file}`, error: { name: 'BulkheadError', message, stack: `BulkheadError: ${message}`, cause } });
     return false;
   }
 }

@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { Config } from './config.js';
 import { discover, recordedFiles } from './discover.js';
 import type { SpecFile } from './discover.js';
-import { EXIT, isBulkheadError } from './errors.js';
+import { EXIT, errors, isBulkheadError } from './errors.js';
+import type { BulkheadError } from './errors.js';
 import { isConnectionError } from './provisionserver.js';
 import { EventBus } from './events.js';
 import type { RunEvent } from './events.js';
@@ -149,6 +150,7 @@ async function runCommand(config: Config, io: RunIO, target: Target): Promise<nu
     lastFailed = failedTests(readRecord(path.join(config.root, LAST_RUN)));
     files = recordedFiles(config.root, lastFailed.keys());
     if (files.length === 0) {
+      if (config.failZero) throw noTests(config);
       infoStream(config, io).write('bulkhead: the last run had no failures: nothing to run\n0 passed, 0 failed\n');
       return EXIT.ok;
     }
@@ -170,7 +172,20 @@ async function runCommand(config: Config, io: RunIO, target: Target): Promise<nu
     });
     if (result.code !== EXIT.ok || result.record.outcome.interrupted) break;
   }
+  // --fail-zero: mocha fails a run in which no test was found; each file runs in a Mocha of its own here, so the
+  // count comes from the record, which saw them all.
+  const o = result?.record.outcome;
+  if (config.failZero && result?.code === EXIT.ok && o !== undefined && o.passed + o.failed + o.skipped + o.notRun === 0) {
+    io.err.write(`bulkhead: ${noTests(config).message}\n`);
+    return EXIT.failed;
+  }
   return result?.code ?? EXIT.ok;
+}
+
+function noTests(config: Config): BulkheadError {
+  const m = config.mocha;
+  const filters = [...(m.grep !== undefined ? ['--grep'] : []), ...(m.fgrep !== undefined ? ['--fgrep'] : []), ...(m.invert ? ['--invert'] : []), ...(config.lastFailed ? ['--last-failed'] : [])];
+  return errors.failZero(filters);
 }
 
 function failedTests(record: RunRecord): Map<string, string[]> {
