@@ -39,10 +39,8 @@ export function installResetHooks(root: Mocha.Suite, tree: FileTree | null): voi
   root.beforeEach('bulkhead: settle connection', async function () {
     await settled();
     // Work a finished test left running (an un-awaited query, a timer) may have broken the connection since it
-    // was judged: the next test still starts clean, and the rebuild names where the damage came from. An open
-    // transaction is not judged here: a before-all hook may have begun it for the tests of its suite.
-    const late = shouldDiscard({ connection: snapshot(), atEnd: true });
-    late.reasons = late.reasons.filter((r) => r !== 'in-transaction');
+    // was judged: the next test still starts clean, and the rebuild names where the damage came from.
+    const late = shouldDiscard({ connection: snapshot(), atEnd: false, beforeTest: true });
     if (late.reasons.length > 0) {
       await discard(late.reasons, late.fault, { kind: 'file', title: previous === null ? '(before the first test)' : `(after test "${previous}")` });
     }

@@ -24,6 +24,11 @@ export interface DiscardInput {
   connection: ConnectionSnapshot | null;
   /** Decided at the end of a test (after its hooks), when the transaction state is meaningful. */
   atEnd: boolean;
+  /**
+   * Decided before a test, on what the previous test left: an aborted transaction or a broken connection is
+   * discarded, an open one is not (a before-all hook may have begun it for the tests of its suite).
+   */
+  beforeTest?: boolean;
 }
 
 export interface DiscardDecision {
@@ -98,8 +103,8 @@ export function shouldDiscard(input: DiscardInput): DiscardDecision {
       fault ??= { kind: 'connection', message: conn.errored.message };
     }
     if (conn.ended && !reasons.includes('connection-error')) reasons.push('connection-ended');
-    if (input.atEnd && conn.errored === null && !conn.ended) {
-      if (conn.txStatus === 'T') reasons.push('in-transaction');
+    if ((input.atEnd || input.beforeTest === true) && conn.errored === null && !conn.ended) {
+      if (conn.txStatus === 'T' && input.beforeTest !== true) reasons.push('in-transaction');
       if (conn.txStatus === 'E') reasons.push('aborted-transaction');
     }
   }

@@ -192,11 +192,17 @@ async function loadFile(mocha: Mocha, task: RunTask, emit: (event: WorkerEvent) 
   } catch (err) {
     // Tests the file declared before it failed (a throw or process.exit() after its describe blocks) are not
     // lost: announced first, they are reported as not run.
-    // mocha's require() then import() may each have run the describe blocks once: every test is announced once.
+    // mocha's require() then import() may each have run the describe blocks, declaring every suite twice: a test
+    // is announced once per place in its suite (two tests of one suite may share a title; two loads do not share
+    // a suite).
     const declared = new FileTree(mocha.suite, undefined, false);
+    const places = new Map<string, number>();
     const seen = new Set<string>();
     const tests = declared.tests.filter((t) => {
-      const key = t.titlePath.join('\u0000');
+      const title = `${t.suiteId}\u0000${t.titlePath.join('\u0000')}`;
+      const place = (places.get(title) ?? 0) + 1;
+      places.set(title, place);
+      const key = `${t.titlePath.join('\u0000')}\u0000${place}`;
       if (seen.has(key)) return false;
       seen.add(key);
       return true;
