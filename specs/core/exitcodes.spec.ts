@@ -16,6 +16,8 @@ const RUNS: Record<string, { files: Record<string, string>; args: string[]; env?
   allPass: { files: PASSING, args: ['-w', '1'] },
   oneFails: { files: FAILING, args: ['-w', '1'] },
   badWorkers: { files: PASSING, args: ['-w', 'many'] },
+  unknownConfigKey: { files: { ...PASSING, 'bulkhead.config.json': '{ "workerz": 2 }\n' }, args: ['-w', '1'] },
+  hookNotAFunction: { files: { ...PASSING, 'bulkhead.config.json': '{ "onConnect": 1 }\n' }, args: ['-w', '1'] },
   unknownReporter: { files: PASSING, args: ['-w', '1', '--reporter', 'no-such-reporter'] },
   unknownFlag: { files: PASSING, args: ['-w', '1', '--no-such-flag'] },
   missingSpec: { files: PASSING, args: ['-w', '1', 'test/missing.spec.js'] },
@@ -41,6 +43,14 @@ describe('exitcodes: the exit status and its message', function () {
 
   it('2 for a bad flag value, with a message naming the flag', function () {
     expectUsage(result('badWorkers'), /--workers/);
+  });
+
+  it('2 for a misspelt key in bulkhead.config.*, naming it and listing the keys', function () {
+    expectUsage(result('unknownConfigKey'), /"workerz": there is no such key in bulkhead\.config\.json\. The keys are: workers, /);
+  });
+
+  it('2 for a hook in bulkhead.config.* that is not a function', function () {
+    expectUsage(result('hookNotAFunction'), /"onConnect": it must be a function/);
   });
 
   it('2 for an unknown reporter, with a message naming it', function () {
