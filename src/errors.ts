@@ -146,6 +146,16 @@ export const errors = {
       { exitCode: EXIT.database },
     );
   },
+  preparedBlocks(database: string, gids: readonly string[]): BulkheadError {
+    const list = gids.map((g) => `'${g}'`).join(', ');
+    return new BulkheadError(
+      'ERR_BULKHEAD_DATABASE_BUSY',
+      `Cannot copy or drop database "${database}": it holds ${gids.length === 1 ? 'a prepared transaction' : 'prepared transactions'} ` +
+        `(PREPARE TRANSACTION ${list}) that no session finished, and PostgreSQL keeps the database in use until one does. ` +
+        `Connect to "${database}" and run ROLLBACK PREPARED (or COMMIT PREPARED) for ${list}, then run again.`,
+      { exitCode: EXIT.database },
+    );
+  },
   leftoverBusy(database: string, sessions: string): BulkheadError {
     return new BulkheadError(
       'ERR_BULKHEAD_DATABASE_BUSY',

@@ -5,6 +5,7 @@ import { parse } from 'pg-connection-string';
 import type { ConnectionTarget } from './protocol.js';
 import { redact } from './database.js';
 import { errors } from './errors.js';
+import type { BulkheadError } from './errors.js';
 import { isOurs } from './safety.js';
 
 export interface Session {
@@ -234,7 +235,7 @@ export class Server {
     try {
       await this.client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)}`);
     } catch (err) {
-      if ((err as { code?: unknown }).code === '55006') throw errors.leftoverBusy(name, describeSessions(await this.sessions(name)));
+      if ((err as { code?: unknown }).code === '55006') throw await this.busy(name, this.client, (sessions) => errors.leftoverBusy(name, sessions));
       throw errors.provision(`drop the database "${name}"`, err);
     }
   }
@@ -254,6 +255,19 @@ export class Server {
     }
   }
 
+  /**
+   * Why a database is in use (55006): the sessions on it, or, when there are none, the prepared transactions it
+   * holds, which keep it in use with no session at all.
+   */
+  private async busy(database: string, client: pg.Client, bySessions: (sessions: string) => BulkheadError): Promise<BulkheadError> {
+    const sessions = await this.sessions(database, null, client);
+    if (sessions.length === 0) {
+      const { rows } = await client.query<{ gid: string }>('SELECT gid FROM pg_prepared_xacts WHERE database = $1 ORDER BY prepared', [database]);
+      if (rows.length > 0) return errors.preparedBlocks(database, rows.map((r) => r.gid));
+    }
+    return bySessions(describeSessions(sessions));
+  }
+
   /** CREATE DATABASE (from `template`, or the server's default) and mark it, so only bulkhead ever drops it. */
   async createDatabase(name: string, template: string | null, marker: string, client = this.client): Promise<void> {
     const from = template === null ? '' : ` TEMPLATE ${pg.escapeIdentifier(template)}`;
@@ -261,7 +275,7 @@ export class Server {
       await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}${from}`);
     } catch (err) {
       if ((err as { code?: unknown }).code === '55006' && template !== null) {
-        throw errors.templateBusy(template, describeSessions(await this.sessions(template, null, client)));
+        throw await this.busy(template, client, (sessions) => errors.templateBusy(template, sessions));
       }
       throw errors.provision(`create the database "${name}"${template === null ? '' : ` from "${template}"`}`, err);
     }

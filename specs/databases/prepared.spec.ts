@@ -34,6 +34,22 @@ describe('databases: prepared transactions left in a slot database', function ()
     cluster?.destroy();
   });
 
+  it('one left in the target itself is named when the target cannot be copied, with how to end it', async function () {
+    await cluster.query("BEGIN; INSERT INTO marks VALUES (9); PREPARE TRANSACTION 'left-in-the-target'", [], TARGET);
+    const fx = fixture(FILES);
+    try {
+      const r = await runCli(['-w', '2', '--isolation', 'database'], { cwd: fx.dir, env: { DATABASE_URL: cluster.url(TARGET) } });
+      expect(r.code, r.output).to.equal(3);
+      expect(r.stderr).to.include(`Cannot copy or drop database "${TARGET}": it holds a prepared transaction (PREPARE TRANSACTION 'left-in-the-target')`);
+      expect(r.stderr).to.include("run ROLLBACK PREPARED (or COMMIT PREPARED) for 'left-in-the-target'");
+      expect(r.stderr).to.not.include('0 other sessions');
+    } finally {
+      fx.remove();
+      await cluster.query("ROLLBACK PREPARED 'left-in-the-target'", [], TARGET);
+    }
+    expect(await cluster.query("SELECT datname FROM pg_database WHERE datname LIKE '%bulkhead%'")).to.deep.equal([]);
+  });
+
   it('are rolled back when the slot database is dropped: nothing is left, and the next run starts', async function () {
     const fx = fixture(FILES);
     try {
