@@ -95,11 +95,6 @@ export interface Config {
 const DEFAULT_LOAD_TIMEOUT = 30_000;
 
 /** --load-timeout / loadTimeout: milliseconds or a duration ('45s'); 0 turns the load watchdog off. */
-function loadMs(key: string, value: unknown): number {
-  const n = typeof value === 'number' ? value : typeof value === 'string' ? (parseMs(value.trim()) ?? NaN) : NaN;
-  if (!Number.isFinite(n) || n < 0) throw errors.config(key, `${JSON.stringify(value)} is not a duration`, `Give ${key} in milliseconds or as a duration, for example 30000 or '30s' (0: no limit).`);
-  return n;
-}
 
 const CONFIG_NAMES = ['bulkhead.config.ts', 'bulkhead.config.mts', 'bulkhead.config.js', 'bulkhead.config.mjs', 'bulkhead.config.cjs', 'bulkhead.config.json'];
 
@@ -194,11 +189,17 @@ function positiveInt(key: string, value: unknown): number {
 const parseMs = createRequire(require.resolve('mocha'))('ms') as (text: string) => number | undefined;
 
 /** --timeout / --slow: a number, a duration string, or (timeout only) false for "no timeouts", as in mocha. */
-function duration(key: 'timeout' | 'slow', value: unknown): number {
+const DURATION_FORMS: Record<string, string> = {
+  timeout: "2000, '2s', or 0 / false (or --no-timeouts) to disable timeouts",
+  slow: "75 or '1s'",
+};
+
+/** Milliseconds, or a duration mocha's own parser reads ('2s', '1m'). */
+function duration(key: string, value: unknown): number {
   if (key === 'timeout' && value === false) return 0;
   const n = typeof value === 'number' ? value : typeof value === 'string' ? (parseMs(value.trim()) ?? NaN) : NaN;
   if (!Number.isFinite(n) || n < 0) {
-    const forms = key === 'timeout' ? "2000, '2s', or 0 / false (or --no-timeouts) to disable timeouts" : "75 or '1s'";
+    const forms = DURATION_FORMS[key] ?? "30000 or '30s' (0: no limit)";
     throw errors.config(key, `${JSON.stringify(value)} is not a duration`, `Give ${key} in milliseconds or as a duration, for example ${forms}.`);
   }
   return n;
@@ -255,8 +256,8 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   }
   const timeout = duration('timeout', m['timeout'] ?? 2000);
   const loadTimeout =
-    flags.loadTimeout !== undefined ? loadMs('--load-timeout', flags.loadTimeout)
-    : user.loadTimeout !== undefined ? loadMs('loadTimeout', user.loadTimeout)
+    flags.loadTimeout !== undefined ? duration('--load-timeout', flags.loadTimeout)
+    : user.loadTimeout !== undefined ? duration('loadTimeout', user.loadTimeout)
     : Math.max(DEFAULT_LOAD_TIMEOUT, timeout);
   const config: Config = {
     command: flags.command,
