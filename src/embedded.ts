@@ -213,7 +213,8 @@ async function shutdown(child: ChildProcess, dataDir: string, log: Log): Promise
   await reapRun(dataDir, log);
 }
 
-function freePort(): Promise<number> {
+/** A loopback port nobody listens on now (the OS picks it). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once('error', reject);
