@@ -4,7 +4,7 @@ import pg from 'pg';
 import { parse as parseConnectionString } from 'pg-connection-string';
 import type { ConnectionTarget } from './protocol.js';
 import { errors } from './errors.js';
-import { connect } from './provisionserver.js';
+import { connect, isConnectionError } from './provisionserver.js';
 
 const PG_VARIABLES = ['PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGDATABASE', 'PGUSER', 'PGPASSWORD', 'PGSERVICE'];
 
@@ -104,6 +104,12 @@ export class Admin {
     } catch (err) {
       throw errors.unreachable(this.resolved.where, new Error(redact(err instanceof Error ? err.message : String(err))));
     }
+    // A spec or a server restart may end this session between uses: the next use connects again.
+    const forget = (): void => {
+      if (this.client === client) this.client = null;
+    };
+    client.on('error', forget);
+    client.on('end', forget);
     this.client = client;
     return client;
   }
@@ -115,8 +121,21 @@ export class Admin {
     return rows[0]?.v ?? 'unknown';
   }
 
-  /** Ends the given worker backends from the server side and waits until they are gone. */
+  /**
+   * Ends the given worker backends from the server side and waits until they are gone. A session found broken on
+   * the way (ended a moment ago, its 'end' not yet seen) is replaced once.
+   */
   async terminate(pids: readonly number[]): Promise<number> {
+    try {
+      return await this.terminateOnce(pids);
+    } catch (err) {
+      if (!isConnectionError(err)) throw err;
+      await this.close();
+      return this.terminateOnce(pids);
+    }
+  }
+
+  private async terminateOnce(pids: readonly number[]): Promise<number> {
     if (pids.length === 0) return 0;
     const client = await this.connect();
     const { rows } = await client.query<{ pid: number }>(

@@ -9,7 +9,6 @@ import type { EmbeddedServer } from './embedded.js';
 import type { SlotResources } from './execute.js';
 import { provision } from './provision.js';
 import type { Isolation, TeardownReport } from './provision.js';
-import { isConnectionError } from './provisionserver.js';
 
 export interface Target {
   /** 'dry-run': --dry-run runs no test and no hook, so no server is reached, started or provisioned. */
@@ -28,22 +27,6 @@ export type Provisioned = SlotResources & {
   isolation: Isolation;
   timings: string | null;
 };
-
-/**
- * The admin session ends dead workers' backends (watchdog, second Ctrl-C, after the run). A spec or a server
- * restart may have ended it since its last use; then it is opened again once.
- */
-class ReconnectingAdmin extends Admin {
-  override async terminate(pids: readonly number[]): Promise<number> {
-    try {
-      return await super.terminate(pids);
-    } catch (err) {
-      if (!isConnectionError(err)) throw err;
-      await this.close();
-      return super.terminate(pids);
-    }
-  }
-}
 
 /** The embedded server's database for tests: a name with "test" in it, created fresh on the throwaway server. */
 const EMBEDDED_DATABASE = 'bulkhead_test';
@@ -77,7 +60,7 @@ export async function openTarget(config: Config, info: NodeJS.WritableStream): P
   const started = useEmbedded ? await embedded(config, info) : null;
   const resolved = started?.resolved ?? resolveTarget();
   knowSecrets(resolved.target);
-  const admin = new ReconnectingAdmin(resolved);
+  const admin = new Admin(resolved);
   const close = async (): Promise<void> => {
     await admin.close();
     await started?.server.stop();
