@@ -83,7 +83,6 @@ export interface Config {
   forbidOnly: boolean;
   /** --fail-zero: a run in which no test was found fails (exit 1), as in mocha. */
   failZero: boolean;
-  exit: boolean;
   verbose: boolean;
   configFile: string | null;
   /** The load watchdog: ms a file may take to load (default 30 s, or the mocha timeout if larger); 0 turns it off. */
@@ -291,7 +290,6 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     diff: m['diff'] !== false,
     forbidOnly: m['forbid-only'] === true,
     failZero: m['fail-zero'] === true,
-    exit: m['exit'] === true,
     verbose: flags.verbose,
     configFile,
     loadTimeout,
