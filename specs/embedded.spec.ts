@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { startEmbedded, type EmbeddedServer, type EmbeddedTarget } from '../src/embedded.js';
-import { isAlive } from '../src/embeddedruns.js';
+import { startEmbedded, type EmbeddedServer, type EmbeddedTarget } from '../src/embedded/server.js';
+import { isAlive } from '../src/embedded/runs.js';
 import { BulkheadError } from '../src/errors.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

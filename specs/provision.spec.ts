@@ -7,9 +7,9 @@ import path from 'node:path';
 import { expect } from 'chai';
 import pg from 'pg';
 import { BulkheadError, isBulkheadError } from '../src/errors.js';
-import { checkCapacity, provision } from '../src/provision.js';
-import type { ProvisionOptions, Provisioned } from '../src/provision.js';
-import { derivedName } from '../src/safety.js';
+import { checkCapacity, provision } from '../src/db/provision.js';
+import type { ProvisionOptions, Provisioned } from '../src/db/provision.js';
+import { derivedName } from '../src/db/safety.js';
 
 const SERVER = new URL(process.env['BULKHEAD_TEST_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test');
 /** The server's URL for another database, keeping its user and password. */

@@ -1,10 +1,10 @@
 // The public API for spec files and config files.
 import type pg from 'pg';
 import { db as workerDb } from '../workers/connection.js';
-import { ENV_WORKER } from './protocol.js';
-import type { UserConfig } from './config.js';
+import { ENV_WORKER } from './protocol/messages.js';
+import type { UserConfig } from './config/load.js';
 
-export type { UserConfig } from './config.js';
+export type { UserConfig } from './config/load.js';
 
 /**
  * The calling worker's PostgreSQL connection. Created on the first call and reused by later tests and files on

@@ -1,7 +1,7 @@
 // Process-level containment inside a worker thread: output goes to the file that wrote it, process.exit() fails
 // the test that called it instead of killing the thread mid-protocol, and stray async errors are attributed.
-import type { WorkerEvent } from '../src/protocol.js';
-import { serializeError } from './serialize.js';
+import type { WorkerEvent } from '../src/protocol/messages.js';
+import { serializeError } from '../src/protocol/serialize.js';
 import { currentOrigin } from './origin.js';
 import { uncaughtThrough } from './connection.js';
 

@@ -3,8 +3,8 @@
 // the tests that fail are exactly the tests that were hit.
 import type pg from 'pg';
 import type Mocha from 'mocha';
-import type { ChaosSpec, ChaosFault } from '../src/protocol.js';
-import { hash32, rng } from './random.js';
+import type { ChaosSpec, ChaosFault } from '../src/protocol/messages.js';
+import { hash32, rng } from '../src/protocol/random.js';
 import { isHook } from './tree.js';
 
 let spec: ChaosSpec | null = null;

@@ -1,7 +1,7 @@
 // The lazy per-thread connection: created on the first db() call, discarded when the reset rule says so,
 // and closed with a protocol goodbye when the worker ends.
 import type pg from 'pg';
-import type { ConnectionTarget, RebuildInfo, RebuildReason } from '../src/protocol.js';
+import type { ConnectionTarget, RebuildInfo, RebuildReason } from '../src/protocol/messages.js';
 import type { ConnectionSnapshot, DatabaseFault } from './reset.js';
 import { wrapForChaos } from './chaos.js';
 import { beginScope, dropScope, wrapForTransactions } from './transaction.js';

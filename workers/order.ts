@@ -1,7 +1,7 @@
 // Test order inside a loaded file: a seeded shuffle (--shuffle) and an exact selection (replay, bisect).
 // Hooks belong to their suites, so only the order of tests and of sibling suites changes.
 import type Mocha from 'mocha';
-import { hash32, rng, shuffled } from './random.js';
+import { hash32, rng, shuffled } from '../src/protocol/random.js';
 
 export function shuffleSuite(suite: Mocha.Suite, seed: number): void {
   const random = rng(hash32(suite.fullTitle(), seed));

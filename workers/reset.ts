@@ -1,5 +1,5 @@
 // The reset rule in one place: every reason to discard a worker's connection is decided here.
-import type { RebuildReason } from '../src/protocol.js';
+import type { RebuildReason } from '../src/protocol/messages.js';
 
 export interface DatabaseFault {
   kind: 'sql' | 'connection';

@@ -1,6 +1,6 @@
 // Stable ids for a loaded file's suites and tests, and the list of tests mocha will actually run.
 import type Mocha from 'mocha';
-import type { HookInfo, HookType, SuiteInfo, TestInfo } from '../src/protocol.js';
+import type { HookInfo, HookType, SuiteInfo, TestInfo } from '../src/protocol/messages.js';
 
 const HOOK_TYPES: readonly HookType[] = ['before all', 'before each', 'after all', 'after each'];
 

@@ -3,7 +3,7 @@
 // values, a --require that does not exist, and --delay.
 import { createRequire } from 'node:module';
 import { expect } from 'chai';
-import { normalizeMochaArgs } from '../../src/argv.js';
+import { normalizeMochaArgs } from '../../src/cli/mochaargs.js';
 import { closingLine, runProjects, specOutcomes } from '../helpers/fixture.js';
 import type { CliResult } from '../helpers/fixture.js';
 import { expectUsage } from '../helpers/output.js';

@@ -6,10 +6,10 @@ import { expect } from 'chai';
 import { fixture, query, runCli } from '../helpers/fixture.js';
 import type { CliResult } from '../helpers/fixture.js';
 import type { ScratchDatabase } from '../helpers/server.js';
-import type { SpecFile } from '../../src/discover.js';
-import { plan } from '../../src/schedule.js';
+import type { SpecFile } from '../../src/plan/discover.js';
+import { plan } from '../../src/plan/schedule.js';
 import { LAST_RUN, loadRecord, schedule, scratchSet, testsOf } from './lastrun.js';
-import type { RunRecord } from '../../src/record.js';
+import type { RunRecord } from '../../src/plan/record.js';
 
 const RECORD = 'records/first.json';
 const LETTERS = 'abcdefgh'.split('');

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { closingLine, fixture, runCli } from '../helpers/fixture.js';
 import type { CliResult } from '../helpers/fixture.js';
 import { loadRecord, scratchSet, testsOf } from './lastrun.js';
-import type { RunRecord } from '../../src/record.js';
+import type { RunRecord } from '../../src/plan/record.js';
 
 const FLAKY = 'flaky fails on its first attempt only';
 

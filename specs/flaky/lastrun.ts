@@ -1,7 +1,7 @@
 // Readers for the run record a fixture run left behind, and scratch databases for runs that go side by side.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { RecordedState, RunRecord } from '../../src/record.js';
+import type { RecordedState, RunRecord } from '../../src/plan/record.js';
 import { scratchDatabase } from '../helpers/server.js';
 import type { ScratchDatabase } from '../helpers/server.js';
 

@@ -5,11 +5,11 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { closingLine, fixture, runCli } from '../helpers/fixture.js';
 import type { CliResult, Fixture } from '../helpers/fixture.js';
-import type { SpecFile } from '../../src/discover.js';
-import { plan } from '../../src/schedule.js';
-import { rng, shuffled } from '../../workers/random.js';
+import type { SpecFile } from '../../src/plan/discover.js';
+import { plan } from '../../src/plan/schedule.js';
+import { rng, shuffled } from '../../src/protocol/random.js';
 import { loadRecord, schedule, scratchSet } from './lastrun.js';
-import type { RunRecord } from '../../src/record.js';
+import type { RunRecord } from '../../src/plan/record.js';
 
 const FILES = ['a', 'b', 'c', 'd', 'e'];
 const NESTED = ['x', 'y', 'z'];

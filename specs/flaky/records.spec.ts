@@ -7,7 +7,7 @@ import { fixture, runCli, specOutcomes } from '../helpers/fixture.js';
 import type { CliResult, Fixture } from '../helpers/fixture.js';
 import { LAST_RUN, loadRecord, scratchSet, testsOf } from './lastrun.js';
 import { createTarget } from '../databases/support.js';
-import type { RunRecord } from '../../src/record.js';
+import type { RunRecord } from '../../src/plan/record.js';
 
 const PASSWORD = 's3cret';
 let secretPassword = PASSWORD;

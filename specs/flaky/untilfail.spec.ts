@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { closingLine, fixture, runCli } from '../helpers/fixture.js';
 import type { CliResult } from '../helpers/fixture.js';
 import { loadRecord, scratchSet, testsOf } from './lastrun.js';
-import type { RunRecord } from '../../src/record.js';
+import type { RunRecord } from '../../src/plan/record.js';
 
 // Fails one time in five, deterministically: a counter file makes every fifth round (5, 10, ...) fail.
 const ONE_IN_FIVE = {

@@ -3,7 +3,7 @@
 // As root the cluster runs as the OS user "postgres", as PostgreSQL requires.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, appendFileSync } from 'node:fs';
-import { freePort } from '../../src/embedded.js';
+import { freePort } from '../../src/embedded/server.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { startEmbedded } from '../../src/embedded.js';
-import type { EmbeddedServer } from '../../src/embedded.js';
+import { startEmbedded } from '../../src/embedded/server.js';
+import type { EmbeddedServer } from '../../src/embedded/server.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const LOCAL = 'postgres://postgres@127.0.0.1:5432/test';

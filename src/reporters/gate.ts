@@ -1,6 +1,6 @@
 // Keeps one file's output together: the focused file streams live, other files' events wait in order until it
 // ends. Events that are not about a file (run begin/end, connects) pass straight through.
-import type { RunEvent } from '../events.js';
+import type { RunEvent } from '../run/events.js';
 
 type FileEvent = Extract<RunEvent, { file: string }>;
 

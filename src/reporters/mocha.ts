@@ -5,10 +5,10 @@ import path from 'node:path';
 import Mocha from 'mocha';
 // @ts-expect-error mocha ships no types for this module; it is how Mocha#run gives reporters their stats.
 import { createStatsCollector } from 'mocha/lib/stats-collector.js';
-import type { RunEvent } from '../events.js';
-import type { SerializedError } from '../protocol.js';
+import type { RunEvent } from '../run/events.js';
+import type { SerializedError } from '../protocol/messages.js';
 import { errors } from '../errors.js';
-import { redact, redactData } from '../database.js';
+import { redact, redactData } from '../db/admin.js';
 import { allowFunctionReporters } from './legacy.js';
 
 const C = Mocha.Runner.constants;

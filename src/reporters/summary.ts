@@ -1,9 +1,9 @@
 // Folds the event stream into counts, rebuilds per slot and the tests that never ran, and prints the closing
 // summary: its last line reads exactly "N passed, N failed" (", N skipped" when any were skipped).
-import type { RunEvent } from '../events.js';
-import type { RebuildInfo, TestInfo } from '../protocol.js';
+import type { RunEvent } from '../run/events.js';
+import type { RebuildInfo, TestInfo } from '../protocol/messages.js';
 import { describeReasons } from '../../workers/reset.js';
-import { redact } from '../database.js';
+import { redact } from '../db/admin.js';
 
 export interface Tally {
   passed: number;

@@ -1,0 +1,79 @@
+// argv -> options, --help, and the process's exit status. The only file that may call process.exit.
+import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import { loadConfig } from '../config/load.js';
+import { EXIT, isBulkheadError } from '../errors.js';
+import { HELP } from './help.js';
+import { run } from '../run/pipeline.js';
+import { redact } from '../db/admin.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/*
+ * Ctrl-C (SIGINT), SIGTERM (what CI sends on a timeout) and SIGHUP (a closed terminal) all stop the run the same
+ * way: the first stops dispatching, lets the running tests finish, closes every connection, drops the slot
+ * databases and prints the summary; the second stops at once. The exit status is 128 + the first signal's number.
+ */
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+type Signal = (typeof SIGNALS)[number];
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const interrupt = new EventTarget();
+  let received: Signal | null = null;
+  let count = 0;
+  const onSignal = (signal: Signal): void => {
+    count++;
+    received ??= signal;
+    if (count === 1) {
+      const what = signal === 'SIGINT' ? '' : ` by ${signal}`;
+      const again = signal === 'SIGINT' ? 'Ctrl-C again' : `send ${signal} again`;
+      process.stderr.write(`\nbulkhead: interrupted${what}; finishing the running tests and closing connections (${again} to stop at once)\n`);
+    } else if (count === 2) {
+      process.stderr.write(`\nbulkhead: ${signal === 'SIGINT' ? 'Ctrl-C' : signal} again: stopping now; the running tests are cut off and reported as not run (a third time exits at once, without cleaning up)\n`);
+    } else {
+      // A cleanup that hangs (an unreachable server) must not make the process unkillable by the same key.
+      process.stderr.write(`\nbulkhead: ${signal} a third time: exiting now; slot databases and sessions may be left for the next run to remove\n`);
+      process.exit(128 + constants.signals[signal]);
+    }
+    // The signal travels with the event, so not-run reasons can name it.
+    interrupt.dispatchEvent(new CustomEvent('abort', { detail: signal }));
+  };
+  const handlers = SIGNALS.map((signal) => [signal, () => onSignal(signal)] as const);
+  try {
+    const { config, flags } = await loadConfig(argv);
+    if (flags.help) {
+      process.stdout.write(HELP);
+      return EXIT.ok;
+    }
+    if (flags.version) {
+      process.stdout.write(`${version()}\n`);
+      return EXIT.ok;
+    }
+    for (const [signal, handler] of handlers) process.on(signal, handler);
+    const code = await run(config, { out: process.stdout, err: process.stderr, interrupt, interrupts: () => count });
+    const first: Signal | null = received;
+    return code === EXIT.interrupted && first !== null ? 128 + constants.signals[first] : code;
+  } catch (err) {
+    if (isBulkheadError(err)) {
+      process.stderr.write(`bulkhead: ${redact(err.message)}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`bulkhead: internal error: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
+    return EXIT.failed;
+  } finally {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+  }
+}
+
+function flush(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => (stream.writableLength === 0 ? resolve() : stream.write('', () => resolve())));
+}
+
+export async function cli(): Promise<void> {
+  const code = await main(process.argv.slice(2));
+  await Promise.all([flush(process.stdout), flush(process.stderr)]);
+  process.exit(code);
+}

@@ -1,0 +1,117 @@
+// What one slot's worker is given (its target and environment variables) and which leaked sessions have
+// already been reported for it.
+import type { Leaks, SlotDatabase } from './provision.js';
+import type { ConnectionTarget } from '../protocol/messages.js';
+import { retarget } from './server.js';
+import type { Session } from './server.js';
+import { names } from './safety.js';
+
+/**
+ * The default application_name of connections the specs open themselves (pg reads PGAPPNAME): in schema and
+ * shared isolation, where every slot shares one database, it is how a leaked session is traced to its slot.
+ */
+export function appTag(slot: number): string {
+  return `bulkhead:w${slot}:app`;
+}
+
+function baseEnv(slot: number): Record<string, string> {
+  const own = process.env['PGAPPNAME'];
+  return own === undefined || own === '' ? { PGAPPNAME: appTag(slot) } : {};
+}
+
+/** Database isolation: PGDATABASE always; DATABASE_URL when the target can be written as one. */
+export function databaseSlot(target: ConnectionTarget | null, slot: number, database: string): SlotDatabase {
+  const slotTarget = retarget(target, database);
+  const env: Record<string, string> = { ...baseEnv(slot), PGDATABASE: database };
+  const url = slotTarget.connectionString ?? urlOf(slotTarget);
+  if (url !== null) env['DATABASE_URL'] = url;
+  return { slot, database, target: slotTarget, env };
+}
+
+// A target given as fields (the programmatic API) still yields a DATABASE_URL for the specs' own pools. From PG*
+// variables alone none is made: PGSERVICE, PGPASSFILE and socket paths have no faithful URL form, and pg and
+// libpq both fall back to the PG* variables, PGDATABASE included, when DATABASE_URL is unset.
+function urlOf(t: ConnectionTarget): string | null {
+  if (t.host === undefined || t.host.startsWith('/') || t.database === undefined) return null;
+  const auth = t.user === undefined ? '' : `${encodeURIComponent(t.user)}${t.password === undefined ? '' : `:${encodeURIComponent(t.password)}`}@`;
+  const host = t.host.includes(':') ? `[${t.host}]` : t.host;
+  return `postgres://${auth}${host}${t.port === undefined ? '' : `:${t.port}`}/${encodeURIComponent(t.database)}`;
+}
+
+/**
+ * Schema isolation: the slot's schema first on the search_path of every connection, through the startup option
+ * that pg and libpq read from PGOPTIONS, so the worker's connection and the specs' own pools both get it. A
+ * DATABASE_URL that carries its own `options` overrides PGOPTIONS, so the setting is added there too.
+ */
+export function schemaSlot(target: ConnectionTarget | null, slot: number, database: string): SlotDatabase {
+  const schema = names.schema(slot);
+  const option = `-c search_path=${schema},public`;
+  const env: Record<string, string> = { ...baseEnv(slot), PGOPTIONS: [process.env['PGOPTIONS'], option].filter(Boolean).join(' ') };
+  let slotTarget = target;
+  const cs = target?.connectionString;
+  if (target !== null && cs !== undefined && !cs.startsWith('/')) {
+    const url = new URL(cs);
+    const own = url.searchParams.get('options');
+    if (own !== null) {
+      url.searchParams.set('options', `${own} ${option}`);
+      slotTarget = { ...target, connectionString: url.toString() };
+      env['DATABASE_URL'] = url.toString();
+    }
+  }
+  return { slot, database, schema, target: slotTarget, env };
+}
+
+export function sharedSlot(target: ConnectionTarget | null, slot: number, database: string): SlotDatabase {
+  return { slot, database, target, env: baseEnv(slot) };
+}
+
+/*
+ * How long a session first seen after a file may take to go away before it counts as leaked. A file that ended its
+ * pool has said goodbye on every connection, but pg-pool's end() resolves before the sockets close, so the backends
+ * may still be exiting when the file is over; they are gone within milliseconds. Only a real leak waits this long.
+ */
+const LEAK_GRACE_MS = 500;
+const LEAK_POLL_MS = 10;
+
+const same = (a: Session, b: Session): boolean => a.pid === b.pid && a.started === b.started;
+
+/** Leaked sessions are reported once, by the file after which they were first seen. */
+export class LeakLedger {
+  private readonly seen = new Map<number, Session[]>();
+
+  /**
+   * The sessions `list()` returns that are still open once those new since the last check have had the grace
+   * period to close, counted as leaks of the file that just ran when they were not reported before.
+   */
+  async find(slot: number, list: () => Promise<Session[]>): Promise<Leaks> {
+    let sessions = await list();
+    const deadline = performance.now() + LEAK_GRACE_MS;
+    while (this.unseen(slot, sessions) && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, LEAK_POLL_MS));
+      const now = await list();
+      sessions = sessions.filter((s) => now.some((n) => same(n, s)));
+    }
+    return this.fresh(slot, sessions);
+  }
+
+  private unseen(slot: number, sessions: readonly Session[]): boolean {
+    const known = this.seen.get(slot) ?? [];
+    return sessions.some((s) => !known.some((k) => same(k, s)));
+  }
+
+  fresh(slot: number, sessions: readonly Session[]): Leaks {
+    const known = this.seen.get(slot) ?? [];
+    const fresh = sessions.filter((s) => !known.some((k) => same(k, s)));
+    this.seen.set(slot, [...known.filter((k) => sessions.some((s) => same(s, k))), ...fresh]);
+    return { count: fresh.length, applicationNames: [...new Set(fresh.map((s) => s.applicationName))].sort() };
+  }
+
+  /** Every leaked session reported so far and still open at its last check. */
+  all(): Session[] {
+    return [...this.seen.values()].flat();
+  }
+
+  forget(slot: number): void {
+    this.seen.delete(slot);
+  }
+}

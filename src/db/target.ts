@@ -1,0 +1,174 @@
+// The server a run talks to (external from DATABASE_URL/PG*, or the embedded one) and how each slot gets its
+// database. Opened once per command; every session (and so every bisect probe) provisions fresh slots.
+import pg from 'pg';
+import type { Config } from '../config/load.js';
+import { Admin, knowSecrets, resolveTarget } from './admin.js';
+import type { ResolvedTarget } from './admin.js';
+import { startEmbedded } from '../embedded/server.js';
+import type { EmbeddedServer } from '../embedded/server.js';
+import type { SlotResources } from '../run/dispatch.js';
+import { provision } from './provision.js';
+import type { Isolation, TeardownReport } from './provision.js';
+
+export interface Target {
+  /** 'dry-run': --dry-run runs no test and no hook, so no server is reached, started or provisioned. */
+  kind: 'external' | 'embedded' | 'dry-run';
+  version: string;
+  where: string;
+  admin: Admin;
+  /** `session` is the configuration of the session provisioning (replay and bisect adjust isolation and workers). */
+  provision(workers: number, session?: Config): Promise<Provisioned>;
+  close(): Promise<void>;
+}
+
+export type Provisioned = SlotResources & {
+  /** Never rejects: returns the warning lines for what could not be cleaned up (empty when all went). */
+  teardown(): Promise<string[]>;
+  isolation: Isolation;
+  timings: string | null;
+};
+
+/** The embedded server's database for tests: a name with "test" in it, created fresh on the throwaway server. */
+const EMBEDDED_DATABASE = 'bulkhead_test';
+
+function hasExternalTarget(env: NodeJS.ProcessEnv): boolean {
+  return ['DATABASE_URL', 'PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGDATABASE', 'PGUSER', 'PGPASSWORD', 'PGSERVICE'].some((k) => env[k] !== undefined && env[k] !== '');
+}
+
+async function embedded(config: Config, info: NodeJS.WritableStream): Promise<{ server: EmbeddedServer; resolved: ResolvedTarget }> {
+  const server = await startEmbedded({ root: config.root, ...(config.verbose ? { log: (line: string) => info.write(`${line}\n`) } : {}) });
+  try {
+    const client = new pg.Client({ ...server.target, application_name: 'bulkhead:main' });
+    await client.connect();
+    try {
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(EMBEDDED_DATABASE)}`);
+    } finally {
+      await client.end();
+    }
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  const target = { ...server.target, database: EMBEDDED_DATABASE };
+  return { server, resolved: { target, source: 'embedded', where: server.where.replace(/\/postgres as /, `/${EMBEDDED_DATABASE} as `) } };
+}
+
+export async function openTarget(config: Config, info: NodeJS.WritableStream): Promise<Target> {
+  if (config.mocha.dryRun) return dryRunTarget();
+  // 1. External when DATABASE_URL or a PG* variable is set (unless --embedded); otherwise a throwaway server.
+  const useEmbedded = config.embedded || !hasExternalTarget(process.env);
+  const started = useEmbedded ? await embedded(config, info) : null;
+  const resolved = started?.resolved ?? resolveTarget();
+  knowSecrets(resolved.target);
+  const admin = new Admin(resolved);
+  const close = async (): Promise<void> => {
+    await admin.close();
+    await started?.server.stop();
+  };
+  try {
+    const version = started?.server.version ?? (await admin.check());
+    if (started !== null) await admin.check();
+    return {
+      kind: started !== null ? 'embedded' : 'external',
+      version,
+      where: resolved.where,
+      admin,
+      provision: (workers, session = config) => slots(session, resolved, admin, workers, info),
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+async function slots(config: Config, resolved: ResolvedTarget, admin: Admin, workers: number, info: NodeJS.WritableStream): Promise<Provisioned> {
+  // 2. A database per slot is the default with two or more workers, or whenever a setup is configured.
+  const isolation: Isolation = config.isolation ?? (workers > 1 || config.setup !== null ? 'database' : 'shared');
+  // The admin session would make the target look busy to CREATE DATABASE ... TEMPLATE; it reconnects on demand.
+  await admin.close();
+  // Waiting on another run is always worth a line; the rest of provisioning's narration is for --verbose.
+  const log = (line: string): void => {
+    if (config.verbose || /waiting/.test(line)) info.write(`${line.startsWith('bulkhead:') ? '' : 'bulkhead: '}${line}\n`);
+  };
+  const p = await provision({
+    target: resolved.target,
+    isolation,
+    setup: config.setup,
+    workers,
+    allowAnyDatabase: config.allowAnyDatabase || resolved.source === 'embedded',
+    keepDatabases: config.keepDatabases,
+    root: config.root,
+    log,
+    where: resolved.where,
+  });
+  const slot = (n: number): (typeof p.slots)[number] | undefined => p.slots[n - 1];
+  const timings =
+    isolation === 'shared'
+      ? null
+      : `provisioning (${isolation}): template ${p.timings.template.toFixed(0)} ms${p.setupRan ? ' (setup ran)' : p.templateReused ? ' (reused)' : ''}; ` +
+        `${p.timings.perSlot.map((ms, i) => `w${i + 1} ${ms.toFixed(0)} ms`).join(', ')}; all slots ${p.timings.slots.toFixed(0)} ms`;
+  return {
+    isolation,
+    timings,
+    target: (n) => slot(n)?.target ?? resolved.target,
+    env: (n) => slot(n)?.env ?? {},
+    database: (n) => slot(n)?.database ?? null,
+    recover: (n) => p.reclone(n),
+    leaks: (n, pids) => p.leaks(n, pids),
+    closeLeaks: () => p.closeLeaks(),
+    teardown: async () => teardownWarnings(await p.teardown(), resolved.where),
+  };
+}
+
+/** --dry-run: mocha reports every test as passed without running it or any hook, so nothing needs a server. */
+function dryRunTarget(): Target {
+  const resolved: ResolvedTarget = { target: null, source: 'PG*', where: 'no server' };
+  // Worker backends would only exist if a spec file connected while loading; each worker closes its own anyway.
+  class NoAdmin extends Admin {
+    override check(): Promise<string> {
+      return Promise.resolve('not connected');
+    }
+    override terminate(): Promise<number> {
+      return Promise.resolve(0);
+    }
+  }
+  return {
+    kind: 'dry-run',
+    version: 'not connected',
+    where: resolved.where,
+    admin: new NoAdmin(resolved),
+    provision: () =>
+      Promise.resolve({
+        isolation: 'shared' as const,
+        timings: null,
+        target: () => null,
+        env: () => ({}),
+        database: () => null,
+        recover: () => Promise.resolve(),
+        leaks: () => Promise.resolve({ count: 0, applicationNames: [] }),
+        closeLeaks: () => Promise.resolve(0),
+        teardown: () => Promise.resolve([]),
+      }),
+    close: () => Promise.resolve(),
+  };
+}
+
+/** What teardown left behind, as warnings that say what is left and how to remove it. */
+function teardownWarnings(report: TeardownReport, where: string): string[] {
+  const lines = report.problems.map((p) => `bulkhead: warning: ${p}`);
+  for (const kind of ['database', 'schema'] as const) {
+    const left = report.notDropped.filter((d) => d.kind === kind);
+    if (left.length === 0) continue;
+    const reasons = [...new Set(left.map((d) => d.why))].join('; ');
+    const list = left.map((d) => `"${d.name}"`).join(', ');
+    const sql = left.map((d) => `DROP ${kind === 'database' ? 'DATABASE IF EXISTS' : 'SCHEMA IF EXISTS'} ${pg.escapeIdentifier(d.name)}${kind === 'schema' ? ' CASCADE' : ''};`).join(' ');
+    const plural = left.length === 1 ? kind : `${kind === 'database' ? 'databases' : 'schemas'}`;
+    lines.push(
+      `bulkhead: warning: could not drop the ${plural} ${list} this run created on ${where} (${reasons}). ` +
+        `${left.length === 1 ? 'It carries' : 'They carry'} bulkhead's marker, so the next bulkhead run against this target drops ${left.length === 1 ? 'it' : 'them'}; ` +
+        `or drop ${left.length === 1 ? 'it' : 'them'} yourself${kind === 'schema' ? ' (in the target database)' : ''}: ${sql}`,
+    );
+  }
+  return lines;
+}

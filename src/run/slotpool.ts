@@ -1,0 +1,150 @@
+// One single-thread Piscina per slot. Piscina cannot send a task to a chosen thread, and our workers are
+// stateful (a connection, a database per slot), so each slot owns its pool: a task for slot k always runs on
+// slot k's thread, and Piscina's replacement of a dead thread keeps the slot (its workerData) intact.
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { CloseResult, ConnectionTarget, ControlMessage, RunResult, RunTask, WorkerData, WorkerEvent } from '../protocol/messages.js';
+import { ENV_WORKER } from '../protocol/messages.js';
+
+const WORKER_FILE = fileURLToPath(new URL('../../workers/worker.js', import.meta.url));
+
+export interface FileRun {
+  /** Live events, in order, as the worker posts them. */
+  onEvent(event: WorkerEvent): void;
+}
+
+export type RunOutcome =
+  | { kind: 'done'; result: RunResult }
+  | { kind: 'crashed'; error: Error; aborted: string | null };
+
+export class SlotPool {
+  private pool: Piscina;
+  private readonly errors: Error[] = [];
+  private controller: AbortController | null = null;
+  private port: MessagePort | null = null;
+  private abortReason: string | null = null;
+  /** The last file's sink: errors that surface after it ended are still its own. */
+  private lastSink: FileRun | null = null;
+
+  constructor(private readonly data: WorkerData, private readonly env: NodeJS.ProcessEnv) {
+    this.pool = this.create();
+  }
+
+  get slot(): number {
+    return this.data.slot;
+  }
+
+  private create(): Piscina {
+    const pool = new Piscina({
+      filename: WORKER_FILE,
+      minThreads: 1,
+      maxThreads: 1,
+      idleTimeout: Infinity,
+      // With 'sync' a worker's event loop is frozen between tasks, so an idle connection's socket error would
+      // only surface when the next file starts.
+      atomics: 'disabled',
+      concurrentTasksPerWorker: 1,
+      workerData: this.data,
+      env: { ...this.env, [ENV_WORKER]: String(this.data.slot) },
+      name: 'default',
+    });
+    pool.on('error', (err: Error) => this.errors.push(err));
+    return pool;
+  }
+
+  private slotEnv: Record<string, string> = {};
+  private target: ConnectionTarget | null = null;
+  private database: string | null = null;
+
+  /** The slot's database, once provisioned; every later task carries it to the thread. */
+  assign(env: Record<string, string>, target: ConnectionTarget | null, database: string | null): void {
+    this.slotEnv = env;
+    this.target = target;
+    this.database = database;
+  }
+
+  /** Runs one file; a crash or an abort of the thread resolves as 'crashed', never rejects. */
+  async run(task: Omit<RunTask, 'kind' | 'port' | 'onlyMode' | 'env' | 'target' | 'database'>, sink: FileRun): Promise<RunOutcome> {
+    const channel = new MessageChannel();
+    this.controller = new AbortController();
+    this.port = channel.port1;
+    this.abortReason = null;
+    this.lastSink = sink;
+    channel.port1.on('message', (event: WorkerEvent) => sink.onEvent(event));
+    try {
+      const result = (await this.pool.run(
+        { ...task, kind: 'run', onlyMode: false, port: channel.port2, env: this.slotEnv, target: this.target, database: this.database },
+        { transferList: [channel.port2], signal: this.controller.signal },
+      )) as RunResult;
+      return { kind: 'done', result: { ...result, file: task.file } };
+    } catch (err) {
+      return { kind: 'crashed', error: err instanceof Error ? err : new Error(String(err)), aborted: this.abortReason };
+    } finally {
+      // Messages the worker posted before its task settled (or before it died) are already queued on our port:
+      // take them synchronously, in order, before the outcome is acted on.
+      for (let m = receiveMessageOnPort(channel.port1); m !== undefined; m = receiveMessageOnPort(channel.port1)) {
+        sink.onEvent(m.message as WorkerEvent);
+      }
+      channel.port1.close();
+      this.controller = null;
+      this.port = null;
+    }
+  }
+
+  /** Asks the running file to stop after its current test (bail, Ctrl-C). */
+  stop(reason: string): void {
+    const message: ControlMessage = { type: 'abort', reason };
+    this.port?.postMessage(message);
+  }
+
+  /** Terminates the thread running the current file (watchdog); Piscina starts a replacement for the slot. */
+  kill(reason: string): void {
+    this.abortReason = reason;
+    this.controller?.abort(new Error(reason));
+  }
+
+  /** Replaces the thread (after a spec called process.exit), closing its connection first. */
+  async recycle(): Promise<void> {
+    await this.closeConnection();
+    await this.pool.destroy();
+    this.pool = this.create();
+    this.connectionClosed = null;
+  }
+
+  private connectionClosed: Promise<CloseResult | null> | null = null;
+
+  /** Runs the thread's close task (onWorkerStop, then the goodbye) once per thread. */
+  closeConnection(): Promise<CloseResult | null> {
+    this.connectionClosed ??= this.runClose();
+    return this.connectionClosed;
+  }
+
+  private async runClose(): Promise<CloseResult | null> {
+    let result: CloseResult;
+    try {
+      result = (await this.pool.run({ kind: 'close' })) as CloseResult;
+    } catch {
+      return null;
+    }
+    for (const { origin, error } of result.late ?? []) {
+      this.lastSink?.onEvent({ type: 'file:error', phase: 'async', error, ...(origin !== null ? { origin } : {}) });
+    }
+    return result;
+  }
+
+  private closing: Promise<void> | null = null;
+
+  /**
+   * Closes the slot's connection with a protocol goodbye, then the thread. Idempotent: a second call must not
+   * run a task on the destroyed pool, which would boot a fresh thread just to close it.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.closeConnection();
+      await this.pool.destroy();
+    })();
+    return this.closing;
+  }
+}
