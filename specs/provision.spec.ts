@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { BulkheadError, isBulkheadError } from '../src/errors.js';
 import { checkCapacity, provision } from '../src/db/provision.js';
-import type { ProvisionOptions, Provisioned } from '../src/db/provision.js';
+import type { ProvisionOptions, Provisioned } from '../src/db/types.js';
 import { derivedName } from '../src/db/safety.js';
 
 const SERVER = new URL(process.env['BULKHEAD_TEST_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test');

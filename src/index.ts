@@ -1,10 +1,10 @@
 // The public API for spec files and config files.
 import type pg from 'pg';
-import { db as workerDb } from '../workers/connection.js';
 import { ENV_WORKER } from './protocol/messages.js';
-import type { UserConfig } from './config/load.js';
+import { NOT_IN_WORKER, publishedDb } from './protocol/target.js';
+import type { UserConfig } from './config/types.js';
 
-export type { UserConfig } from './config/load.js';
+export type { UserConfig } from './config/types.js';
 
 /**
  * The calling worker's PostgreSQL connection. Created on the first call and reused by later tests and files on
@@ -12,7 +12,8 @@ export type { UserConfig } from './config/load.js';
  * it is discarded, and the next call connects afresh.
  */
 export function db(): Promise<pg.Client> {
-  return workerDb();
+  const published = publishedDb();
+  return published !== undefined ? published() : Promise.reject(new Error(NOT_IN_WORKER));
 }
 
 /** The worker slot (1..N) running the calling code, or undefined outside a bulkhead worker. */

@@ -2,10 +2,12 @@
 // and closed with a protocol goodbye when the worker ends.
 import type pg from 'pg';
 import type { ConnectionTarget, RebuildInfo, RebuildReason } from '../src/protocol/messages.js';
-import type { ConnectionSnapshot, DatabaseFault } from './reset.js';
+import type { ConnectionSnapshot } from './reset.js';
+import type { DatabaseFault } from '../src/protocol/faults.js';
 import { wrapForChaos } from './chaos.js';
 import { beginScope, dropScope, wrapForTransactions } from './transaction.js';
 import { withoutOrigin } from './origin.js';
+import { NOT_IN_WORKER, publishDb, publishedDb } from '../src/protocol/target.js';
 
 export interface ConnectionSettings {
   slot: number;
@@ -42,16 +44,9 @@ let discarding: Promise<void> | null = null;
 let generation = 0;
 let rebuilds = 0;
 
-/*
- * A spec that a loader compiles to CommonJS (a .ts or .cts file under tsx) requires its own copy of this module,
- * whose state is empty: the configured copy publishes its db() here, and every other copy hands calls to it.
- */
-const SHARED = Symbol.for('bulkhead.db');
-type Shared = Record<symbol, (() => Promise<pg.Client>) | undefined>;
-
 export function configureConnection(next: ConnectionSettings): void {
   settings = next;
-  (globalThis as unknown as Shared)[SHARED] = db;
+  publishDb(db);
 }
 
 let testScope = false;
@@ -187,14 +182,14 @@ async function openClient(s: ConnectionSettings): Promise<Live> {
 export async function db(): Promise<pg.Client> {
   const s = settings;
   if (s === null) {
-    const configured = (globalThis as unknown as Shared)[SHARED];
+    const configured = publishedDb();
     if (configured !== undefined && configured !== db) return configured();
-    throw new Error('bulkhead: db() is only available inside a bulkhead worker or with --require bulkhead/register');
+    throw new Error(NOT_IN_WORKER);
   }
   if (discarding !== null) await discarding;
   if (live !== null && (live.errored !== null || live.ended)) {
     // The socket is gone (the server dropped it): hand out a fresh connection rather than a dead one.
-    discard(['connection-error'], { kind: 'connection', message: live.errored?.message ?? 'connection ended' }, null);
+    discard(['connection-error'], { kind: 'connection', message: live.errored?.message ?? 'connection ended', sessionLost: true }, null);
     await discarding;
   }
   if (live === null) {

@@ -4,9 +4,10 @@ import Mocha from 'mocha';
 import { closeConnection, configureConnection, isConfigured } from './connection.js';
 import { installResetHooks, settleFile, watchFailures } from './hooks.js';
 import { loadConfigHooks } from './confighooks.js';
-import { findConfigFile } from '../src/config/load.js';
-import { resolveTarget } from '../src/db/admin.js';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { ENV_WORKER } from '../src/protocol/messages.js';
+import { CONFIG_NAMES, targetFromEnv } from '../src/protocol/target.js';
 
 // Every runner plain mocha creates gets the failure watch before it starts.
 const proto = Mocha.Runner.prototype as Mocha.Runner & { run(this: Mocha.Runner, ...args: unknown[]): Mocha.Runner };
@@ -21,10 +22,10 @@ export const mochaHooks = {
   async beforeAll(): Promise<void> {
     if (isConfigured()) return;
     process.env[ENV_WORKER] ??= '1';
-    const hooks = await loadConfigHooks(findConfigFile(process.cwd(), undefined));
+    const hooks = await loadConfigHooks(configFile(process.cwd()));
     configureConnection({
       slot: Number(process.env[ENV_WORKER]),
-      target: resolveTarget().target,
+      target: targetFromEnv(process.env),
       ...(hooks.onConnect !== undefined ? { onConnect: hooks.onConnect } : {}),
       onEvent: () => undefined,
     });
@@ -34,3 +35,7 @@ export const mochaHooks = {
     await closeConnection();
   },
 };
+
+function configFile(root: string): string | null {
+  return CONFIG_NAMES.map((name) => path.join(root, name)).find((file) => existsSync(file)) ?? null;
+}

@@ -5,7 +5,7 @@ import { bulkheadSessions, fixture, query, runCli } from '../helpers/fixture.js'
 import type { CliResult } from '../helpers/fixture.js';
 import { loadRecord, scratchSet, titlesIn } from './lastrun.js';
 import type { RunRecord } from '../../src/plan/record.js';
-import { parseChaos } from '../../src/config/load.js';
+import { parseChaos } from '../../src/config/chaos.js';
 import { faultFor } from '../../workers/chaos.js';
 
 const CHAOS = 'terminate=0.04,drop=0.04,delay=0.1,delay-ms=5,seed=99';

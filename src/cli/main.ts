@@ -5,7 +5,7 @@ import { loadConfig } from '../config/load.js';
 import { EXIT, isBulkheadError } from '../errors.js';
 import { HELP } from './help.js';
 import { run } from '../run/pipeline.js';
-import { redact } from '../db/admin.js';
+import { redact } from '../db/redact.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -1,90 +1,11 @@
-// The database target (DATABASE_URL > PG* variables) and the harness's own admin connection, used to check the
-// server before a run and to end sessions a dead worker could not close. Never prints a password.
+// The harness's own admin connection, used to check the server before a run and to end sessions a dead worker
+// could not close. Never prints a password.
 import pg from 'pg';
-import { parse as parseConnectionString } from 'pg-connection-string';
-import type { ConnectionTarget } from '../protocol/messages.js';
 import { errors } from '../errors.js';
-import { connect, isConnectionError } from './server.js';
-
-const PG_VARIABLES = ['PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGDATABASE', 'PGUSER', 'PGPASSWORD', 'PGSERVICE'];
-
-export interface ResolvedTarget {
-  /** Passed to workers; null means "pg reads the PG* variables itself". */
-  target: ConnectionTarget | null;
-  source: 'DATABASE_URL' | 'PG*' | 'embedded';
-  /** host:port/database as user, without the password: safe to print. */
-  where: string;
-}
-
-export function resolveTarget(env: NodeJS.ProcessEnv = process.env): ResolvedTarget {
-  const url = env['DATABASE_URL'];
-  if (url !== undefined && url !== '') {
-    return { target: { connectionString: url }, source: 'DATABASE_URL', where: describeUrl(url, env) };
-  }
-  if (PG_VARIABLES.some((name) => env[name] !== undefined && env[name] !== '')) {
-    return { target: null, source: 'PG*', where: describeEnv(env) };
-  }
-  throw errors.noDatabase();
-}
-
-function describeUrl(url: string, env: NodeJS.ProcessEnv): string {
-  try {
-    const c = parseConnectionString(url);
-    return format(c.host ?? env['PGHOST'], c.port ?? env['PGPORT'], c.database ?? env['PGDATABASE'], c.user ?? env['PGUSER']);
-  } catch {
-    return 'DATABASE_URL (unparsable)';
-  }
-}
-
-function describeEnv(env: NodeJS.ProcessEnv): string {
-  return format(env['PGHOST'] ?? env['PGHOSTADDR'], env['PGPORT'], env['PGDATABASE'], env['PGUSER']);
-}
-
-function format(host: string | null | undefined, port: string | number | null | undefined, database: string | null | undefined, user: string | null | undefined): string {
-  const u = user ?? process.env['USER'] ?? 'postgres';
-  return `${host ?? 'localhost'}:${port ?? 5432}/${database ?? u} as ${u}`;
-}
-
-/*
- * The passwords of the targets this process connects to. Beyond anything shaped like a password, these are masked
- * wherever they appear (a bare assertion value, JSON, a URL-encoded URL). Shorter ones would mask ordinary words.
- */
-const secrets = new Set<string>();
-const MIN_SECRET = 4;
-
-/** Remembers the password of a target (a connection string, a config object, or PGPASSWORD) for redact(). */
-export function knowSecrets(target: { connectionString?: string; password?: unknown } | null, env: NodeJS.ProcessEnv = process.env): void {
-  const found: unknown[] = [env['PGPASSWORD'], target?.password];
-  if (target?.connectionString !== undefined) {
-    try {
-      found.push(parseConnectionString(target.connectionString).password);
-    } catch {
-      // An unparsable URL is refused elsewhere; the URL-shaped mask still covers it.
-    }
-  }
-  for (const secret of found) {
-    if (typeof secret !== 'string' || secret.length < MIN_SECRET) continue;
-    secrets.add(secret);
-    secrets.add(encodeURIComponent(secret));
-  }
-}
-
-/** Masks anything that looks like a password in text that may reach output or a report. */
-export function redact(text: string): string {
-  let out = text.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/gi, '$1***@').replace(/(password\s*[=:]\s*)("[^"]*"|'[^']*'|\S+)/gi, '$1***');
-  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join('***');
-  return out;
-}
-
-/** redact() applied to every string inside JSON data (an error's extra properties). */
-export function redactData(value: unknown): unknown {
-  if (typeof value === 'string') return redact(value);
-  if (Array.isArray(value)) return value.map(redactData);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactData(v)]));
-  }
-  return value;
-}
+import { redact } from './redact.js';
+import type { ResolvedTarget } from './resolve.js';
+import { connect } from './connect.js';
+import { isConnectionError } from '../protocol/faults.js';
 
 /** The harness's own short-lived sessions: application_name 'bulkhead:main' so they are never mistaken for a worker's. */
 export class Admin {

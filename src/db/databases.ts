@@ -2,8 +2,10 @@
 // one `CREATE DATABASE ... TEMPLATE` per slot, each marked so that only bulkhead ever drops it.
 import pg from 'pg';
 import { errors } from '../errors.js';
-import type { Context, Provisioned, TeardownReport } from './provision.js';
-import { connect, HARNESS_SESSION, isConnectionError } from './server.js';
+import type { Context, Provisioned, TeardownReport } from './types.js';
+import { connect } from './connect.js';
+import { HARNESS_SESSION } from './server.js';
+import { isConnectionError } from '../protocol/faults.js';
 import type { Server } from './server.js';
 import { databaseSlot, LeakLedger } from './slots.js';
 import { isOurs, markers, names } from './safety.js';

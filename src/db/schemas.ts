@@ -2,8 +2,9 @@
 // isolation (the target as it is). Every slot shares one database here, so leaks are traced by application_name.
 import pg from 'pg';
 import { errors } from '../errors.js';
-import type { Context, Leaks, Provisioned, TeardownReport } from './provision.js';
-import { connect, isConnectionError } from './server.js';
+import type { Context, Leaks, Provisioned, TeardownReport } from './types.js';
+import { connect } from './connect.js';
+import { isConnectionError } from '../protocol/faults.js';
 import type { Server } from './server.js';
 import { appTag, LeakLedger, schemaSlot, sharedSlot } from './slots.js';
 import { isOurs, markers, names } from './safety.js';

@@ -1,12 +1,10 @@
 // The SQL that provisioning runs, on one maintenance session. Every identifier goes through escapeIdentifier and
 // every literal through escapeLiteral or a bind parameter: names reach this file from config and the server.
 import pg from 'pg';
-import { parse } from 'pg-connection-string';
-import type { ConnectionTarget } from '../protocol/messages.js';
-import { redact } from './admin.js';
 import { errors } from '../errors.js';
 import type { BulkheadError } from '../errors.js';
 import { isOurs } from './safety.js';
+import { isConnectionError } from '../protocol/faults.js';
 
 export interface Session {
   pid: number;
@@ -18,61 +16,11 @@ export interface Session {
 /** Sessions bulkhead itself opens; anything else on a slot's database was opened by the specs. */
 export const HARNESS_SESSION = '^bulkhead:(main|setup|w[0-9]+(:reaper)?)$';
 
-/** The same target, pointed at another database. A URL keeps its query (ssl, options); PG* fill in the rest. */
-export function retarget(target: ConnectionTarget | null, database: string): ConnectionTarget {
-  if (target === null) return { database };
-  const cs = target.connectionString;
-  if (cs === undefined) return { ...target, database };
-  // "/socket/dir dbname" is pg's other connection string form.
-  if (cs.startsWith('/')) return { ...target, connectionString: `${cs.split(' ')[0] ?? cs} ${database}` };
-  const url = new URL(cs);
-  url.pathname = `/${encodeURIComponent(database)}`;
-  return { ...target, connectionString: url.toString() };
-}
-
-/** A connection as `application_name`; `database` null means the target's own database. */
-export async function connect(target: ConnectionTarget | null, database: string | null, applicationName: string): Promise<pg.Client> {
-  const config = database === null ? (target ?? {}) : retarget(target, database);
-  const client = new pg.Client({ ...config, application_name: applicationName });
-  // An idle client's 'error' event must have a listener, or a terminated session kills the process.
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-  } catch (err) {
-    await client.end().catch(() => undefined);
-    throw Object.assign(new Error(redact(err instanceof Error ? err.message : String(err)), { cause: err }), {
-      code: (err as { code?: unknown }).code,
-    });
-  }
-  return client;
-}
-
-/** host:port/database as user of a target, without its password, for messages. */
-export function where(target: ConnectionTarget | null, env: NodeJS.ProcessEnv = process.env): string {
-  try {
-    const c: { host?: string | null; port?: string | number | null; database?: string | null; user?: string | null } =
-      target === null ? {} : target.connectionString === undefined ? target : parse(target.connectionString);
-    // pg fills what the target leaves out from the PG* variables, as libpq does.
-    const user = c.user ?? env['PGUSER'] ?? env['USER'] ?? 'postgres';
-    return `${c.host ?? env['PGHOST'] ?? 'localhost'}:${c.port ?? env['PGPORT'] ?? 5432}/${c.database ?? env['PGDATABASE'] ?? user} as ${user}`;
-  } catch {
-    return 'the server named by DATABASE_URL';
-  }
-}
-
 export function describeSessions(sessions: readonly Session[]): string {
   const counts = new Map<string, number>();
   for (const s of sessions) counts.set(s.applicationName, (counts.get(s.applicationName) ?? 0) + 1);
   const list = [...counts].map(([name, n]) => `${name === '' ? '(no application_name)' : `"${name}"`} x${n}`);
   return `${sessions.length} other session${sessions.length === 1 ? '' : 's'} (application_name: ${list.join(', ')})`;
-}
-
-/** Errors that mean the session itself is gone (rather than a statement that failed on a healthy session). */
-export function isConnectionError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string') return /^(08|57P0[1-3])/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code);
-  const message = err instanceof Error ? err.message : String(err);
-  return /not queryable|Connection terminated|terminating connection|server closed the connection|ECONNRESET|ECONNREFUSED|EPIPE|socket/i.test(message);
 }
 
 /** How the maintenance session is opened again when it is found broken. */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type pg from 'pg';
 import { errors } from '../errors.js';
-import { redact } from './admin.js';
+import { redact } from './redact.js';
 
 const SQL = /\.sql$/i;
 const MODULE = /\.(m|c)?(j|t)s$/i;

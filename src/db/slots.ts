@@ -1,8 +1,8 @@
 // What one slot's worker is given (its target and environment variables) and which leaked sessions have
 // already been reported for it.
-import type { Leaks, SlotDatabase } from './provision.js';
+import type { Leaks, SlotDatabase } from './types.js';
 import type { ConnectionTarget } from '../protocol/messages.js';
-import { retarget } from './server.js';
+import { retarget } from './connect.js';
 import type { Session } from './server.js';
 import { names } from './safety.js';
 

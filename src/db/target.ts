@@ -1,14 +1,16 @@
 // The server a run talks to (external from DATABASE_URL/PG*, or the embedded one) and how each slot gets its
 // database. Opened once per command; every session (and so every bisect probe) provisions fresh slots.
 import pg from 'pg';
-import type { Config } from '../config/load.js';
-import { Admin, knowSecrets, resolveTarget } from './admin.js';
-import type { ResolvedTarget } from './admin.js';
+import type { Config } from '../config/types.js';
+import { Admin } from './admin.js';
+import { knowSecrets } from './redact.js';
+import { resolveTarget } from './resolve.js';
+import type { ResolvedTarget } from './resolve.js';
+import { hasExternalTarget } from '../protocol/target.js';
 import { startEmbedded } from '../embedded/server.js';
 import type { EmbeddedServer } from '../embedded/server.js';
-import type { SlotResources } from '../run/dispatch.js';
 import { provision } from './provision.js';
-import type { Isolation, TeardownReport } from './provision.js';
+import type { Isolation, SlotResources, TeardownReport } from './types.js';
 
 export interface Target {
   /** 'dry-run': --dry-run runs no test and no hook, so no server is reached, started or provisioned. */
@@ -17,11 +19,11 @@ export interface Target {
   where: string;
   admin: Admin;
   /** `session` is the configuration of the session provisioning (replay and bisect adjust isolation and workers). */
-  provision(workers: number, session?: Config): Promise<Provisioned>;
+  provision(workers: number, session?: Config): Promise<RunSlots>;
   close(): Promise<void>;
 }
 
-export type Provisioned = SlotResources & {
+export type RunSlots = SlotResources & {
   /** Never rejects: returns the warning lines for what could not be cleaned up (empty when all went). */
   teardown(): Promise<string[]>;
   isolation: Isolation;
@@ -30,10 +32,6 @@ export type Provisioned = SlotResources & {
 
 /** The embedded server's database for tests: a name with "test" in it, created fresh on the throwaway server. */
 const EMBEDDED_DATABASE = 'bulkhead_test';
-
-function hasExternalTarget(env: NodeJS.ProcessEnv): boolean {
-  return ['DATABASE_URL', 'PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGDATABASE', 'PGUSER', 'PGPASSWORD', 'PGSERVICE'].some((k) => env[k] !== undefined && env[k] !== '');
-}
 
 async function embedded(config: Config, info: NodeJS.WritableStream): Promise<{ server: EmbeddedServer; resolved: ResolvedTarget }> {
   const server = await startEmbedded({ root: config.root, ...(config.verbose ? { log: (line: string) => info.write(`${line}\n`) } : {}) });
@@ -82,7 +80,7 @@ export async function openTarget(config: Config, info: NodeJS.WritableStream): P
   }
 }
 
-async function slots(config: Config, resolved: ResolvedTarget, admin: Admin, workers: number, info: NodeJS.WritableStream): Promise<Provisioned> {
+async function slots(config: Config, resolved: ResolvedTarget, admin: Admin, workers: number, info: NodeJS.WritableStream): Promise<RunSlots> {
   // 2. A database per slot is the default with two or more workers, or whenever a setup is configured.
   const isolation: Isolation = config.isolation ?? (workers > 1 || config.setup !== null ? 'database' : 'shared');
   // The admin session would make the target look busy to CREATE DATABASE ... TEMPLATE; it reconnects on demand.

@@ -2,7 +2,7 @@
 // finds the smallest set of tests that ran before it on its slot and make it fail (delta debugging, ddmin).
 // Every probe is a one-slot run on freshly provisioned slot databases.
 import path from 'node:path';
-import type { Config } from '../config/load.js';
+import type { Config } from '../config/types.js';
 import { BulkheadError, EXIT, errors } from '../errors.js';
 import { readRecord, writeRecord } from './record.js';
 import type { RunRecord } from './record.js';
@@ -10,8 +10,8 @@ import { recordedConditions, recordedPlan } from './replay.js';
 import { fixedPlan } from './schedule.js';
 import type { PlanEntry } from './schedule.js';
 import type { Target } from '../db/target.js';
-import { infoStream, session } from '../run/pipeline.js';
-import type { RunIO } from '../run/pipeline.js';
+import { infoStream, session } from '../run/session.js';
+import type { RunIO } from '../run/session.js';
 
 interface Candidate {
   /** Index of the file run in the slot's sequence. */

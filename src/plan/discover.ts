@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Config } from '../config/load.js';
+import type { Config } from '../config/types.js';
 import { errors } from '../errors.js';
 
 const require = createRequire(import.meta.url);

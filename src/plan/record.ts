@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { RunEvent } from '../run/events.js';
 import type { ChaosFault, RebuildInfo, SerializedError } from '../protocol/messages.js';
 import { BulkheadError, EXIT } from '../errors.js';
-import { redact, redactData } from '../db/admin.js';
+import { redact, redactData } from '../db/redact.js';
 
 export const RECORD_FORMAT = 'bulkhead-run';
 export const RECORD_VERSION = 1;

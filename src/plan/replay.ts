@@ -2,7 +2,7 @@
 // then a test-by-test comparison with the recorded outcomes.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Config, Isolation } from '../config/load.js';
+import type { Config, Isolation } from '../config/types.js';
 import { recordedFiles } from './discover.js';
 import { errors } from '../errors.js';
 import { readRecord } from './record.js';
@@ -10,8 +10,8 @@ import type { RecordedState, RunRecord } from './record.js';
 import { fixedPlan } from './schedule.js';
 import type { PlanEntry } from './schedule.js';
 import type { Target } from '../db/target.js';
-import { session } from '../run/pipeline.js';
-import type { RunIO } from '../run/pipeline.js';
+import { session } from '../run/session.js';
+import type { RunIO } from '../run/session.js';
 
 /** The recorded schedule as a plan: each slot's files with exactly the tests it ran, in order. */
 export function recordedPlan(record: RunRecord, root: string): PlanEntry[][] {

@@ -161,6 +161,21 @@ export interface HookInfo {
 
 export type RebuildReason = 'db-error' | 'connection-error' | 'connection-ended' | 'in-transaction' | 'aborted-transaction' | 'timeout-during-query' | 'retry';
 
+/** How the summary and the reporters name each reason. */
+export const REASON_TEXT: Record<RebuildReason, string> = {
+  'db-error': 'database error',
+  'connection-error': 'connection error',
+  'connection-ended': 'connection ended',
+  'in-transaction': 'left a transaction open',
+  'aborted-transaction': 'left an aborted transaction',
+  'timeout-during-query': 'timed out during a query',
+  retry: 'retried on a fresh connection',
+};
+
+export function describeReasons(reasons: readonly RebuildReason[]): string {
+  return reasons.map((r) => REASON_TEXT[r]).join(', ');
+}
+
 export interface RebuildInfo {
   slot: number;
   /** Generation of the connection that was discarded (1 is the first connection of the slot). */

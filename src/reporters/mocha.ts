@@ -8,7 +8,7 @@ import { createStatsCollector } from 'mocha/lib/stats-collector.js';
 import type { RunEvent } from '../run/events.js';
 import type { SerializedError } from '../protocol/messages.js';
 import { errors } from '../errors.js';
-import { redact, redactData } from '../db/admin.js';
+import { redact, redactData } from '../db/redact.js';
 import { allowFunctionReporters } from './legacy.js';
 
 const C = Mocha.Runner.constants;

@@ -2,8 +2,8 @@
 // summary: its last line reads exactly "N passed, N failed" (", N skipped" when any were skipped).
 import type { RunEvent } from '../run/events.js';
 import type { RebuildInfo, TestInfo } from '../protocol/messages.js';
-import { describeReasons } from '../../workers/reset.js';
-import { redact } from '../db/admin.js';
+import { describeReasons } from '../protocol/messages.js';
+import { redact } from '../db/redact.js';
 
 export interface Tally {
   passed: number;

@@ -1,7 +1,7 @@
 // mocha's global fixtures: `mochaGlobalSetup` / `mochaGlobalTeardown` exported by a --require module run once for
 // the whole run, on the main thread (as in mocha's parallel mode), around every worker's files.
 import { createRequire } from 'node:module';
-import type { Config } from '../config/load.js';
+import type { Config } from '../config/types.js';
 import { BulkheadError, EXIT } from '../errors.js';
 
 const require = createRequire(import.meta.url);

@@ -1,120 +1,23 @@
 // The pipeline, in numbered steps. No argv and no process.exit here: the CLI owns both. Every command (run,
-// replay, bisect) goes through session(), which wires the event stream to the reporters and the run record.
+// replay, bisect) goes through session() (session.ts), which wires the event stream to the reporters and the record.
 import path from 'node:path';
-import type { Config } from '../config/load.js';
+import type { Config } from '../config/types.js';
 import { discover, recordedFiles } from '../plan/discover.js';
 import type { SpecFile } from '../plan/discover.js';
-import { EXIT, errors, isBulkheadError } from '../errors.js';
+import { EXIT, errors } from '../errors.js';
 import type { BulkheadError } from '../errors.js';
-import { isConnectionError } from '../db/server.js';
-import { EventBus } from './events.js';
-import type { RunEvent } from './events.js';
-import { execute, startPools } from './dispatch.js';
-import type { Stop } from './dispatch.js';
-import { FileGate } from '../reporters/gate.js';
-import { MochaReplay, loadReporter, sharesStdout } from '../reporters/mocha.js';
-import { Summary } from '../reporters/summary.js';
-import { RecordBuilder, readRecord, writeRecord } from '../plan/record.js';
+import { readRecord } from '../plan/record.js';
 import type { RunRecord } from '../plan/record.js';
 import { plan } from '../plan/schedule.js';
 import type { Plan, PlanEntry } from '../plan/schedule.js';
 import { openTarget } from '../db/target.js';
 import type { Target } from '../db/target.js';
-import { versions } from '../plan/versions.js';
 import { replayCommand } from '../plan/replay.js';
 import { bisectCommand } from '../plan/bisect.js';
 import { newSeed } from '../protocol/random.js';
 import { globalFixtures } from './globalfixtures.js';
-
-export interface RunIO {
-  out: NodeJS.WritableStream;
-  err: NodeJS.WritableStream;
-  /** Fires once on Ctrl-C, SIGTERM or SIGHUP (stop dispatching, finish cleanly) and again to stop at once. */
-  interrupt: EventTarget;
-  /** How many times `interrupt` has fired so far (a signal may come before a session listens). */
-  interrupts?: () => number;
-  /** Holds a session's summary until the run's last words are out; without it the summary is written at once. */
-  closing?: ClosingLines;
-}
-
-/**
- * `N passed, N failed` must stay the last line: mochaGlobalTeardown and the server's shutdown may still print after
- * the last session, so its summary is held and written once they are done. An earlier session's summary (an
- * --until-fail round) is written when the next session starts.
- */
-export class ClosingLines {
-  private held = '';
-  constructor(private readonly out: NodeJS.WritableStream) {}
-
-  hold(text: string): void {
-    this.flush();
-    this.held = text;
-  }
-
-  flush(): void {
-    if (this.held !== '') this.out.write(this.held);
-    this.held = '';
-  }
-}
-
-/** Why the tests cut off by a second signal did not finish: they are not run, not failed. */
-export const STOPPED_AT_ONCE = 'interrupted: stopped at once by a second signal';
-
-/**
- * The run's event bus, with one rule for a second signal: the run is being cut off, so what the cut does to the
- * running tests (their backends are ended, their threads terminated) is not their outcome. From then on a
- * failing test is reported as not run, and the failures and connection rebuilds the cut causes are dropped.
- */
-class RunBus extends EventBus {
-  private stoppedAtOnce = false;
-
-  stopAtOnce(): void {
-    this.stoppedAtOnce = true;
-  }
-
-  override emit(event: RunEvent): void {
-    if (!this.stoppedAtOnce) return super.emit(event);
-    switch (event.type) {
-      case 'test:end':
-        if (event.state === 'failed') return super.emit({ type: 'test:notrun', file: event.file, testId: event.testId, reason: STOPPED_AT_ONCE });
-        return super.emit(event);
-      case 'test:notrun':
-        return super.emit(event.reason.startsWith('interrupted') ? event : { ...event, reason: STOPPED_AT_ONCE });
-      case 'rebuild':
-      case 'hook:fail':
-      case 'file:fail':
-        return;
-      default:
-        return super.emit(event);
-    }
-  }
-}
-
-export const LAST_RUN = path.join('.bulkhead', 'last-run.json');
-
-export interface SessionOptions {
-  files: SpecFile[];
-  makePlan(files: SpecFile[]): Plan;
-  exact: boolean;
-  /** Bisect probes: no reporter output, no last-run.json. */
-  quiet: boolean;
-  label?: string;
-  /** The number of slots, when the plan fixes it. */
-  workers?: number;
-  /** Lines printed before the summary (replay's comparison), from the finished record. */
-  epilogue?(record: RunRecord): string;
-}
-
-export interface SessionResult {
-  code: number;
-  record: RunRecord;
-  summary: Summary;
-}
-
-/** The stream that bulkhead's own lines go to: stderr when the reporter's stdout must stay machine-readable. */
-export function infoStream(config: Config, io: RunIO): NodeJS.WritableStream {
-  return sharesStdout(config.reporter, config.reporterOptions) ? io.out : io.err;
-}
+import { ClosingLines, LAST_RUN, infoStream, session } from './session.js';
+import type { RunIO, SessionResult } from './session.js';
 
 export async function run(config: Config, io: RunIO): Promise<number> {
   // 1. Resolve (or start) the database before anything runs; it is stopped on every path out.
@@ -209,145 +112,3 @@ function withSelection(p: Plan, selection: Map<string, string[]> | null): Plan {
   return p.kind === 'queue' ? { ...p, entries: p.entries.map(pick) } : { ...p, slots: p.slots.map((s) => s.map(pick)) };
 }
 
-/** One execution of a plan with reporters, summary and the run record. */
-export async function session(config: Config, io: RunIO, target: Target, s: SessionOptions): Promise<SessionResult> {
-  // The summary of an earlier session (an --until-fail round) goes out before this session prints anything.
-  io.closing?.flush();
-  const t0 = performance.now();
-  const bus = new RunBus();
-  // Signals so far: one stops dispatching (and, before the plan starts, running anything), two stop at once.
-  let signals = io.interrupts?.() ?? 0;
-  const onSignal = (): void => {
-    signals++;
-    if (signals === 2) bus.stopAtOnce();
-  };
-  io.interrupt.addEventListener('abort', onSignal);
-  try {
-    return await sessionOn(bus, () => signals, config, io, target, s, t0);
-  } finally {
-    io.interrupt.removeEventListener('abort', onSignal);
-  }
-}
-
-async function sessionOn(bus: RunBus, signals: () => number, config: Config, io: RunIO, target: Target, s: SessionOptions, t0: number): Promise<SessionResult> {
-  const info = infoStream(config, io);
-  // Fixed plans (replay, bisect) say how many slots they need; otherwise no more workers than files.
-  const workers = s.workers ?? Math.max(1, Math.min(config.workers, s.files.length));
-  const summary = new Summary(workers);
-  summary.seed = config.seed;
-  summary.failOnFlaky = config.failOnFlaky;
-  const builder = new RecordBuilder({ versions: await versions(target.version), config: recordedConfig(config), seed: config.seed, workers, target: target.where });
-  let total = 0;
-  bus.on('summary', (e) => summary.handle(e));
-  bus.on('record', (e) => builder.handle(e));
-  bus.on('count', (e) => {
-    if (e.type === 'file:loaded') total += e.tests.length;
-  });
-  let replay: MochaReplay | null = null;
-  let gate: FileGate | null = null;
-  if (!s.quiet) {
-    const Reporter = loadReporter(config.reporter, config.root);
-    // Reporters read runner.total when they are made (json-stream's "start", progress). A replay or bisect plan
-    // names every test, so it is known up front; otherwise a file's tests are known only once a worker loaded
-    // it, and runner.total grows as files load (knowing it at the start would take loading every file twice).
-    const planned = s.exact ? namedTests(s.makePlan(s.files)) : null;
-    const r = new MochaReplay(Reporter, config.reporterOptions, config.root, () => planned ?? total, { inlineDiffs: config.inlineDiffs, diff: config.diff });
-    const g = new FileGate((e) => r.handle(e));
-    replay = r;
-    gate = g;
-    bus.on('reporter', (e) => g.push(e));
-    const seed = config.seed !== null ? `, seed ${config.seed}` : '';
-    info.write(`bulkhead: ${s.files.length} file${s.files.length === 1 ? '' : 's'} on ${workers} worker(s), PostgreSQL ${target.version} at ${target.where} (${target.kind})${seed}${s.label ?? ''}\n`);
-  }
-
-  // 4. Start the threads, provision the slots meanwhile, execute the plan, and tear the slots down again.
-  const tProvision = performance.now();
-  let tFirstTest: number | null = null;
-  let tRunEnd: number | null = null;
-  bus.on('phases', (e) => {
-    if (e.type === 'test:begin') tFirstTest ??= performance.now();
-    if (e.type === 'run:end') tRunEnd = performance.now();
-  });
-  const pools = startPools(config, workers);
-  const resources = await target.provision(workers, config).catch(async (err: unknown) => {
-    await Promise.all(pools.map((p) => p.close()));
-    throw err;
-  });
-  if (!s.quiet && resources.timings !== null) info.write(`bulkhead: ${resources.timings}\n`);
-  const tRun = performance.now();
-  let stop: Stop = null;
-  // Cleanup problems are warnings: they must not cost the run its summary, its record or its exit status.
-  const warnings: string[] = [];
-  try {
-    bus.emit({ type: 'run:begin', files: s.files.length, workers: config.workers, target: target.where });
-    let pids: number[] = [];
-    if (signals() > 0) {
-      // Interrupted while the slots were being provisioned: nothing starts, everything is accounted for.
-      await Promise.all(pools.map((p) => p.close()));
-      for (const f of s.files) bus.emit({ type: 'test:notrun', file: f.rel, testId: '*', reason: 'interrupted before the run started' });
-      stop = 'interrupt';
-    } else {
-      const done = await execute({ pools, config, admin: target.admin, resources, bus, interrupt: io.interrupt, interrupted: signals, makePlan: s.makePlan, files: s.files, exact: s.exact, onLeak: (file, slot, leak) => summary.leak(file, slot, leak) });
-      stop = done.stop;
-      pids = done.pids;
-    }
-    gate?.flush();
-    bus.emit({ type: 'run:end', interrupted: stop === 'interrupt' });
-    // 5. End what dead workers left behind, then report.
-    const leftover = await target.admin.terminate(pids).catch((err: unknown) => {
-      // A server that cannot be reached holds no sessions; teardown says what that leaves behind.
-      if (!(isConnectionError(err) || (isBulkheadError(err) && err.exitCode === EXIT.database))) {
-        warnings.push(`bulkhead: warning: could not end the sessions left by crashed workers: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      return 0;
-    });
-    if (leftover > 0 && !s.quiet) info.write(`bulkhead: ended ${leftover} session(s) left by crashed workers\n`);
-  } catch (err) {
-    for (const line of await teardown(resources)) io.err.write(`${line}\n`);
-    throw err;
-  }
-  warnings.push(...(await teardown(resources)));
-  await replay?.end();
-  for (const b of bus.broken) io.err.write(`bulkhead: reporter "${b.name}" failed and was dropped: ${String(b.error)}\n`);
-  for (const line of warnings) io.err.write(`${line}\n`);
-  if (!s.quiet) {
-    writeRecord(path.join(config.root, LAST_RUN), builder.record);
-    if (config.record !== null) writeRecord(config.record, builder.record);
-    if (s.epilogue !== undefined) info.write(s.epilogue(builder.record));
-    if (config.verbose) {
-      // Where the time went, for the benchmarks' profile notes: performance.now() counts from the process start.
-      const end = performance.now();
-      const f = (ms: number): string => `${ms.toFixed(0)} ms`;
-      const first = tFirstTest ?? tRun;
-      const last = tRunEnd ?? end;
-      info.write(`bulkhead: phases: startup ${f(t0)}, provisioning ${f(tRun - tProvision)}, dispatch ${f(first - tRun)} (to the first test), tests ${f(last - first)}, teardown ${f(end - last)}\n`);
-      info.write(`bulkhead: run ${f(end - tRun)}, total ${f(end - t0)}\n`);
-    }
-    if (io.closing !== undefined) io.closing.hold(summary.render());
-    else info.write(summary.render());
-  }
-  const code = stop === 'interrupt' ? EXIT.interrupted : summary.ok && bus.broken.length === 0 ? EXIT.ok : EXIT.failed;
-  return { code, record: builder.record, summary };
-}
-
-/** Teardown never loses the run: a failure is one more warning. */
-async function teardown(resources: { teardown(): Promise<string[]> }): Promise<string[]> {
-  return resources.teardown().catch((err: unknown) => [`bulkhead: warning: cleaning up after the run failed: ${err instanceof Error ? err.message : String(err)}`]);
-}
-
-/** How many tests a plan runs, when every entry names its tests; null when some entry runs a whole file. */
-function namedTests(p: Plan): number | null {
-  const entries = p.kind === 'queue' ? p.entries : p.slots.flat();
-  let n = 0;
-  for (const e of entries) {
-    if (e.tests === undefined) return null;
-    n += e.tests.length;
-  }
-  return n;
-}
-
-/** The effective configuration, as the record keeps it: no target, no password, no functions. */
-function recordedConfig(config: Config): Record<string, unknown> {
-  const { root: _root, configFile, record: _record, ...rest } = config;
-  return { ...rest, configFile: configFile === null ? null : path.relative(config.root, configFile) };
-}

@@ -1,0 +1,77 @@
+// The configuration as the rest of bulkhead sees it (Config, validated and frozen) and as users write it (UserConfig).
+import type { ChaosSpec, WorkerMochaOptions } from '../protocol/messages.js';
+
+export type Isolation = 'database' | 'schema' | 'shared';
+
+/** What users may put in bulkhead.config.{ts,mts,js,mjs,cjs,json}. */
+export interface UserConfig {
+  /** Worker threads (slots); default: the machine's available parallelism. */
+  workers?: number;
+  /** How workers are kept apart: a database per slot (default with 2+ workers), a schema per slot, or shared. */
+  isolation?: Isolation;
+  /** Run every test inside BEGIN ... ROLLBACK; the application's own transactions become savepoints. */
+  transaction?: boolean;
+  /** Builds the template database: a .sql file, a directory of migrations, or a module exporting setup(client). */
+  setup?: string;
+  /** Keep the per-worker databases after the run, for inspection. */
+  keepDatabases?: boolean;
+  /** Allow setup and isolation on a database whose name does not contain "test". */
+  allowAnyDatabase?: boolean;
+  /** Milliseconds a spec file may take to load (top-level code, imports) before its worker is terminated; 0: no limit. */
+  loadTimeout?: number;
+  /** Runs on every new worker connection, for SET search_path, statement_timeout and the like. */
+  onConnect?: (client: import('pg').Client) => unknown;
+  /** Runs once in each worker before its first spec file, with its slot and database name. */
+  onWorkerStart?: (info: { slot: number; db: string | null }) => unknown;
+  /** Runs in each worker when it is shut down, before its connection is closed. */
+  onWorkerStop?: (info: { slot: number }) => unknown;
+  /** Runs in the worker after its connection was discarded, with the reason. */
+  onReset?: (info: { slot: number; cause: string }) => unknown;
+}
+
+export interface Config {
+  command: 'run' | 'replay' | 'bisect';
+  /** The run record named after "replay" or "bisect". */
+  recordArg: string | null;
+  root: string;
+  workers: number;
+  /** Whether --workers (or its env/config) was given, rather than the default. */
+  workersGiven: boolean;
+  /** --shuffle: the seed of this run, or null for the plain sorted order. */
+  seed: number | null;
+  /** --shuffle without a value: every --until-fail round draws a new seed (each is printed and recorded). */
+  reseed: boolean;
+  repeat: number;
+  /** --until-fail: the maximum number of rounds, or null when off. */
+  untilFail: number | null;
+  failOnFlaky: boolean;
+  /** --record: a second place to write the run record (.bulkhead/last-run.json is always written). */
+  record: string | null;
+  lastFailed: boolean;
+  chaos: ChaosSpec | null;
+  bisect: { test: string | null; pair: boolean };
+  embedded: boolean;
+  isolation: Isolation | null;
+  transaction: boolean;
+  setup: string | null;
+  keepDatabases: boolean;
+  allowAnyDatabase: boolean;
+  spec: string[];
+  extension: string[];
+  ignore: string[];
+  recursive: boolean;
+  sort: boolean;
+  reporter: string;
+  reporterOptions: Record<string, unknown>;
+  /** mocha's --inline-diffs and --no-diff, for the reporters on the main thread (Base.inlineDiffs, Base.hideDiff). */
+  inlineDiffs: boolean;
+  diff: boolean;
+  forbidOnly: boolean;
+  /** --fail-zero: a run in which no test was found fails (exit 1), as in mocha. */
+  failZero: boolean;
+  verbose: boolean;
+  configFile: string | null;
+  /** The load watchdog: ms a file may take to load (default 30 s, or the mocha timeout if larger); 0 turns it off. */
+  loadTimeout: number;
+  mocha: WorkerMochaOptions;
+}

@@ -1,0 +1,32 @@
+// The database target named by the environment (DATABASE_URL > PG* variables), and the one way a target is
+// described in messages: host:port/database as user, never with its password.
+import { parse as parseConnectionString } from 'pg-connection-string';
+import type { ConnectionTarget } from '../protocol/messages.js';
+import { targetFromEnv } from '../protocol/target.js';
+
+export interface ResolvedTarget {
+  /** Passed to workers; null means "pg reads the PG* variables itself". */
+  target: ConnectionTarget | null;
+  source: 'DATABASE_URL' | 'PG*' | 'embedded';
+  /** host:port/database as user, without the password: safe to print. */
+  where: string;
+}
+
+/** The external target the environment names; the caller has checked that it names one. */
+export function resolveTarget(env: NodeJS.ProcessEnv = process.env): ResolvedTarget {
+  const target = targetFromEnv(env);
+  return { target, source: target === null ? 'PG*' : 'DATABASE_URL', where: where(target, env) };
+}
+
+/** host:port/database as user of a target, without its password, for messages. */
+export function where(target: ConnectionTarget | null, env: NodeJS.ProcessEnv = process.env): string {
+  let c: { host?: string | null; port?: string | number | null; database?: string | null; user?: string | null };
+  try {
+    c = target === null ? {} : target.connectionString === undefined ? target : parseConnectionString(target.connectionString);
+  } catch {
+    return 'DATABASE_URL (unparsable)';
+  }
+  // pg fills what the target leaves out from the PG* variables, as libpq does.
+  const user = c.user ?? env['PGUSER'] ?? env['USER'] ?? 'postgres';
+  return `${c.host ?? env['PGHOST'] ?? env['PGHOSTADDR'] ?? 'localhost'}:${c.port ?? env['PGPORT'] ?? 5432}/${c.database ?? env['PGDATABASE'] ?? user} as ${user}`;
+}

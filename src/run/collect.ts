@@ -1,0 +1,102 @@
+// Files loaded without being run: the .only probe (which files really use .only), and the files a stopped run
+// never started, loaded to list each of their tests as not run.
+import { readFile } from 'node:fs/promises';
+import type { Admin } from '../db/admin.js';
+import type { SpecFile } from '../plan/discover.js';
+import type { PlanEntry } from '../plan/schedule.js';
+import type { WorkerEvent } from '../protocol/messages.js';
+import type { EventBus } from './events.js';
+import { EventBus as Bus } from './events.js';
+import { FileRun } from './filerun.js';
+import type { SlotPool } from './slotpool.js';
+import { Watchdog, runWatched } from './watchdog.js';
+
+export interface LoadContext {
+  bus: EventBus;
+  admin: Pick<Admin, 'terminate'>;
+  loadTimeout: number;
+  /** The backends each slot's worker opened, for the watchdog to end. */
+  slotPids(slot: number): number[];
+}
+
+const ONLY = /\.only\s*\(/;
+
+/** Files that really use .only: a text scan finds candidates, and loading them (without running) confirms. */
+export async function probeOnly(files: SpecFile[], pools: SlotPool[], o: LoadContext): Promise<SpecFile[]> {
+  const candidates: SpecFile[] = [];
+  for (const f of files) {
+    if (ONLY.test(await readFile(f.path, 'utf8').catch(() => ''))) candidates.push(f);
+  }
+  if (candidates.length === 0) return [];
+  const quiet = new Bus();
+  const confirmed = new Set<SpecFile>();
+  const queue = [...candidates];
+  await Promise.all(
+    pools.map(async (pool) => {
+      for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
+        const fr = new FileRun(f.rel, 0, pool.slot, quiet, () => undefined);
+        const outcome = await runWatched(pool, { file: f.path, mode: 'collect' }, fr, new Watchdog(pool, o.admin, o.slotPids), o.loadTimeout);
+        if (outcome.kind === 'done' && fr.hasOnly) confirmed.add(f);
+      }
+    }),
+  );
+  return files.filter((f) => confirmed.has(f));
+}
+
+/**
+ * Loads (without running) each file that never started, on all slots at once, and lists its tests as not run.
+ * Files already collected (later --repeat rounds of the same selection) are not loaded again.
+ */
+export async function collectUnstarted(left: PlanEntry[], pools: SlotPool[], reason: string, cancelled: () => boolean, o: LoadContext): Promise<void> {
+  const collected = new Map<string, WorkerEvent[]>();
+  const key = (e: PlanEntry): string => `${e.file.path}\u0000${JSON.stringify(e.tests ?? null)}`;
+  const whole = (entry: PlanEntry): void => {
+    o.bus.emit({ type: 'test:notrun', file: fileKey(entry), testId: '*', reason });
+  };
+  const queue = [...left];
+  await Promise.all(
+    pools.map(async (pool) => {
+      for (let entry = queue.shift(); entry !== undefined; entry = queue.shift()) {
+        if (cancelled()) {
+          whole(entry);
+          continue;
+        }
+        const seen: WorkerEvent[] = [];
+        const fr = new FileRun(entry.file.rel, entry.round, pool.slot, o.bus, () => undefined);
+        const known = collected.get(key(entry));
+        if (known !== undefined) {
+          for (const e of known) fr.handle(e);
+          fr.finish(reason);
+          continue;
+        }
+        const outcome = await runWatched(
+          pool,
+          { file: entry.file.path, mode: 'collect', ...(entry.tests !== undefined ? { select: entry.tests } : {}) },
+          {
+            file: fr.file,
+            handle: (e) => {
+              seen.push(e);
+              fr.handle(e);
+            },
+          },
+          new Watchdog(pool, o.admin, o.slotPids),
+          o.loadTimeout,
+        );
+        if (outcome.kind === 'done') {
+          if (fr.loaded) collected.set(key(entry), seen.filter((e) => e.type === 'file:begin' || e.type === 'file:loaded'));
+          fr.finish(reason);
+        } else if (cancelled()) {
+          // Stopped at once by the second Ctrl-C: not a failure of the file.
+          if (!fr.loaded) whole(entry);
+          if (fr.begun) fr.finish(reason);
+        } else {
+          fr.crashed(outcome.error, outcome.aborted);
+        }
+      }
+    }),
+  );
+}
+
+export function fileKey(entry: PlanEntry): string {
+  return entry.round === 0 ? entry.file.rel : `${entry.file.rel}#${entry.round + 1}`;
+}
