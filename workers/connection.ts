@@ -8,6 +8,7 @@ import { wrapForChaos } from './chaos.js';
 import { beginScope, dropScope, wrapForTransactions } from './transaction.js';
 import { withoutOrigin } from './origin.js';
 import { NOT_IN_WORKER, publishDb, publishedDb } from '../src/protocol/target.js';
+import { clientConfig, closeClient, newClient, terminateBackend } from './client.js';
 
 export interface ConnectionSettings {
   slot: number;
@@ -35,14 +36,11 @@ export interface Culprit {
   testId?: string;
 }
 
-const CLOSE_TIMEOUT_MS = 5000;
-
 let settings: ConnectionSettings | null = null;
 let live: Live | null = null;
 let connecting: Promise<Live> | null = null;
 let discarding: Promise<void> | null = null;
 let generation = 0;
-let rebuilds = 0;
 
 export function configureConnection(next: ConnectionSettings): void {
   settings = next;
@@ -81,10 +79,6 @@ export function isConfigured(): boolean {
 
 export function currentGeneration(): number {
   return live?.generation ?? generation;
-}
-
-export function rebuildCount(): number {
-  return rebuilds;
 }
 
 export function snapshot(): ConnectionSnapshot | null {
@@ -126,26 +120,13 @@ export async function protocolSettled(): Promise<void> {
   });
 }
 
-// pg is loaded with the first connection: a worker whose tests never call db() does not pay for it.
-let driver: Promise<typeof pg> | null = null;
-function newClient(config: pg.ClientConfig): Promise<pg.Client> {
-  driver ??= import('pg').then((m) => m.default);
-  return driver.then((d) => new d.Client(config));
-}
-
-function clientConfig(s: ConnectionSettings, appName: string): pg.ClientConfig {
-  const t = s.target ?? {};
-  // Without an explicit target pg reads PGHOST, PGDATABASE, ... itself, so per-slot env variables apply.
-  return { ...t, application_name: appName };
-}
-
 /** The worker's connection belongs to no file: the files that use it after the first must not inherit that one. */
 function open(s: ConnectionSettings): Promise<Live> {
   return withoutOrigin(() => openClient(s));
 }
 
 async function openClient(s: ConnectionSettings): Promise<Live> {
-  const client = await newClient(clientConfig(s, `bulkhead:w${s.slot}`));
+  const client = await newClient(clientConfig(s.target, `bulkhead:w${s.slot}`));
   const entry: Live = { client, generation: generation + 1, errored: null, ended: false, fatal: false, pid: 0 };
   // An idle client's 'error' event must always have a listener, or a dropped socket kills the worker.
   client.on('error', (err) => {
@@ -165,7 +146,7 @@ async function openClient(s: ConnectionSettings): Promise<Live> {
   });
   await client.connect();
   entry.pid = (client as pg.Client & { processID?: number }).processID ?? 0;
-  wrapForChaos(client, () => terminateBackend(s, entry.pid));
+  wrapForChaos(client, () => terminateBackend(s.target, s.slot, entry.pid));
   if (s.transaction === true) wrapForTransactions(client);
   generation = entry.generation;
   try {
@@ -218,9 +199,8 @@ export function discard(reasons: RebuildReason[], fault: DatabaseFault | undefin
   live = null;
   dropScope(old.client);
   const busy = snapshotOf(old);
-  rebuilds += 1;
   const work = (async () => {
-    if (busy) await terminateBackend(s, old.pid);
+    if (busy) await terminateBackend(s.target, s.slot, old.pid);
     // The replacement connects while the old backend says goodbye: the next test still waits for both (its locks
     // are released first), but does not pay for the two one after the other. It starts after the reaper is done,
     // so a worker never holds more than two connections (what the capacity check counts).
@@ -274,38 +254,6 @@ function snapshotOf(entry: Live): boolean {
   return entry.pid > 0 && !entry.fatal && (active || (entry.errored !== null && !entry.ended));
 }
 
-function terminateBackend(s: ConnectionSettings, pid: number): Promise<void> {
-  return withoutOrigin(() => reap(s, pid));
-}
-
-async function reap(s: ConnectionSettings, pid: number): Promise<void> {
-  const reaper = await newClient(clientConfig(s, `bulkhead:w${s.slot}:reaper`));
-  reaper.on('error', () => undefined);
-  try {
-    await reaper.connect();
-    await reaper.query('SELECT pg_terminate_backend($1::int, $2::bigint)', [pid, CLOSE_TIMEOUT_MS]);
-  } catch {
-    // The backend may already be gone, or the server may be unreachable; either way there is nothing left to end.
-  } finally {
-    await closeClient(reaper);
-  }
-}
-
-async function closeClient(client: pg.Client): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(() => {
-      (client as pg.Client & { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
-      resolve();
-    }, CLOSE_TIMEOUT_MS);
-  });
-  try {
-    await Promise.race([client.end().catch(() => undefined), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Closes the connection with a protocol goodbye; called when the worker is shut down. */
 export async function closeConnection(): Promise<void> {
   await settled();
@@ -313,6 +261,6 @@ export async function closeConnection(): Promise<void> {
   const old = live;
   if (old === null || settings === null) return;
   live = null;
-  if (snapshotOf(old)) await terminateBackend(settings, old.pid);
+  if (snapshotOf(old)) await terminateBackend(settings.target, settings.slot, old.pid);
   await closeClient(old.client);
 }

@@ -11,7 +11,8 @@ export interface SourceFile {
   imports: string[];
 }
 
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'";]*?from\s*'(\.{1,2}\/[^']+)'|import\(\s*'(\.{1,2}\/[^']+)'\s*\)/g;
+// `import x from '…'`, `import type …`, `export … from '…'`, a bare `import '…'`, and `import('…')`.
+const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'";]*?from\s*'(\.{1,2}\/[^']+)'|(?:^|\n)\s*import\s*'(\.{1,2}\/[^']+)'|import\(\s*'(\.{1,2}\/[^']+)'\s*\)/g;
 
 function walk(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
@@ -28,7 +29,7 @@ export function sourceFiles(): SourceFile[] {
     const text = readFileSync(file, 'utf8');
     const imports: string[] = [];
     for (const m of text.matchAll(IMPORT)) {
-      const spec = m[1] ?? m[2];
+      const spec = m[1] ?? m[2] ?? m[3];
       if (spec === undefined) continue;
       const target = path.resolve(path.dirname(file), spec).replace(/\.js$/, '.ts');
       imports.push(path.relative(REPO, target).split(path.sep).join('/'));
