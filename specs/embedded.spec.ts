@@ -15,7 +15,7 @@ import { isAlive } from '../src/embedded/runs.js';
 import { BulkheadError } from '../src/errors.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const MODULE = path.join(REPO, 'src', 'embedded.ts');
+const MODULE = path.join(REPO, 'src', 'embedded', 'server.ts');
 const asRoot = process.getuid?.() === 0;
 
 // A project root the server's OS user can reach when we run as root (mkdtemp makes it private).

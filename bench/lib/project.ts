@@ -80,7 +80,7 @@ export const mochaHooks = {
  * directory with bin/, dist/ and package.json, such as a patched copy), resolving its dependencies from this repo.
  */
 export function createProject(source = REPO): Project {
-  const dist = path.join(source, 'dist', 'src', 'cli.js');
+  const dist = path.join(source, 'dist', 'src', 'cli', 'main.js');
   if (!existsSync(dist)) throw new Error(`bench: ${dist} is missing; run npm run build first`);
   const root = mkdtempSync(path.join(tmpdir(), 'bulkhead-bench-'));
   // 1. Snapshot the package: bin, dist and package.json; its dependencies resolve through the repo's node_modules.
