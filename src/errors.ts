@@ -4,12 +4,10 @@ export type ErrorCode =
   | 'ERR_BULKHEAD_USAGE'
   | 'ERR_BULKHEAD_CONFIG'
   | 'ERR_BULKHEAD_NO_FILES'
-  | 'ERR_BULKHEAD_NO_DATABASE'
   | 'ERR_BULKHEAD_DB_UNREACHABLE'
   | 'ERR_BULKHEAD_REPORTER'
   | 'ERR_BULKHEAD_ONLY_FORBIDDEN'
   | 'ERR_BULKHEAD_FAIL_ZERO'
-  | 'ERR_BULKHEAD_NOT_IN_WORKER'
   | 'ERR_BULKHEAD_RECORD'
   | 'ERR_BULKHEAD_NOT_TEST_DATABASE'
   | 'ERR_BULKHEAD_NOT_OURS'
@@ -71,14 +69,6 @@ export const errors = {
       { exitCode: EXIT.usage },
     );
   },
-  noDatabase(): BulkheadError {
-    return new BulkheadError(
-      'ERR_BULKHEAD_NO_DATABASE',
-      'No database is configured: set DATABASE_URL (for example postgres://postgres@127.0.0.1:5432/test) or the ' +
-        'standard PGHOST/PGPORT/PGDATABASE/PGUSER variables before running bulkhead.',
-      { exitCode: EXIT.usage },
-    );
-  },
   unreachable(where: string, cause: unknown): BulkheadError {
     const why = cause instanceof Error ? cause.message : String(cause);
     return new BulkheadError(
@@ -110,13 +100,6 @@ export const errors = {
       'ERR_BULKHEAD_FAIL_ZERO',
       `No test was found to run (--fail-zero): ${by}. Check the spec patterns and the filters, or drop --fail-zero.`,
       { exitCode: EXIT.failed },
-    );
-  },
-  notInWorker(): BulkheadError {
-    return new BulkheadError(
-      'ERR_BULKHEAD_NOT_IN_WORKER',
-      'db() was called outside a bulkhead worker. Run the specs with the bulkhead CLI, or load the plugin in plain ' +
-        'mocha with "--require bulkhead/register".',
     );
   },
   notTestDatabase(database: string): BulkheadError {

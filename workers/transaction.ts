@@ -128,10 +128,6 @@ export async function beginScope(client: pg.Client): Promise<void> {
   scope = { client, depth: 0 };
 }
 
-export function inScope(): boolean {
-  return scope !== null;
-}
-
 /** Rolls the test's work back; a connection that cannot roll back is left to the reset rule. */
 export async function endScope(): Promise<void> {
   const s = scope;

@@ -1,7 +1,7 @@
 // The embedded default: a throwaway real PostgreSQL on a free loopback port, for machines that have only Node and
 // npm. The cold start (initdb) is paid once per machine and binaries version; a warm start copies the cached
-// cluster and boots it. A watchdog process (embeddedwatchdog.ts) stops the server and deletes its files when the
-// run ends in any way, and every start reaps what killed runs left behind (embeddedruns.ts).
+// cluster and boots it. A watchdog process (embedded/watchdog.ts) stops the server and deletes its files when the
+// run ends in any way, and every start reaps what killed runs left behind (embedded/runs.ts).
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';

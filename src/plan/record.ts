@@ -1,5 +1,5 @@
 // The run record: the executed schedule per slot, every outcome, rebuild, crash and injected fault. It is the one
-// source for replay, --last-failed, bisect, shard timings and the timeline report, so it carries a format version.
+// source for replay, --last-failed and bisect, so it carries a format version.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunEvent } from '../run/events.js';

@@ -1,5 +1,5 @@
 // The Plan as data: which files (and, for replay and bisect, which tests) run on which slot, in what order.
-// Pure functions only; run.ts executes a plan, the run record stores the schedule that was executed.
+// Pure functions only; run/dispatch.ts executes a plan, the run record stores the schedule that was executed.
 import type { SpecFile } from './discover.js';
 import { hash32, rng, shuffled } from '../protocol/random.js';
 
@@ -48,8 +48,4 @@ export function slotCount(p: Plan, workers: number): number {
 /** The seed a worker uses to shuffle the tests of one file: independent per file, stable across machines. */
 export function fileSeed(seed: number, rel: string): number {
   return hash32(rel, seed);
-}
-
-export function planEntries(p: Plan): PlanEntry[] {
-  return p.kind === 'queue' ? p.entries : p.slots.flat();
 }
