@@ -1,140 +1,64 @@
-// bulkhead's own command-line flags, taken out of argv before the rest goes to mocha's option loader
-// (mocha would read -w as --watch and -j as --jobs).
+// bulkhead's own command-line flags (options.ts declares them), taken out of argv before the rest goes to mocha's
+// option loader (mocha would read -w as --watch and -j as --jobs).
 import { errors } from '../errors.js';
+import { BULKHEAD_OPTIONS } from './options.js';
+import type { BulkheadFlags, BulkheadOption, Command } from './options.js';
 
-export type Command = 'run' | 'replay' | 'bisect';
+export type { BulkheadFlags, Command } from './options.js';
 
-export interface BulkheadFlags {
-  command: Command;
-  /** The record file for replay and bisect. */
-  recordArg?: string;
-  workers?: string;
-  configFile?: string;
-  noConfigFile: boolean;
-  verbose: boolean;
-  help: boolean;
-  version: boolean;
-  /** --shuffle: null asks for a fresh seed; a string is the seed given. */
-  shuffle?: string | null;
-  repeat?: string;
-  untilFail?: string | null;
-  failOnFlaky: boolean;
-  record?: string;
-  lastFailed: boolean;
-  chaos?: string;
-  test?: string;
-  pair: boolean;
-  embedded: boolean;
-  isolation?: string;
-  transaction: boolean;
-  setup?: string;
-  keepDatabases: boolean;
-  allowAnyDatabase: boolean;
-  /** --load-timeout <ms>: how long a spec file may take to load before its worker is terminated. */
-  loadTimeout?: string;
+const BY_NAME = new Map<string, BulkheadOption>(BULKHEAD_OPTIONS.flatMap((o) => o.names.map((n) => [n, o] as const)));
+
+/** The flags before anything is given: every boolean off, every value absent. */
+function defaults(): BulkheadFlags {
+  const flags: Record<string, unknown> = { command: 'run' };
+  for (const o of BULKHEAD_OPTIONS) if (o.kind === 'boolean') flags[o.key] = false;
+  return flags as BulkheadFlags;
 }
 
-type ValueKey = 'workers' | 'configFile' | 'repeat' | 'record' | 'chaos' | 'test' | 'isolation' | 'setup' | 'loadTimeout';
-type BoolKey = 'noConfigFile' | 'verbose' | 'help' | 'version' | 'failOnFlaky' | 'lastFailed' | 'pair' | 'embedded' | 'transaction' | 'keepDatabases' | 'allowAnyDatabase';
+/** `replay <record>` / `bisect <record>` at the front of argv: the command and its record, and what follows. */
+function command(argv: readonly string[]): { command: Command; recordArg?: string; args: string[] } {
+  const [first, second] = argv;
+  if (first !== 'replay' && first !== 'bisect') return { command: 'run', args: [...argv] };
+  if (second === undefined || second.startsWith('-')) throw errors.usage(`"bulkhead ${first}" needs a run record, for example: bulkhead ${first} .bulkhead/last-run.json`);
+  return { command: first, recordArg: second, args: argv.slice(2) };
+}
 
-const VALUE_FLAGS: Record<string, ValueKey> = {
-  '--workers': 'workers',
-  '-w': 'workers',
-  '--jobs': 'workers',
-  '-j': 'workers',
-  '--config-file': 'configFile',
-  '--repeat': 'repeat',
-  '--record': 'record',
-  '--chaos': 'chaos',
-  '--test': 'test',
-  '--isolation': 'isolation',
-  '--setup': 'setup',
-  '--load-timeout': 'loadTimeout',
-};
-
-const BOOL_FLAGS: Record<string, BoolKey> = {
-  '--no-config-file': 'noConfigFile',
-  '--verbose': 'verbose',
-  '--help': 'help',
-  '-h': 'help',
-  '--version': 'version',
-  '-V': 'version',
-  '--fail-on-flaky': 'failOnFlaky',
-  '--last-failed': 'lastFailed',
-  '--pair': 'pair',
-  '--embedded': 'embedded',
-  '--transaction': 'transaction',
-  '--keep-databases': 'keepDatabases',
-  '--allow-any-database': 'allowAnyDatabase',
-};
-
-/** Flags whose value is optional and only given with "=" (--shuffle=42), so a following spec is not taken. */
-const OPTIONAL_VALUE: Record<string, 'shuffle' | 'untilFail'> = { '--shuffle': 'shuffle', '--until-fail': 'untilFail' };
+/** The option an argument names and the value attached to it (`--workers=4`, `-w4`, `-w=4`), if any. */
+function split(arg: string): { option: BulkheadOption | undefined; name: string; inline: string | undefined } {
+  // -w4, -j=4: a short flag that takes a value may carry it attached, as mocha's own short options can.
+  const short = /^-[a-zA-Z]./.test(arg) ? BY_NAME.get(arg.slice(0, 2)) : undefined;
+  if (short?.kind === 'value') return { option: short, name: arg.slice(0, 2), inline: arg.slice(2).replace(/^=/, '') };
+  const eq = arg.indexOf('=');
+  const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+  return { option: BY_NAME.get(name), name, inline: name !== arg ? arg.slice(eq + 1) : undefined };
+}
 
 export function takeBulkheadFlags(argv: readonly string[]): { flags: BulkheadFlags; rest: string[] } {
-  const flags: BulkheadFlags = {
-    command: 'run',
-    noConfigFile: false,
-    verbose: false,
-    help: false,
-    version: false,
-    failOnFlaky: false,
-    lastFailed: false,
-    pair: false,
-    embedded: false,
-    transaction: false,
-    keepDatabases: false,
-    allowAnyDatabase: false,
-  };
+  const { command: cmd, recordArg, args } = command(argv);
+  const flags = defaults();
+  const set = flags as unknown as Record<string, unknown>;
+  flags.command = cmd;
+  if (recordArg !== undefined) flags.recordArg = recordArg;
   const rest: string[] = [];
-  let args = [...argv];
-  if (args[0] === 'replay' || args[0] === 'bisect') {
-    flags.command = args[0];
-    flags.recordArg = args[1] !== undefined && !args[1].startsWith('-') ? args[1] : undefined;
-    if (flags.recordArg === undefined) throw errors.usage(`"bulkhead ${args[0]}" needs a run record, for example: bulkhead ${args[0]} .bulkhead/last-run.json`);
-    args = args.slice(2);
-  }
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     if (arg === '--') {
       rest.push(...args.slice(i));
       break;
     }
-    const eq = arg.indexOf('=');
-    // -w4, -j=4: a short flag that takes a value may carry it attached, as mocha's own short options can.
-    const attached = /^-[a-zA-Z]./.test(arg) && VALUE_FLAGS[arg.slice(0, 2)] !== undefined;
-    const name = attached ? arg.slice(0, 2) : arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = attached ? arg.slice(2).replace(/^=/, '') : name !== arg ? arg.slice(eq + 1) : undefined;
-    const valueKey = VALUE_FLAGS[name];
-    const boolKey = BOOL_FLAGS[name];
-    const optionalKey = OPTIONAL_VALUE[name];
-    if (valueKey !== undefined) {
+    const { option, name, inline } = split(arg);
+    if (option?.kind === 'value') {
       const value = inline ?? args[++i];
-      if (value === undefined || (value.startsWith('-') && !/^-\d/.test(value))) throw errors.usage(`${name} needs a value, for example ${name} ${example(valueKey)}.`);
-      flags[valueKey] = value;
-    } else if (boolKey !== undefined && inline === undefined) {
-      flags[boolKey] = true;
-    } else if (optionalKey !== undefined) {
-      flags[optionalKey] = inline ?? null;
+      if (value === undefined || (value.startsWith('-') && !/^-\d/.test(value))) throw errors.usage(`${name} needs a value, for example ${name} ${option.example ?? '<value>'}.`);
+      set[option.key] = value;
+    } else if (option?.kind === 'boolean' && inline === undefined) {
+      set[option.key] = true;
+    } else if (option?.kind === 'optional') {
+      set[option.key] = inline ?? null;
     } else if (arg !== '--parallel' && arg !== '-p') {
       // bulkhead is always parallel; everything else is mocha's to read.
       rest.push(arg);
     }
   }
   return { flags, rest };
-}
-
-function example(key: ValueKey): string {
-  const examples: Record<ValueKey, string> = {
-    workers: '4',
-    configFile: 'bulkhead.config.js',
-    repeat: '10',
-    record: 'run.json',
-    chaos: 'terminate=0.05,drop=0.02',
-    test: '"suite name test name"',
-    isolation: 'database',
-    setup: './migrations',
-    loadTimeout: '30000',
-  };
-  return examples[key];
 }

@@ -1,5 +1,14 @@
-// The --help text: every flag, grouped as the README groups them.
-export const HELP = `Usage:
+// The --help text, printed from the option tables (options.ts): bulkhead's flags in the README's groups, then the
+// mocha options bulkhead reads.
+import { BULKHEAD_OPTIONS, MOCHA_OPTIONS } from './options.js';
+import type { BulkheadOption, MochaOption, OptionGroup } from './options.js';
+
+const WIDTH = 112;
+/** Where help lines start: the flag column is this wide. */
+const COLUMN = 33;
+const GROUPS: readonly OptionGroup[] = ['Workers and databases', 'Flaky failures', 'Other'];
+
+const HEAD = `Usage:
   bulkhead [spec..] [options]            run the suite
   bulkhead replay <record> [options]     run a recorded schedule again, slot by slot, and compare outcomes
   bulkhead bisect <record> --test "<full title>" [--pair]
@@ -7,49 +16,83 @@ export const HELP = `Usage:
 
 Runs mocha spec files on a pool of worker threads. Each worker owns one lazily created PostgreSQL
 connection, discarded and rebuilt after any test that breaks it.
+`;
 
-Workers and databases:
-  -w, --workers, -j, --jobs <n>  worker threads (default: available parallelism; env BULKHEAD_WORKERS)
-  --embedded                     start a throwaway PostgreSQL even if DATABASE_URL/PG* are set
-  --isolation <mode>             database (default with 2+ workers), schema, or shared (env BULKHEAD_ISOLATION)
-  --transaction                  run each test inside BEGIN ... ROLLBACK
-  --setup <path>                 .sql file, migrations directory or module that builds the template
-  --keep-databases               keep the per-worker databases after the run
-  --allow-any-database           allow setup/isolation on a database without "test" in its name
-  --load-timeout <ms>            fail a spec file that has not loaded after this long, replacing its
-                                 worker (default: 30000, or --timeout if larger; 0: no limit)
-
-Flaky failures:
-  --shuffle[=seed]               random, seeded order of files and tests (the seed is printed and recorded)
-  --repeat <n>                   run each selected test n times
-  --until-fail[=max]             repeat the whole selection until the first failure (default max 100)
-  --fail-on-flaky                fail the run when a test passed only on a retry
-  --record <file>                also write the run record here (.bulkhead/last-run.json is always written)
-  --last-failed                  run only the tests that failed in the last run
-  --chaos <spec>                 inject faults: terminate=P,drop=P,delay=P,delay-ms=N,seed=N (P per query)
-  --test "<full title>"          bisect: the test that fails
-  --pair                         bisect: look for a single culprit (fastest)
-
-Other:
-  --config-file <path>           bulkhead config file (default: bulkhead.config.{ts,mts,js,mjs,cjs,json})
-  --no-config-file               ignore bulkhead.config.*
-  --verbose                      print phase timings, provisioning times and per-worker details
-  -h, --help                     show this help
-  -V, --version                  print the version
-
-mocha options (also read from .mocharc.* and package.json "mocha" through mocha's own loader);
-values go as "--flag value" or "--flag=value", and attached to short options (-t5000, -w4):
-  --config <path>  --package <path>  --no-config  --no-package
-  --spec <glob>  --file <setup file>  --extension <ext>  --ignore <glob>  --recursive  --sort
-  -t, --timeout <ms|2s>  --no-timeouts  -s, --slow <ms|1s>  --retries <n>  -g, --grep <re>  -f, --fgrep <s>
-  -i, --invert  -b, --bail  --forbid-only  --forbid-pending  -u, --ui <bdd|tdd>
-  -r, --require <mod>  --import <mod>   (resolved from the project root; a missing one is an error)
-  -R, --reporter <name>  -O, --reporter-option <k=v>  --exit  -A, --async-only  --full-trace
-  --check-leaks  --global <name>        (repeatable, alias --globals, wildcards: my*)
-  --dry-run                      report the tests as passed without running tests or hooks (no database used)
-  --fail-zero                    exit 1 when no test was found to run
-  not supported (a usage error): --watch, --delay
-
-Exit codes: 0 all passed; 1 a test failed, a file crashed or (--fail-zero) no test was found; 2 bad usage,
+const TAIL = `Exit codes: 0 all passed; 1 a test failed, a file crashed or (--fail-zero) no test was found; 2 bad usage,
 configuration or run record; 3 the database could not be reached or started; 130 interrupted.
 `;
+
+/** Words of `text` in lines that fit after the flag column. */
+function wrap(text: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && COLUMN + line.length + 1 + word.length > WIDTH) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  return [...lines, line];
+}
+
+/** `  flag   help`, the help wrapped under its column; a flag too wide for the column puts its help below. */
+function row(flag: string, help: string): string {
+  const [first = '', ...more] = wrap(help);
+  const head = `  ${flag}`;
+  const lines = head.length < COLUMN - 1 ? [head.padEnd(COLUMN) + first] : [head, ' '.repeat(COLUMN) + first];
+  return [...lines, ...more.map((l) => ' '.repeat(COLUMN) + l)].join('\n');
+}
+
+function bulkheadRow(o: BulkheadOption): string {
+  const names = o.names.join(', ');
+  const flag = o.arg === undefined ? names : o.arg.startsWith('[') ? `${names}${o.arg}` : `${names} ${o.arg}`;
+  // A flag that plain runs do not read says which command it is for.
+  const only = o.commands.includes('run') ? '' : `${o.commands.join(', ')}: `;
+  return row(flag, only + o.help);
+}
+
+/** mocha's options, a topic to a line (or more); a note ends its line; an option with a help line gets a row. */
+function mochaLines(options: readonly MochaOption[]): string[] {
+  const lines: string[] = [];
+  let line = '';
+  const end = (): void => {
+    if (line !== '') lines.push(line);
+    line = '';
+  };
+  let topic: MochaOption['topic'];
+  for (const o of options.filter((m) => m.unsupported === undefined)) {
+    if (o.topic !== topic) end();
+    topic = o.topic;
+    if (o.help !== undefined) {
+      end();
+      lines.push(row(o.usage, o.help));
+      continue;
+    }
+    const next = line === '' ? `  ${o.usage}` : `${line}  ${o.usage}`;
+    if (next.length > WIDTH) {
+      end();
+      line = `  ${o.usage}`;
+    } else {
+      line = next;
+    }
+    if (o.note !== undefined) {
+      line = `${line}   (${o.note})`;
+      end();
+    }
+  }
+  end();
+  const unsupported = options.filter((m) => m.unsupported !== undefined).map((m) => m.usage);
+  if (unsupported.length > 0) lines.push(`  not supported (a usage error): ${unsupported.join(', ')}`);
+  return lines;
+}
+
+export function helpText(): string {
+  const groups = GROUPS.map((g) => `${g}:\n${BULKHEAD_OPTIONS.filter((o) => o.group === g).map(bulkheadRow).join('\n')}\n`);
+  const mocha =
+    'mocha options (also read from .mocharc.* and package.json "mocha" through mocha\'s own loader);\n' +
+    'values go as "--flag value" or "--flag=value", and attached to short options (-t5000, -w4):\n' +
+    `${mochaLines(MOCHA_OPTIONS).join('\n')}\n`;
+  return [HEAD, ...groups, mocha, TAIL].join('\n');
+}

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { loadConfig } from '../config/load.js';
 import { EXIT, isBulkheadError } from '../errors.js';
-import { HELP } from './help.js';
+import { helpText } from './help.js';
 import { run } from '../run/pipeline.js';
 import { redact } from '../db/redact.js';
 
@@ -45,7 +45,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     const { config, flags } = await loadConfig(argv);
     if (flags.help) {
-      process.stdout.write(HELP);
+      process.stdout.write(helpText());
       return EXIT.ok;
     }
     if (flags.version) {

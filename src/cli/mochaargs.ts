@@ -4,6 +4,7 @@
 // has to see `-t40` as `-t` with the value 40, as yargs does.
 import { createRequire } from 'node:module';
 import { errors } from '../errors.js';
+import { MOCHA_OPTIONS } from './options.js';
 
 const require = createRequire(import.meta.url);
 const metadata = require('mocha/lib/cli/run-option-metadata.cjs') as {
@@ -96,14 +97,7 @@ export function normalizeMochaArgs(rest: readonly string[]): string[] {
   return out;
 }
 
+/** The example a "needs a value" error gives, from the option table. */
 function exampleFor(name: string): string {
-  const examples: Record<string, string> = {
-    timeout: '5000', t: '5000', timeouts: '5000', slow: '200', s: '200', retries: '2', jobs: '4', j: '4',
-    import: 'tsx', require: './test/setup.js', r: './test/setup.js', file: './test/setup.js',
-    spec: "'test/**/*.spec.js'", extension: 'ts', ignore: "'test/fixtures/**'", exclude: "'test/fixtures/**'",
-    grep: 'pattern', g: 'pattern', fgrep: 'text', f: 'text', reporter: 'dot', R: 'dot', ui: 'tdd', u: 'tdd',
-    'reporter-option': 'key=value', 'reporter-options': 'key=value', O: 'key=value', global: 'myGlobal', globals: 'myGlobal',
-    config: '.mocharc.yml', package: './package.json',
-  };
-  return examples[name] ?? '<value>';
+  return MOCHA_OPTIONS.find((o) => o.names.includes(name))?.example ?? '<value>';
 }

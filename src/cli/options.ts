@@ -1,0 +1,129 @@
+// The option tables: every flag is declared once, with its names, the kind of value it takes, the commands it
+// belongs to and its help line. flags.ts parses bulkhead's own flags from BULKHEAD_OPTIONS, help.ts prints --help
+// from both tables, and mochaargs.ts takes its examples from MOCHA_OPTIONS (mocha's own metadata says which of
+// mocha's flags take a value).
+
+export type Command = 'run' | 'replay' | 'bisect';
+
+const ALL: readonly Command[] = ['run', 'replay', 'bisect'];
+
+export type OptionGroup = 'Workers and databases' | 'Flaky failures' | 'Other';
+
+export interface BulkheadOption {
+  /** The field of BulkheadFlags it sets. */
+  key: string;
+  /** Every name it answers to, in the order --help shows them. */
+  names: readonly string[];
+  /**
+   * boolean: no value; value: `--flag value`, `--flag=value` or, for a short name, `-w4` / `-w=4`;
+   * optional: a value only with `=` (`--shuffle=42`), so a following spec argument is never taken for one.
+   */
+  kind: 'boolean' | 'value' | 'optional';
+  /** How --help shows the value: `<n>`, `[=seed]`. */
+  arg?: string;
+  /** A value for the "needs a value" error. */
+  example?: string;
+  /** The commands that read it; --help names them when the flag is not for plain runs. */
+  commands: readonly Command[];
+  group: OptionGroup;
+  help: string;
+}
+
+export const BULKHEAD_OPTIONS = [
+  { key: 'workers', names: ['-w', '--workers', '-j', '--jobs'], kind: 'value', arg: '<n>', example: '4', commands: ['run'], group: 'Workers and databases', help: 'worker threads (default: available parallelism; env BULKHEAD_WORKERS)' },
+  { key: 'embedded', names: ['--embedded'], kind: 'boolean', commands: ALL, group: 'Workers and databases', help: 'start a throwaway PostgreSQL even if DATABASE_URL/PG* are set' },
+  { key: 'isolation', names: ['--isolation'], kind: 'value', arg: '<mode>', example: 'database', commands: ALL, group: 'Workers and databases', help: 'database (default with 2+ workers), schema, or shared (env BULKHEAD_ISOLATION)' },
+  { key: 'transaction', names: ['--transaction'], kind: 'boolean', commands: ALL, group: 'Workers and databases', help: 'run each test inside BEGIN ... ROLLBACK' },
+  { key: 'setup', names: ['--setup'], kind: 'value', arg: '<path>', example: './migrations', commands: ALL, group: 'Workers and databases', help: '.sql file, migrations directory or module that builds the template' },
+  { key: 'keepDatabases', names: ['--keep-databases'], kind: 'boolean', commands: ALL, group: 'Workers and databases', help: 'keep the per-worker databases after the run' },
+  { key: 'allowAnyDatabase', names: ['--allow-any-database'], kind: 'boolean', commands: ALL, group: 'Workers and databases', help: 'allow setup/isolation on a database without "test" in its name' },
+  { key: 'loadTimeout', names: ['--load-timeout'], kind: 'value', arg: '<ms>', example: '30000', commands: ALL, group: 'Workers and databases', help: 'fail a spec file that has not loaded after this long, replacing its worker (default: 30000, or --timeout if larger; 0: no limit)' },
+  { key: 'shuffle', names: ['--shuffle'], kind: 'optional', arg: '[=seed]', commands: ['run'], group: 'Flaky failures', help: 'random, seeded order of files and tests (the seed is printed and recorded)' },
+  { key: 'repeat', names: ['--repeat'], kind: 'value', arg: '<n>', example: '10', commands: ['run'], group: 'Flaky failures', help: 'run each selected test n times' },
+  { key: 'untilFail', names: ['--until-fail'], kind: 'optional', arg: '[=max]', commands: ['run'], group: 'Flaky failures', help: 'repeat the whole selection until the first failure (default max 100)' },
+  { key: 'failOnFlaky', names: ['--fail-on-flaky'], kind: 'boolean', commands: ALL, group: 'Flaky failures', help: 'fail the run when a test passed only on a retry' },
+  { key: 'record', names: ['--record'], kind: 'value', arg: '<file>', example: 'run.json', commands: ['run', 'replay'], group: 'Flaky failures', help: 'also write the run record here (.bulkhead/last-run.json is always written)' },
+  { key: 'lastFailed', names: ['--last-failed'], kind: 'boolean', commands: ['run'], group: 'Flaky failures', help: 'run only the tests that failed in the last run' },
+  { key: 'chaos', names: ['--chaos'], kind: 'value', arg: '<spec>', example: 'terminate=0.05,drop=0.02', commands: ALL, group: 'Flaky failures', help: 'inject faults: terminate=P,drop=P,delay=P,delay-ms=N,seed=N (P per query)' },
+  { key: 'test', names: ['--test'], kind: 'value', arg: '"<full title>"', example: '"suite name test name"', commands: ['bisect'], group: 'Flaky failures', help: 'the test that fails' },
+  { key: 'pair', names: ['--pair'], kind: 'boolean', commands: ['bisect'], group: 'Flaky failures', help: 'look for a single culprit (fastest)' },
+  { key: 'configFile', names: ['--config-file'], kind: 'value', arg: '<path>', example: 'bulkhead.config.js', commands: ALL, group: 'Other', help: 'bulkhead config file (default: bulkhead.config.{ts,mts,js,mjs,cjs,json})' },
+  { key: 'noConfigFile', names: ['--no-config-file'], kind: 'boolean', commands: ALL, group: 'Other', help: 'ignore bulkhead.config.*' },
+  { key: 'verbose', names: ['--verbose'], kind: 'boolean', commands: ALL, group: 'Other', help: 'print phase timings, provisioning times and per-worker details' },
+  { key: 'help', names: ['-h', '--help'], kind: 'boolean', commands: ALL, group: 'Other', help: 'show this help' },
+  { key: 'version', names: ['-V', '--version'], kind: 'boolean', commands: ALL, group: 'Other', help: 'print the version' },
+] as const satisfies readonly BulkheadOption[];
+
+type Option = (typeof BULKHEAD_OPTIONS)[number];
+type KeyOf<K extends BulkheadOption['kind']> = Extract<Option, { kind: K }>['key'];
+
+/** What the command line said, before validation: values stay strings (config/load.ts checks and converts them). */
+export type BulkheadFlags = {
+  command: Command;
+  /** The record file for replay and bisect. */
+  recordArg?: string;
+} & { [K in KeyOf<'boolean'>]: boolean } & { [K in KeyOf<'value'>]?: string } & {
+  /** Given without a value: null (--shuffle draws a fresh seed, --until-fail takes the default maximum). */
+  [K in KeyOf<'optional'>]?: string | null;
+};
+
+export interface MochaOption {
+  /** As --help shows it: `-t, --timeout <ms|2s>`. */
+  usage: string;
+  /** --help packs the options of one topic on a line (or a few). */
+  topic?: 'config' | 'files' | 'tests' | 'modules' | 'output' | 'leaks';
+  /** Every name mocha's loader reads for it, without dashes; the first is the one mocha's metadata uses. */
+  names: readonly string[];
+  /** A value for the "needs a value" error (mocha's metadata says which options take one). */
+  example?: string;
+  /** Printed after the option, in parentheses, ending its line of --help. */
+  note?: string;
+  /** A help line of its own, in the column of bulkhead's options. */
+  help?: string;
+  /** Not supported: a usage error (config/load.ts) that ends with this fix. */
+  unsupported?: string;
+}
+
+/** mocha's options, as bulkhead reads them (through mocha's own loader), in the order --help lists them. */
+export const MOCHA_OPTIONS: readonly MochaOption[] = [
+  { usage: '--config <path>', topic: 'config', names: ['config'], example: '.mocharc.yml' },
+  { usage: '--package <path>', topic: 'config', names: ['package'], example: './package.json' },
+  { usage: '--no-config', topic: 'config', names: ['no-config'] },
+  { usage: '--no-package', topic: 'config', names: ['no-package'] },
+  { usage: '--spec <glob>', topic: 'files', names: ['spec'], example: "'test/**/*.spec.js'" },
+  { usage: '--file <setup file>', topic: 'files', names: ['file'], example: './test/setup.js' },
+  { usage: '--extension <ext>', topic: 'files', names: ['extension'], example: 'ts' },
+  { usage: '--ignore <glob>', topic: 'files', names: ['ignore', 'exclude'], example: "'test/fixtures/**'" },
+  { usage: '--recursive', topic: 'files', names: ['recursive'] },
+  { usage: '--sort', topic: 'files', names: ['sort'] },
+  { usage: '-t, --timeout <ms|2s>', topic: 'tests', names: ['timeout', 't', 'timeouts'], example: '5000' },
+  { usage: '--no-timeouts', topic: 'tests', names: ['no-timeouts'] },
+  { usage: '-s, --slow <ms|1s>', topic: 'tests', names: ['slow', 's'], example: '200' },
+  { usage: '--retries <n>', topic: 'tests', names: ['retries'], example: '2' },
+  { usage: '-g, --grep <re>', topic: 'tests', names: ['grep', 'g'], example: 'pattern' },
+  { usage: '-f, --fgrep <s>', topic: 'tests', names: ['fgrep', 'f'], example: 'text' },
+  { usage: '-i, --invert', topic: 'tests', names: ['invert', 'i'] },
+  { usage: '-b, --bail', topic: 'tests', names: ['bail', 'b'] },
+  { usage: '--forbid-only', topic: 'tests', names: ['forbid-only'] },
+  { usage: '--forbid-pending', topic: 'tests', names: ['forbid-pending'] },
+  { usage: '-u, --ui <bdd|tdd>', topic: 'tests', names: ['ui', 'u'], example: 'tdd' },
+  { usage: '-r, --require <mod>', topic: 'modules', names: ['require', 'r'], example: './test/setup.js' },
+  { usage: '--import <mod>', topic: 'modules', names: ['import'], example: 'tsx', note: 'resolved from the project root; a missing one is an error' },
+  { usage: '-R, --reporter <name>', topic: 'output', names: ['reporter', 'R'], example: 'dot' },
+  { usage: '-O, --reporter-option <k=v>', topic: 'output', names: ['reporter-option', 'reporter-options', 'O'], example: 'key=value' },
+  { usage: '--exit', topic: 'output', names: ['exit'] },
+  { usage: '-A, --async-only', topic: 'output', names: ['async-only', 'A'] },
+  { usage: '--full-trace', topic: 'output', names: ['full-trace'] },
+  { usage: '--check-leaks', topic: 'leaks', names: ['check-leaks'] },
+  { usage: '--global <name>', topic: 'leaks', names: ['global', 'globals'], example: 'myGlobal', note: 'repeatable, alias --globals, wildcards: my*' },
+  { usage: '--dry-run', names: ['dry-run'], help: 'report the tests as passed without running tests or hooks (no database used)' },
+  { usage: '--fail-zero', names: ['fail-zero'], help: 'exit 1 when no test was found to run' },
+  { usage: '--watch', names: ['watch'], unsupported: 'Run bulkhead again after a change (or use a file watcher such as nodemon around it).' },
+  // mocha's --delay waits for the specs to call run(); here every file has a Mocha of its own, so there is no one
+  // root suite to delay, and waiting would hang.
+  {
+    usage: '--delay',
+    names: ['delay'],
+    unsupported: 'Remove it (and the run() call in the spec files); do the asynchronous setup in a before() hook or in a --require root hook plugin (mochaHooks.beforeAll), or export mochaGlobalSetup from a --require module.',
+  },
+];
