@@ -7,15 +7,10 @@ import type { Config } from '../config/types.js';
 import { errors } from '../errors.js';
 
 const require = createRequire(import.meta.url);
-const collectFiles = require('mocha/lib/cli/collect-files.cjs') as (opts: {
-  spec: string[];
-  extension: string[];
-  ignore: string[];
-  recursive: boolean;
-  sort: boolean;
-  file: string[];
-  allowEmpty: boolean;
-}) => { files: string[]; unmatchedFiles: { pattern: string }[] };
+// mocha's own file lookup (what its collect-files calls for each spec), and the glob matcher it filters --ignore
+// with, taken from mocha's own dependencies so both read patterns exactly as mocha does.
+const { lookupFiles } = require('mocha/lib/cli/lookup-files.js') as { lookupFiles(filepath: string, extensions: string[], recursive: boolean): string[] | string | undefined };
+const { minimatch } = createRequire(require.resolve('mocha/lib/cli/collect-files.cjs'))('minimatch') as { minimatch(path: string, pattern: string, options: { windowsPathsNoEscape: boolean }): boolean };
 
 export interface SpecFile {
   /** Absolute path, what the worker loads. */
@@ -24,27 +19,33 @@ export interface SpecFile {
   rel: string;
 }
 
-export function discover(config: Config): SpecFile[] {
-  const cwd = process.cwd();
-  let files: string[];
-  // mocha's collector prints its own warnings; they become part of our one-paragraph error instead.
-  const warn = console.warn;
-  const warnings: string[] = [];
-  console.warn = (...args: unknown[]) => void warnings.push(args.map(String).join(' ').replace(/\x1b\[[0-9;]*m/g, ''));
-  try {
-    process.chdir(config.root);
-    files = collectFiles({ spec: [...config.spec], extension: [...config.extension], ignore: [...config.ignore], recursive: config.recursive, sort: false, file: [], allowEmpty: true }).files;
-  } catch (err) {
-    throw errors.usage(`Cannot collect the spec files: ${err instanceof Error ? err.message : String(err)}.`, err);
-  } finally {
-    console.warn = warn;
-    process.chdir(cwd);
+/**
+ * The spec files under `config.root`, as mocha's collect-files finds them from that directory, without changing
+ * the process's working directory: every spec and --ignore pattern is made absolute against the root first (a
+ * glob stays a glob). A pattern that matches nothing is a warning when others match, and the error when none do.
+ */
+export function discover(config: Config, warn: (line: string) => void): SpecFile[] {
+  const found: string[] = [];
+  const unmatched: string[] = [];
+  const ignore = config.ignore.map((pattern) => path.resolve(config.root, pattern));
+  for (const spec of config.spec) {
+    let files: string[];
+    try {
+      files = [lookupFiles(path.resolve(config.root, spec), [...config.extension], config.recursive) ?? []].flat();
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'ERR_MOCHA_NO_FILES_MATCH_PATTERN') {
+        unmatched.push(spec);
+        continue;
+      }
+      throw errors.usage(`Cannot collect the spec files: ${err instanceof Error ? err.message : String(err)}.`, err);
+    }
+    found.push(...files.filter((f) => ignore.every((pattern) => !minimatch(f, pattern, { windowsPathsNoEscape: true }))));
   }
   // --file setup files load before every spec; they are not specs themselves.
   const setup = new Set(config.mocha.files);
-  const unique = [...new Set(files.map((f) => path.resolve(config.root, f)))].filter((f) => !setup.has(f));
+  const unique = [...new Set(found.map((f) => path.resolve(config.root, f)))].filter((f) => !setup.has(f));
   if (unique.length === 0) throw errors.noFiles(config.spec);
-  for (const w of warnings) if (!/No test files found/.test(w)) warn(`bulkhead: ${w}`);
+  for (const spec of unmatched) warn(`bulkhead: Warning: Cannot find any files matching pattern "${spec}"`);
   // Sorted by root-relative path, so every machine plans the same order.
   return unique
     .map((p) => ({ path: p, rel: path.relative(config.root, p).split(path.sep).join('/') }))

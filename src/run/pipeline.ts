@@ -58,7 +58,7 @@ async function runCommand(config: Config, io: RunIO, target: Target): Promise<nu
       return EXIT.ok;
     }
   } else {
-    files = discover(config);
+    files = discover(config, (line) => io.err.write(`${line}\n`));
   }
   // 3. Plan and run; --until-fail repeats the whole selection until a round fails, keeping that round's record.
   const rounds = config.untilFail ?? 1;
