@@ -5,7 +5,7 @@ import { loadConfig } from '../config/load.js';
 import { EXIT, isBulkheadError } from '../errors.js';
 import { helpText } from './help.js';
 import { run } from '../run/pipeline.js';
-import { redact } from '../db/redact.js';
+import { Redactor } from '../db/redact.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -42,6 +42,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     interrupt.dispatchEvent(new CustomEvent('abort', { detail: signal }));
   };
   const handlers = SIGNALS.map((signal) => [signal, () => onSignal(signal)] as const);
+  // What escapes the run is printed here, where the run's own target is out of reach: the environment names it.
+  const redactor = Redactor.fromEnv();
   try {
     const { config, flags } = await loadConfig(argv);
     if (flags.help) {
@@ -58,10 +60,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     return code === EXIT.interrupted && first !== null ? 128 + constants.signals[first] : code;
   } catch (err) {
     if (isBulkheadError(err)) {
-      process.stderr.write(`bulkhead: ${redact(err.message)}\n`);
+      process.stderr.write(`bulkhead: ${redactor.redact(err.message)}\n`);
       return err.exitCode;
     }
-    process.stderr.write(`bulkhead: internal error: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
+    process.stderr.write(`bulkhead: internal error: ${redactor.redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
     return EXIT.failed;
   } finally {
     for (const [signal, handler] of handlers) process.off(signal, handler);

@@ -2,7 +2,7 @@
 // could not close. Never prints a password.
 import pg from 'pg';
 import { errors } from '../errors.js';
-import { redact } from './redact.js';
+import { Redactor } from './redact.js';
 import type { ResolvedTarget } from './resolve.js';
 import { connect } from './connect.js';
 import { isConnectionError } from '../protocol/faults.js';
@@ -23,7 +23,7 @@ export class Admin {
         throw err;
       });
     } catch (err) {
-      throw errors.unreachable(this.resolved.where, new Error(redact(err instanceof Error ? err.message : String(err))));
+      throw errors.unreachable(this.resolved.where, new Error(new Redactor(this.resolved.target).redact(err instanceof Error ? err.message : String(err))));
     }
     // A spec or a server restart may end this session between uses: the next use connects again.
     const forget = (): void => {

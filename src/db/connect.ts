@@ -2,7 +2,7 @@
 // from the first moment, and a failure message without the password.
 import pg from 'pg';
 import type { ConnectionTarget } from '../protocol/messages.js';
-import { redact } from './redact.js';
+import { Redactor } from './redact.js';
 
 /** The same target, pointed at another database. A URL keeps its query (ssl, options); PG* fill in the rest. */
 export function retarget(target: ConnectionTarget | null, database: string): ConnectionTarget {
@@ -26,7 +26,7 @@ export async function connect(target: ConnectionTarget | null, database: string 
     await client.connect();
   } catch (err) {
     await client.end().catch(() => undefined);
-    throw Object.assign(new Error(redact(err instanceof Error ? err.message : String(err)), { cause: err }), {
+    throw Object.assign(new Error(new Redactor(target).redact(err instanceof Error ? err.message : String(err)), { cause: err }), {
       code: (err as { code?: unknown }).code,
     });
   }

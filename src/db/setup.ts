@@ -6,7 +6,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type pg from 'pg';
 import { errors } from '../errors.js';
-import { redact } from './redact.js';
+import { Redactor } from './redact.js';
 
 const SQL = /\.sql$/i;
 const MODULE = /\.(m|c)?(j|t)s$/i;
@@ -60,26 +60,28 @@ async function step(file: string, label: string): Promise<SetupStep> {
  * pulls migrations from elsewhere should be replaced by the migrations directory itself.
  */
 export async function runSetup(client: pg.Client, plan: SetupPlan): Promise<void> {
+  // A failing step's message may quote the connection's password; pg has it from the target (or PGPASSWORD).
+  const redactor = new Redactor({ password: client.password });
   for (const s of plan.steps) {
     if (s.kind === 'sql') {
       // One simple-protocol query per file: multi-statement files and $$-quoted bodies work as in psql -f.
       await client.query(s.content).catch((err: unknown) => {
-        throw errors.setupFailed(`${s.label}${sqlLine(s.content, err)}`, clean(err));
+        throw errors.setupFailed(`${s.label}${sqlLine(s.content, err)}`, clean(err, redactor));
       });
       continue;
     }
-    const fn = await loadSetupFunction(s);
+    const fn = await loadSetupFunction(s, redactor);
     try {
       await fn(client);
     } catch (err) {
-      throw errors.setupFailed(`${s.label} (its setup(client) threw)`, clean(err));
+      throw errors.setupFailed(`${s.label} (its setup(client) threw)`, clean(err, redactor));
     }
   }
 }
 
 type SetupFunction = (client: pg.Client) => unknown;
 
-async function loadSetupFunction(s: SetupStep): Promise<SetupFunction> {
+async function loadSetupFunction(s: SetupStep, redactor: Redactor): Promise<SetupFunction> {
   // The content hash in the URL makes an edited module load afresh within one process.
   const url = `${pathToFileURL(s.file).href}?bulkhead=${createHash('sha256').update(s.content).digest('hex').slice(0, 12)}`;
   let mod: { setup?: unknown; default?: unknown };
@@ -91,7 +93,7 @@ async function loadSetupFunction(s: SetupStep): Promise<SetupFunction> {
       mod = (await import(url)) as typeof mod;
     }
   } catch (err) {
-    throw errors.setupFailed(`${s.label} (loading the module)`, clean(err));
+    throw errors.setupFailed(`${s.label} (loading the module)`, clean(err, redactor));
   }
   const def = mod.default as { setup?: unknown } | undefined;
   const fn = mod.setup ?? (typeof def === 'function' ? def : def?.setup);
@@ -106,7 +108,7 @@ function sqlLine(content: string, err: unknown): string {
   return `:${content.slice(0, position - 1).split('\n').length}`;
 }
 
-function clean(err: unknown): Error {
-  const message = redact(err instanceof Error ? err.message : String(err));
+function clean(err: unknown, redactor: Redactor): Error {
+  const message = redactor.redact(err instanceof Error ? err.message : String(err));
   return Object.assign(new Error(message, { cause: err }), { code: (err as { code?: unknown } | null)?.code });
 }

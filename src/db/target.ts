@@ -3,7 +3,7 @@
 import pg from 'pg';
 import type { Config } from '../config/types.js';
 import { Admin } from './admin.js';
-import { knowSecrets } from './redact.js';
+import { Redactor } from './redact.js';
 import { resolveTarget } from './resolve.js';
 import type { ResolvedTarget } from './resolve.js';
 import { hasExternalTarget } from '../protocol/target.js';
@@ -18,6 +18,8 @@ export interface Target {
   version: string;
   where: string;
   admin: Admin;
+  /** Masks the target's password (and anything shaped like one) in what the run prints or records. */
+  redactor: Redactor;
   /** `session` is the configuration of the session provisioning (replay and bisect adjust isolation and workers). */
   provision(workers: number, session?: Config): Promise<RunSlots>;
   close(): Promise<void>;
@@ -57,7 +59,6 @@ export async function openTarget(config: Config, info: NodeJS.WritableStream): P
   const useEmbedded = config.embedded || !hasExternalTarget(process.env);
   const started = useEmbedded ? await embedded(config, info) : null;
   const resolved = started?.resolved ?? resolveTarget();
-  knowSecrets(resolved.target);
   const admin = new Admin(resolved);
   const close = async (): Promise<void> => {
     await admin.close();
@@ -71,6 +72,7 @@ export async function openTarget(config: Config, info: NodeJS.WritableStream): P
       version,
       where: resolved.where,
       admin,
+      redactor: new Redactor(resolved.target),
       provision: (workers, session = config) => slots(session, resolved, admin, workers, info),
       close,
     };
@@ -136,6 +138,7 @@ function dryRunTarget(): Target {
     version: 'not connected',
     where: resolved.where,
     admin: new NoAdmin(resolved),
+    redactor: Redactor.fromEnv(),
     provision: () =>
       Promise.resolve({
         isolation: 'shared' as const,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { RunEvent } from '../run/events.js';
 import type { ChaosFault, RebuildInfo, SerializedError } from '../protocol/messages.js';
 import { BulkheadError, EXIT } from '../errors.js';
-import { redact, redactData } from '../db/redact.js';
+import type { Redactor } from '../db/redact.js';
 
 export const RECORD_FORMAT = 'bulkhead-run';
 export const RECORD_VERSION = 1;
@@ -61,16 +61,16 @@ function bounded(text: string): string {
   return text.length <= TEXT_LIMIT ? text : `${text.slice(0, TEXT_LIMIT)}… [${text.length - TEXT_LIMIT} more characters]`;
 }
 
-function clean(err: SerializedError): SerializedError {
-  const out: SerializedError = { ...err, message: bounded(redact(err.message)) };
+function clean(err: SerializedError, redactor: Redactor): SerializedError {
+  const out: SerializedError = { ...err, message: bounded(redactor.redact(err.message)) };
   for (const key of ['stack', 'actual', 'expected'] as const) {
     const text = err[key];
-    if (text !== undefined) out[key] = bounded(redact(text));
+    if (text !== undefined) out[key] = bounded(redactor.redact(text));
   }
-  if (err.cause !== undefined) out.cause = clean(err.cause);
-  if (err.multiple !== undefined) out.multiple = err.multiple.map(clean);
+  if (err.cause !== undefined) out.cause = clean(err.cause, redactor);
+  if (err.multiple !== undefined) out.multiple = err.multiple.map((e) => clean(e, redactor));
   if (err.extra !== undefined) {
-    const extra = redactData(err.extra) as Record<string, unknown>;
+    const extra = redactor.data(err.extra) as Record<string, unknown>;
     const size = JSON.stringify(extra).length;
     if (size <= EXTRA_LIMIT) {
       out.extra = extra;
@@ -88,7 +88,10 @@ export class RecordBuilder {
   private readonly files = new Map<string, { slot: number; entry: RecordedFile }>();
   readonly record: RunRecord;
 
-  constructor(init: Pick<RunRecord, 'versions' | 'config' | 'seed' | 'workers' | 'target'>) {
+  constructor(
+    init: Pick<RunRecord, 'versions' | 'config' | 'seed' | 'workers' | 'target'>,
+    private readonly redactor: Redactor,
+  ) {
     this.record = {
       format: RECORD_FORMAT,
       version: RECORD_VERSION,
@@ -150,7 +153,7 @@ export class RecordBuilder {
         t.attempts = event.attempt + 1;
         t.flaky = event.state === 'passed' && event.attempt > 0;
         if (t.flaky) o.flaky++;
-        if (event.error !== undefined) t.error = clean(event.error);
+        if (event.error !== undefined) t.error = clean(event.error, this.redactor);
         return;
       }
       case 'test:notrun': {
@@ -163,7 +166,7 @@ export class RecordBuilder {
       case 'file:fail': {
         o.failed++;
         const title = event.type === 'hook:fail' ? event.hook.title : event.title;
-        this.files.get(event.file)?.entry.failures.push({ title, error: clean(event.error) });
+        this.files.get(event.file)?.entry.failures.push({ title, error: clean(event.error, this.redactor) });
         return;
       }
       case 'file:end': {
@@ -172,7 +175,7 @@ export class RecordBuilder {
         return;
       }
       case 'rebuild':
-        r.rebuilds.push({ ...event.rebuild, message: redact(event.rebuild.message), file: event.file, at: this.now() });
+        r.rebuilds.push({ ...event.rebuild, message: this.redactor.redact(event.rebuild.message), file: event.file, at: this.now() });
         return;
       case 'chaos':
         r.chaos.push({ file: event.file, slot: event.slot, fault: event.fault, title: event.title, at: this.now() });

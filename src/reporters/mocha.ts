@@ -8,7 +8,7 @@ import { createStatsCollector } from 'mocha/lib/stats-collector.js';
 import type { RunEvent } from '../run/events.js';
 import type { SerializedError } from '../protocol/messages.js';
 import { errors } from '../errors.js';
-import { redact, redactData } from '../db/redact.js';
+import type { Redactor } from '../db/redact.js';
 import { allowFunctionReporters } from './legacy.js';
 
 const C = Mocha.Runner.constants;
@@ -80,20 +80,21 @@ function prototypeNamed(name: string): Error {
  * Rebuilds the worker's error with the same own properties in the same order (reporters such as json list them
  * all), every text redacted. An error made on the main thread (a crash) has no `own` list: its fields are used.
  */
-function toError(s: SerializedError): Error {
+function toError(s: SerializedError, redactor: Redactor): Error {
+  const redact = (text: string): string => redactor.redact(text);
   const err = new Error(redact(s.message)) as Error & Record<string, unknown>;
   if (s.ownName === true) err.name = s.name;
   else if (s.name !== 'Error') Object.setPrototypeOf(err, prototypeNamed(s.name));
   err.stack = redact(s.stack ?? `${s.name}: ${s.message}`);
   const carried = (key: string): unknown => {
-    if (key === 'cause') return s.cause === undefined ? undefined : toError(s.cause);
-    if (key === 'multiple') return s.multiple?.map(toError);
+    if (key === 'cause') return s.cause === undefined ? undefined : toError(s.cause, redactor);
+    if (key === 'multiple') return s.multiple?.map((m) => toError(m, redactor));
     const value = s[key as (typeof CARRIED)[number]];
     return typeof value === 'string' ? redact(value) : value;
   };
   const keys = s.own ?? [...CARRIED, 'cause', 'multiple'];
   for (const key of keys) {
-    const value = Object.prototype.hasOwnProperty.call(s.extra ?? {}, key) ? redactData(s.extra?.[key]) : carried(key);
+    const value = Object.prototype.hasOwnProperty.call(s.extra ?? {}, key) ? redactor.data(s.extra?.[key]) : carried(key);
     if (value !== undefined) err[key] = value;
   }
   return err;
@@ -114,7 +115,7 @@ export class MochaReplay {
   private readonly paths = new Map<string, string>();
   private started = false;
 
-  constructor(Reporter: ReporterCtor, options: Record<string, unknown>, private readonly projectRoot: string, total: () => number, display: { inlineDiffs: boolean; diff: boolean } = { inlineDiffs: false, diff: true }) {
+  constructor(Reporter: ReporterCtor, options: Record<string, unknown>, private readonly projectRoot: string, total: () => number, private readonly redactor: Redactor, display: { inlineDiffs: boolean; diff: boolean } = { inlineDiffs: false, diff: true }) {
     this.root = new (Mocha.Suite as unknown as new (title: string, ctx: Mocha.Context, isRoot: boolean) => Mocha.Suite)('', new Mocha.Context(), true);
     this.runner = new Mocha.Runner(this.root, { delay: false } as never);
     createStatsCollector(this.runner);
@@ -186,7 +187,7 @@ export class MochaReplay {
       }
       case 'test:retry': {
         const test = this.objects(event.file).tests.get(event.testId);
-        if (test !== undefined) this.runner.emit(C.EVENT_TEST_RETRY, test, toError(event.error) as never);
+        if (test !== undefined) this.runner.emit(C.EVENT_TEST_RETRY, test, toError(event.error, this.redactor) as never);
         return;
       }
       case 'test:end': {
@@ -207,7 +208,7 @@ export class MochaReplay {
           test.state = 'failed';
           // test.err is left to Base's 'fail' listener, as under mocha: set beforehand, Base would take this
           // error for a second failure of the test and list it in err.multiple.
-          this.runner.emit(C.EVENT_TEST_FAIL, test, toError(event.error ?? { name: 'Error', message: 'failed' }));
+          this.runner.emit(C.EVENT_TEST_FAIL, test, toError(event.error ?? { name: 'Error', message: 'failed' }, this.redactor));
         }
         this.runner.emit(C.EVENT_TEST_END, test);
         return;
@@ -220,7 +221,7 @@ export class MochaReplay {
         // Runner#fail marks the runnable failed before it emits 'fail'; reporters that list failures at the end
         // (xunit) tell a failed hook from a passed test by this state.
         hook.state = 'failed';
-        this.runner.emit(C.EVENT_TEST_FAIL, hook, toError(event.error));
+        this.runner.emit(C.EVENT_TEST_FAIL, hook, toError(event.error, this.redactor));
         return;
       }
       case 'file:fail': {
@@ -229,12 +230,12 @@ export class MochaReplay {
         test.file = this.pathOf(event.file);
         test.state = 'failed';
         test.duration = 0;
-        this.runner.emit(C.EVENT_TEST_FAIL, test, toError(event.error));
+        this.runner.emit(C.EVENT_TEST_FAIL, test, toError(event.error, this.redactor));
         this.runner.emit(C.EVENT_TEST_END, test);
         return;
       }
       case 'output':
-        (event.stream === 'stdout' ? process.stdout : process.stderr).write(redact(event.text));
+        (event.stream === 'stdout' ? process.stdout : process.stderr).write(this.redactor.redact(event.text));
         return;
       case 'file:end':
         this.files.delete(event.file);

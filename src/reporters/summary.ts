@@ -3,7 +3,7 @@
 import type { RunEvent } from '../run/events.js';
 import type { RebuildInfo, TestInfo } from '../protocol/messages.js';
 import { describeReasons } from '../protocol/messages.js';
-import { redact } from '../db/redact.js';
+import type { Redactor } from '../db/redact.js';
 
 export interface Tally {
   passed: number;
@@ -24,7 +24,10 @@ export class Summary {
   failOnFlaky = false;
   private readonly titles = new Map<string, TestInfo>();
 
-  constructor(private readonly workers: number) {}
+  constructor(
+    private readonly workers: number,
+    private readonly redactor: Redactor,
+  ) {}
 
   handle(event: RunEvent): void {
     const t = this.tally;
@@ -79,7 +82,7 @@ export class Summary {
     lines.push(`connection rebuilds: ${t.rebuilds.length} (${perSlot.join(', ')})`);
     for (const r of t.rebuilds) {
       // A server error quotes the offending value, which may be a connection string with its password.
-      const what = redact(r.sqlstate !== undefined ? `${r.sqlstate} ${r.message}` : r.message);
+      const what = this.redactor.redact(r.sqlstate !== undefined ? `${r.sqlstate} ${r.message}` : r.message);
       // Without a fault to quote, the reasons already say it all.
       const detail = what === r.reasons.join(', ') ? '' : ` (${firstLine(what)})`;
       lines.push(`  w${r.slot} gen ${r.generation} after ${r.culprit.kind} "${r.culprit.title}": ${describeReasons(r.reasons)}${detail}`);

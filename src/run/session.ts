@@ -133,10 +133,10 @@ async function sessionOn(bus: RunBus, signals: () => number, config: Config, io:
   const info = infoStream(config, io);
   // Fixed plans (replay, bisect) say how many slots they need; otherwise no more workers than files.
   const workers = s.workers ?? Math.max(1, Math.min(config.workers, s.files.length));
-  const summary = new Summary(workers);
+  const summary = new Summary(workers, target.redactor);
   summary.seed = config.seed;
   summary.failOnFlaky = config.failOnFlaky;
-  const builder = new RecordBuilder({ versions: await versions(target.version), config: recordedConfig(config), seed: config.seed, workers, target: target.where });
+  const builder = new RecordBuilder({ versions: await versions(target.version), config: recordedConfig(config), seed: config.seed, workers, target: target.where }, target.redactor);
   let total = 0;
   bus.on('summary', (e) => summary.handle(e));
   bus.on('record', (e) => builder.handle(e));
@@ -151,7 +151,7 @@ async function sessionOn(bus: RunBus, signals: () => number, config: Config, io:
     // names every test, so it is known up front; otherwise a file's tests are known only once a worker loaded
     // it, and runner.total grows as files load (knowing it at the start would take loading every file twice).
     const planned = s.exact ? namedTests(s.makePlan(s.files)) : null;
-    const r = new MochaReplay(Reporter, config.reporterOptions, config.root, () => planned ?? total, { inlineDiffs: config.inlineDiffs, diff: config.diff });
+    const r = new MochaReplay(Reporter, config.reporterOptions, config.root, () => planned ?? total, target.redactor, { inlineDiffs: config.inlineDiffs, diff: config.diff });
     const g = new FileGate((e) => r.handle(e));
     replay = r;
     gate = g;
