@@ -3,8 +3,10 @@ import type pg from 'pg';
 import { ENV_WORKER } from './protocol/messages.js';
 import { NOT_IN_WORKER, publishedDb } from './protocol/target.js';
 import type { UserConfig } from './config/types.js';
+import type { RunOptions, RunResult } from './cli/api.js';
 
 export type { UserConfig } from './config/types.js';
+export type { RunOptions, RunResult } from './cli/api.js';
 
 /**
  * The calling worker's PostgreSQL connection. Created on the first call and reused by later tests and files on
@@ -25,4 +27,16 @@ export function workerSlot(): number | undefined {
 /** Typed helper for bulkhead.config.ts: `export default defineConfig({ ... })`. */
 export function defineConfig(config: UserConfig): UserConfig {
   return config;
+}
+
+/**
+ * Runs the suite as the `bulkhead` command would, from code: `await run({ root, spec: ['test'], workers: 2 })`.
+ * Resolves with the exit code the CLI would use; bad options reject with the same error the CLI prints (its
+ * `exitCode` is 2). It changes nothing process-wide (no chdir, no signal handlers), so it can be called again in
+ * the same process. The pipeline is imported here, on the first call, so that spec files importing this module
+ * for db() do not load it.
+ */
+export async function run(options: RunOptions = {}): Promise<RunResult> {
+  const api = await import('./cli/api.js');
+  return api.run(options);
 }

@@ -73,6 +73,11 @@ export function runMocha(args: readonly string[], options: CliOptions): Promise<
   return runScript(MOCHA_BIN, args, { ...options, env: { NODE_PATH: nodePath, ...options.env } });
 }
 
+/** Runs `node script ...args`: a program of the fixture's own, such as one that calls bulkhead's run() API. */
+export function runNode(script: string, args: readonly string[], options: CliOptions): Promise<CliResult> {
+  return runScript(script, args, options);
+}
+
 function runScript(script: string, args: readonly string[], options: CliOptions): Promise<CliResult> {
   const base = options.cleanEnv ? {} : { ...process.env, DATABASE_URL: SERVER_URL };
   const env: NodeJS.ProcessEnv = { ...base, ...options.env, NO_COLOR: '1', FORCE_COLOR: '0' };
