@@ -84,7 +84,7 @@ function flag(name: string, value: unknown): string[] {
 }
 
 /** The command line the options stand for. */
-export function toArgv(options: RunOptions): string[] {
+function toArgv(options: RunOptions): string[] {
   const argv: string[] = [];
   const command = options.command ?? 'run';
   if (command !== 'run') {
