@@ -10,6 +10,8 @@ import pg from 'pg';
 
 export interface Cluster {
   port: number;
+  /** The server's log file (pg_ctl -l). */
+  log: string;
   /** postgres://postgres@127.0.0.1:<port>/<database> */
   url(database: string): string;
   /** pg_ctl, its arguments for `restart`/`stop`/`start`, and the ids to run it as: what a fixture needs to act. */
@@ -63,6 +65,7 @@ export async function startCluster(settings: Record<string, string> = {}): Promi
   const url = (database: string): string => `postgres://postgres@127.0.0.1:${port}/${database}`;
   return {
     port,
+    log,
     url,
     ctl,
     start: () => run('start'),

@@ -116,18 +116,19 @@ export async function query<R extends pg.QueryResultRow = Record<string, unknown
  * Sessions bulkhead (application_name bulkhead:...) still holds on the server; with `database`, only those on
  * databases whose name starts with it, so runs of other suites on the shared server are not counted.
  */
-export async function bulkheadSessions(database?: string): Promise<number> {
+export async function bulkheadSessions(database?: string, url = SERVER_URL): Promise<number> {
   const rows = await query<{ n: string }>(
     "SELECT count(*)::text AS n FROM pg_stat_activity WHERE application_name LIKE 'bulkhead:%' AND ($1::text IS NULL OR starts_with(datname, $1))",
     [database ?? null],
+    url,
   );
   return Number(rows[0]?.n ?? 0);
 }
 
 /** pg_stat_database.sessions_abandoned for a database: idle sessions dropped without a protocol goodbye. */
-export async function sessionsAbandoned(database = 'test'): Promise<number> {
-  await query('SELECT pg_stat_force_next_flush()').catch(() => undefined);
-  const rows = await query<{ n: string }>('SELECT sessions_abandoned::text AS n FROM pg_stat_database WHERE datname = $1', [database]);
+export async function sessionsAbandoned(database = 'test', url = SERVER_URL): Promise<number> {
+  await query('SELECT pg_stat_force_next_flush()', [], url).catch(() => undefined);
+  const rows = await query<{ n: string }>('SELECT sessions_abandoned::text AS n FROM pg_stat_database WHERE datname = $1', [database], url);
   return Number(rows[0]?.n ?? 0);
 }
 

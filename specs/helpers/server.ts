@@ -32,17 +32,17 @@ export function assertServerLogReadable(): void {
   accessSync(SERVER_LOG, constants.R_OK);
 }
 
-function logSize(): number {
-  return statSync(SERVER_LOG).size;
+function logSize(log = SERVER_LOG): number {
+  return statSync(log).size;
 }
 
 /** Lines the log gained since `offset` that report an unexpected EOF from a session on `database`. */
-function eofLinesSince(offset: number, database: string): string[] {
-  const size = logSize();
+function eofLinesSince(offset: number, database: string, log = SERVER_LOG): string[] {
+  const size = logSize(log);
   // A rotated (smaller) log is read from its start: every line in it is new.
   const from = size < offset ? 0 : offset;
   const buf = Buffer.alloc(size - from);
-  const fd = openSync(SERVER_LOG, 'r');
+  const fd = openSync(log, 'r');
   try {
     readSync(fd, buf, 0, buf.length, from);
   } finally {
@@ -70,17 +70,23 @@ export interface ServerWatch {
   check(): Promise<ServerState>;
 }
 
+/** A server other than the shared one (a spec's own cluster): any URL on it, and its log (with %u@%d in each line). */
+export interface WatchedServer {
+  url: string;
+  log: string;
+}
+
 /** Starts watching a database; `check()` tells what the runs since then left behind. */
-export async function watchServer(database: string): Promise<ServerWatch> {
-  assertServerLogReadable();
-  const offset = logSize();
-  const abandoned = await sessionsAbandoned(database);
+export async function watchServer(database: string, server: WatchedServer = { url: SERVER_URL, log: SERVER_LOG }): Promise<ServerWatch> {
+  accessSync(server.log, constants.R_OK);
+  const offset = logSize(server.log);
+  const abandoned = await sessionsAbandoned(database, server.url);
   return {
     async check() {
       return {
-        sessions: await bulkheadSessions(database),
-        abandoned: (await sessionsAbandoned(database)) - abandoned,
-        eof: eofLinesSince(offset, database),
+        sessions: await bulkheadSessions(database, server.url),
+        abandoned: (await sessionsAbandoned(database, server.url)) - abandoned,
+        eof: eofLinesSince(offset, database, server.log),
       };
     },
   };
