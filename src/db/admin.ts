@@ -1,5 +1,6 @@
-// The harness's own admin connection, used to check the server before a run and to end sessions a dead worker
-// could not close. Never prints a password.
+// The maintenance session (application_name 'bulkhead:main'): the main thread's one session on the server for the
+// whole command. It checks the server, ends the backends of crashed workers (watchdogs), finds leaks, reclones
+// slots and tears them down, one operation at a time, so callers that come at once never open a second session.
 import pg from 'pg';
 import { errors } from '../errors.js';
 import { Redactor } from './redact.js';
@@ -7,69 +8,209 @@ import type { ResolvedTarget } from './resolve.js';
 import { connect } from './connect.js';
 import { isConnectionError } from '../protocol/faults.js';
 
-/** The harness's own short-lived sessions: application_name 'bulkhead:main' so they are never mistaken for a worker's. */
-export class Admin {
-  private client: pg.Client | null = null;
-  constructor(private readonly resolved: ResolvedTarget) {}
+const APPLICATION_NAME = 'bulkhead:main';
 
-  private async connect(): Promise<pg.Client> {
-    if (this.client !== null) return this.client;
-    // On the "postgres" database, not the target: a session on the target would stop another run (or this one)
-    // from copying it with CREATE DATABASE ... TEMPLATE. A server without "postgres" gets the target itself.
-    let client: pg.Client;
+export interface Session {
+  pid: number;
+  applicationName: string;
+  /** backend_start as text: with the pid, it tells a session from a later one that reused its pid. */
+  started: string;
+}
+
+/*
+ * Reconnecting waits for a server that is restarting (it refuses connections or answers 57P03 for a moment), but
+ * not for one that is gone: teardown tries a few times, every other operation once.
+ */
+const PATIENT_DELAYS_MS = [100, 250, 500, 1000];
+
+async function retrying<T>(patient: boolean, open: () => Promise<T>): Promise<T> {
+  const delays = patient ? PATIENT_DELAYS_MS : [];
+  for (let attempt = 0; ; attempt++) {
     try {
-      client = await connect(this.resolved.target, 'postgres', 'bulkhead:main').catch((err: unknown) => {
-        if ((err as { code?: unknown }).code === '3D000') return connect(this.resolved.target, null, 'bulkhead:main');
-        throw err;
-      });
+      return await open();
     } catch (err) {
-      throw errors.unreachable(this.resolved.where, new Error(new Redactor(this.resolved.target).redact(err instanceof Error ? err.message : String(err))));
+      const delay = delays[attempt];
+      if (delay === undefined || !isConnectionError(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delay));
     }
-    // A spec or a server restart may end this session between uses: the next use connects again.
-    const forget = (): void => {
-      if (this.client === client) this.client = null;
-    };
-    client.on('error', forget);
-    client.on('end', forget);
-    this.client = client;
-    return client;
+  }
+}
+
+export interface SerialOptions {
+  /** Wait out a restarting server while reconnecting (teardown). */
+  patient?: boolean;
+  /** false: not run again on a new session when a lost session cut it off (work that is not safe to repeat). */
+  repeat?: boolean;
+}
+
+/**
+ * Opened on first use, on the "postgres" database: a session on the target would make it look busy to
+ * CREATE DATABASE ... TEMPLATE. A server without "postgres" gets the target itself; copying it then runs on this
+ * very session, which PostgreSQL allows (only other sessions on a template block the copy). A spec ending the
+ * session or a server restart must not cost the run its cleanup: a session found broken is opened again, on the
+ * same database, with its advisory locks taken again, before the next operation.
+ */
+export class Admin {
+  private tail: Promise<unknown> = Promise.resolve();
+  private current: pg.Client | null = null;
+  private broken = false;
+  private closed = false;
+  /** Where the first session went (client.database, what the server accepted): every later one goes there too. */
+  private home: { database: string | null } | null = null;
+  private versionText = 'unknown';
+  private versionNum = 0;
+  /** Advisory locks this session holds, taken again after a reconnect. */
+  private readonly locks = new Set<string>();
+
+  /** `server` null: there is none (--dry-run), so nothing is checked and no backend needs ending. */
+  constructor(private readonly server: Pick<ResolvedTarget, 'target' | 'where'> | null, private readonly log: (line: string) => void = () => undefined) {}
+
+  /** The open session, for the operation serial() is running now. */
+  get client(): pg.Client {
+    if (this.current === null) throw new Error('the maintenance session is used outside serial()');
+    return this.current;
+  }
+
+  /** The database the session is on (null: the target's own, when pg picked it from PG*). */
+  get database(): string | null {
+    return this.home?.database ?? null;
+  }
+
+  /** server_version_num, once the session has been opened. */
+  get version(): number {
+    return this.versionNum;
   }
 
   /** Fails with exit code 3 when the server cannot be reached; returns its version. */
   async check(): Promise<string> {
-    const client = await this.connect();
-    const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version') AS v");
-    return rows[0]?.v ?? 'unknown';
+    if (this.server === null) return 'not connected';
+    return this.serial(() => Promise.resolve(this.versionText));
+  }
+
+  /** Ends the given worker backends from the server side (only bulkhead's own workers'), waiting until they are gone. */
+  async terminate(pids: readonly number[]): Promise<number> {
+    if (this.server === null || pids.length === 0) return 0;
+    return this.serial(async () => {
+      const { rows } = await this.client.query<{ pid: number; started: string }>(
+        "SELECT pid, backend_start::text AS started FROM pg_stat_activity WHERE pid = ANY($1::int[]) AND application_name LIKE 'bulkhead:w%'",
+        [pids],
+      );
+      return this.end(rows);
+    });
+  }
+
+  /** Ends the given sessions (when still the same backends) and waits until they are gone where the server can. */
+  async end(sessions: readonly Pick<Session, 'pid' | 'started'>[]): Promise<number> {
+    let ended = 0;
+    const wait = this.versionNum >= 140000 ? ', 5000' : '';
+    for (const s of sessions) {
+      const { rows } = await this.client.query<{ ok: boolean }>(
+        `SELECT pg_terminate_backend(pid${wait}) AS ok FROM pg_stat_activity WHERE pid = $1 AND backend_start::text = $2`,
+        [s.pid, s.started],
+      );
+      if (rows[0]?.ok === true) ended++;
+    }
+    return ended;
   }
 
   /**
-   * Ends the given worker backends from the server side and waits until they are gone. A session found broken on
-   * the way (ended a moment ago, its 'end' not yet seen) is replaced once.
+   * One operation at a time: leak checks and reclones come from every slot's loop at once, watchdogs fire
+   * together. Before it the session is opened, or reconnected when broken; an operation cut off by a lost
+   * session runs once more on a new one (unless `repeat` is false).
    */
-  async terminate(pids: readonly number[]): Promise<number> {
-    try {
-      return await this.terminateOnce(pids);
-    } catch (err) {
-      if (!isConnectionError(err)) throw err;
-      await this.close();
-      return this.terminateOnce(pids);
+  serial<T>(operation: () => Promise<T>, options: SerialOptions = {}): Promise<T> {
+    const patient = options.patient === true;
+    const attempt = async (): Promise<T> => {
+      await this.session(patient);
+      try {
+        return await operation();
+      } catch (err) {
+        if (!(this.broken || isConnectionError(err)) || options.repeat === false || this.closed) throw err;
+        this.broken = true;
+        await this.session(patient);
+        return operation();
+      }
+    };
+    const result = this.tail.then(attempt, attempt);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  /** A short-lived session of the same kind on another database (ROLLBACK PREPARED, schema DDL, parallel clones). */
+  openOn(database: string | null, patient = false): Promise<pg.Client> {
+    if (this.server === null) return Promise.reject(new Error('there is no server (--dry-run)'));
+    const target = this.server.target;
+    return retrying(patient, () => connect(target, database, APPLICATION_NAME));
+  }
+
+  /** Serialises template building between concurrent runs on the same server; call inside serial(). */
+  async lock(key: string, log: (line: string) => void): Promise<void> {
+    const { rows } = await this.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [`bulkhead:${key}`]);
+    if (rows[0]?.ok !== true) {
+      log(`bulkhead: waiting for another bulkhead run on this server to finish with ${key}`);
+      await this.client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`bulkhead:${key}`]);
     }
+    this.locks.add(key);
   }
 
-  private async terminateOnce(pids: readonly number[]): Promise<number> {
-    if (pids.length === 0) return 0;
-    const client = await this.connect();
-    const { rows } = await client.query<{ pid: number }>(
-      "SELECT pid FROM pg_stat_activity WHERE pid = ANY($1::int[]) AND application_name LIKE 'bulkhead:w%'",
-      [pids],
-    );
-    for (const { pid } of rows) await client.query('SELECT pg_terminate_backend($1::int, 5000)', [pid]);
-    return rows.length;
+  /** Call inside serial(). */
+  async unlock(key: string): Promise<void> {
+    if (!this.locks.delete(key)) return;
+    await this.client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`bulkhead:${key}`]);
   }
 
+  /** Ends the session for good (its locks go with it): the command is over. */
   async close(): Promise<void> {
-    const client = this.client;
-    this.client = null;
-    if (client !== null) await client.end().catch(() => undefined);
+    this.closed = true;
+    const client = this.current;
+    this.current = null;
+    await client?.end().catch(() => undefined);
+  }
+
+  /** A healthy session: the current one, or a new one when there is none yet or it broke. */
+  private async session(patient: boolean): Promise<pg.Client> {
+    if (this.closed || this.server === null) throw new Error('the maintenance session is closed');
+    if (this.current !== null && !this.broken) return this.current;
+    const first = this.home === null;
+    const client = first ? await this.openFirst() : await this.openOn(this.home?.database ?? null, patient);
+    try {
+      const { rows } = await client.query<{ v: string; n: number }>("SELECT current_setting('server_version') AS v, current_setting('server_version_num')::int AS n");
+      this.versionText = rows[0]?.v ?? 'unknown';
+      this.versionNum = rows[0]?.n ?? 0;
+      const lost: string[] = [];
+      for (const key of this.locks) {
+        const { rows: got } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [`bulkhead:${key}`]);
+        if (got[0]?.ok !== true) lost.push(key);
+      }
+      if (!first) this.log(`bulkhead: the maintenance session (bulkhead:main) was lost; reconnected${lost.length > 0 ? `, but another bulkhead run took the lock on ${lost.join(', ')} meanwhile` : ''}`);
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw err;
+    }
+    const old = this.current;
+    this.current = client;
+    this.broken = false;
+    const mark = (): void => {
+      if (this.current === client) this.broken = true;
+    };
+    client.on('error', mark);
+    client.on('end', mark);
+    void old?.end().catch(() => undefined);
+    return client;
+  }
+
+  /** The one place a server without a "postgres" database is handled: the target itself instead. */
+  private async openFirst(): Promise<pg.Client> {
+    const { target, where } = this.server ?? { target: null, where: '' };
+    try {
+      const client = await connect(target, 'postgres', APPLICATION_NAME).catch((err: unknown) => {
+        if ((err as { code?: unknown }).code === '3D000') return connect(target, null, APPLICATION_NAME);
+        throw err;
+      });
+      this.home = { database: client.database ?? null };
+      return client;
+    } catch (err) {
+      throw errors.unreachable(where, new Error(new Redactor(target).redact(err instanceof Error ? err.message : String(err))));
+    }
   }
 }

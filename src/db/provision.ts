@@ -2,11 +2,12 @@
 // the user's setup through a template that is reused while the setup is unchanged. Main thread only.
 import type { Context, ProvisionOptions, Provisioned } from './types.js';
 import { errors } from '../errors.js';
+import { Admin } from './admin.js';
 import { connect } from './connect.js';
-import { Server } from './server.js';
 import { where } from './resolve.js';
 import { provisionDatabases } from './databases.js';
-import { provisionSchemas, provisionShared } from './schemas.js';
+import { provisionSchemas } from './schemas.js';
+import { provisionShared } from './shared.js';
 import { assertTestDatabase, checkCapacity } from './safety.js';
 import { loadSetup } from './setup.js';
 
@@ -28,32 +29,32 @@ export async function provision(opts: ProvisionOptions): Promise<Provisioned> {
   try {
     base = (await probe.query<{ db: string }>('SELECT current_database() AS db')).rows[0]?.db ?? '';
     if (opts.isolation !== 'shared') assertTestDatabase(base, opts.allowAnyDatabase);
-  } catch (err) {
+  } finally {
+    // Closed before anything is copied: a session on the target makes CREATE DATABASE ... TEMPLATE fail.
     await probe.end().catch(() => undefined);
-    throw err;
   }
 
-  // 3. The maintenance session. Database isolation keeps it off the target, which may be the template to copy.
-  let client = probe;
-  if (opts.isolation === 'database') {
-    await probe.end();
-    // A server without a "postgres" database: the target works too, except as the template itself.
-    client = await connect(opts.target, 'postgres', 'bulkhead:main').catch((err: unknown) => {
-      if ((err as { code?: unknown }).code === '3D000') return connect(opts.target, null, 'bulkhead:main');
-      throw errors.unreachable(described, err);
-    });
-  }
-  // A new maintenance session goes where this one went (client.database is what the server accepted).
-  const database = client.database ?? null;
-  const server = await Server.open(client, { open: () => connect(opts.target, database, 'bulkhead:main'), openOn: (name) => connect(opts.target, name, 'bulkhead:main'), log });
+  // 3. The maintenance session: the command's own, or one for this call alone (closed with its teardown).
+  const admin = opts.admin ?? new Admin({ target: opts.target, where: described }, log);
+  const release = async (): Promise<void> => {
+    if (opts.admin === undefined) await admin.close();
+  };
   try {
-    await checkCapacity(server.client, opts.workers, log);
-    const context: Context = { server, opts, base, plan, log };
-    if (opts.isolation === 'database') return await provisionDatabases(context);
-    if (opts.isolation === 'schema') return await provisionSchemas(context);
-    return await provisionShared(context);
+    await admin.serial(() => checkCapacity(admin.client, opts.workers, log));
+    const context: Context = { admin, opts, base, plan, log };
+    const p = opts.isolation === 'database' ? await provisionDatabases(context) : opts.isolation === 'schema' ? await provisionSchemas(context) : provisionShared(context);
+    return {
+      ...p,
+      teardown: async () => {
+        try {
+          return await p.teardown();
+        } finally {
+          await release();
+        }
+      },
+    };
   } catch (err) {
-    await server.close();
+    await release();
     throw err;
   }
 }

@@ -60,7 +60,8 @@ export interface Capacity {
 /*
  * Per worker: the lazy test connection plus the reaper the worker opens to end a busy backend after a failed
  * test; the reaper overlaps the old connection while the next one may already be connecting, so 2 is the peak.
- * Main thread: the Admin session (checks, watchdog terminations) and the provisioning session (reclone, leaks).
+ * Main thread: the maintenance session (admin.ts) and a short-lived one beside it at times (the probe of the
+ * target, schema DDL, ROLLBACK PREPARED).
  */
 export const CONNECTIONS_PER_WORKER = 2;
 export const MAIN_CONNECTIONS = 2;

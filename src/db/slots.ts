@@ -3,7 +3,8 @@
 import type { Leaks, SlotDatabase } from './types.js';
 import type { ConnectionTarget } from '../protocol/messages.js';
 import { retarget } from './connect.js';
-import type { Session } from './server.js';
+import type { Admin, Session } from './admin.js';
+import { sessionsOn } from './server.js';
 import { names } from './safety.js';
 
 /**
@@ -114,4 +115,31 @@ export class LeakLedger {
   forget(slot: number): void {
     this.seen.delete(slot);
   }
+}
+
+/** The leaks of slots that share one database (schema and shared isolation), traced by application_name. */
+export interface TaggedLeaks {
+  ledger: LeakLedger;
+  find(slot: number, ownPids: readonly number[]): Promise<Leaks>;
+  /** Ends every leaked session reported so far. */
+  close(): Promise<number>;
+}
+
+/**
+ * Sessions the specs of a slot opened without naming themselves carry the slot's PGAPPNAME tag. Other sessions
+ * on a shared database cannot be told apart from another run's or a colleague's, so they are never touched.
+ * Call find() and close() inside admin.serial().
+ */
+export function taggedLeaks(admin: Admin, database: string): TaggedLeaks {
+  const ledger = new LeakLedger();
+  return {
+    ledger,
+    find(slot, ownPids) {
+      return ledger.find(slot, async () => {
+        const sessions = await sessionsOn(admin.client, database, `^${appTag(slot)}$`);
+        return sessions.filter((s) => !ownPids.includes(s.pid));
+      });
+    },
+    close: () => admin.end(ledger.all()),
+  };
 }

@@ -59,7 +59,7 @@ export async function openTarget(config: Config, info: NodeJS.WritableStream): P
   const useEmbedded = config.embedded || !hasExternalTarget(process.env);
   const started = useEmbedded ? await embedded(config, info) : null;
   const resolved = started?.resolved ?? resolveTarget();
-  const admin = new Admin(resolved);
+  const admin = new Admin(resolved, provisionLog(config, info));
   const close = async (): Promise<void> => {
     await admin.close();
     await started?.server.stop();
@@ -82,15 +82,16 @@ export async function openTarget(config: Config, info: NodeJS.WritableStream): P
   }
 }
 
+/** Waiting on another run is always worth a line; the rest of provisioning's narration is for --verbose. */
+function provisionLog(config: Config, info: NodeJS.WritableStream): (line: string) => void {
+  return (line) => {
+    if (config.verbose || /waiting/.test(line)) info.write(`${line.startsWith('bulkhead:') ? '' : 'bulkhead: '}${line}\n`);
+  };
+}
+
 async function slots(config: Config, resolved: ResolvedTarget, admin: Admin, workers: number, info: NodeJS.WritableStream): Promise<RunSlots> {
   // 2. A database per slot is the default with two or more workers, or whenever a setup is configured.
   const isolation: Isolation = config.isolation ?? (workers > 1 || config.setup !== null ? 'database' : 'shared');
-  // The admin session would make the target look busy to CREATE DATABASE ... TEMPLATE; it reconnects on demand.
-  await admin.close();
-  // Waiting on another run is always worth a line; the rest of provisioning's narration is for --verbose.
-  const log = (line: string): void => {
-    if (config.verbose || /waiting/.test(line)) info.write(`${line.startsWith('bulkhead:') ? '' : 'bulkhead: '}${line}\n`);
-  };
   const p = await provision({
     target: resolved.target,
     isolation,
@@ -99,8 +100,10 @@ async function slots(config: Config, resolved: ResolvedTarget, admin: Admin, wor
     allowAnyDatabase: config.allowAnyDatabase || resolved.source === 'embedded',
     keepDatabases: config.keepDatabases,
     root: config.root,
-    log,
+    log: provisionLog(config, info),
     where: resolved.where,
+    // The command's one maintenance session: it lives on "postgres", off the target that may be copied.
+    admin,
   });
   const slot = (n: number): (typeof p.slots)[number] | undefined => p.slots[n - 1];
   const timings =
@@ -123,21 +126,12 @@ async function slots(config: Config, resolved: ResolvedTarget, admin: Admin, wor
 
 /** --dry-run: mocha reports every test as passed without running it or any hook, so nothing needs a server. */
 function dryRunTarget(): Target {
-  const resolved: ResolvedTarget = { target: null, source: 'PG*', where: 'no server' };
   // Worker backends would only exist if a spec file connected while loading; each worker closes its own anyway.
-  class NoAdmin extends Admin {
-    override check(): Promise<string> {
-      return Promise.resolve('not connected');
-    }
-    override terminate(): Promise<number> {
-      return Promise.resolve(0);
-    }
-  }
   return {
     kind: 'dry-run',
     version: 'not connected',
-    where: resolved.where,
-    admin: new NoAdmin(resolved),
+    where: 'no server',
+    admin: new Admin(null),
     redactor: Redactor.fromEnv(),
     provision: () =>
       Promise.resolve({

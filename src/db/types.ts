@@ -3,7 +3,7 @@ import type { Isolation } from '../config/types.js';
 import type { ConnectionTarget } from '../protocol/messages.js';
 
 export type { Isolation };
-import type { Server } from './server.js';
+import type { Admin } from './admin.js';
 import type { SetupPlan } from './setup.js';
 
 
@@ -21,6 +21,8 @@ export interface ProvisionOptions {
   log?: (line: string) => void;
   /** host:port/database as user, for messages (the CLI's own description of the target); derived when absent. */
   where?: string;
+  /** The command's maintenance session; without it provisioning opens one of its own, closed at teardown. */
+  admin?: Admin;
 }
 
 export interface SlotDatabase {
@@ -67,7 +69,8 @@ export interface Provisioned {
 
 /** What each isolation mode builds from. */
 export interface Context {
-  server: Server;
+  /** The maintenance session; each mode's work on it runs through admin.serial(). */
+  admin: Admin;
   opts: ProvisionOptions;
   /** The target's database name, as the server reports it. */
   base: string;
