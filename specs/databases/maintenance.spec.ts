@@ -103,3 +103,52 @@ describe('databases: one maintenance session for the whole command', function ()
     expect(await cluster.query("SELECT datname FROM pg_database WHERE datname LIKE '%bulkhead%'")).to.deep.equal([]);
   });
 });
+
+describe('databases: a server without a "postgres" database', function () {
+  this.timeout(180000);
+  const FALLBACK = 'nopg_test';
+  let cluster: Cluster;
+  let r: CliResult;
+
+  before(async function () {
+    cluster = await startCluster();
+    await cluster.query(`CREATE DATABASE ${FALLBACK}`);
+    await cluster.query("CREATE TABLE marks (v text NOT NULL); INSERT INTO marks VALUES ('seed')", [], FALLBACK);
+    await cluster.query('DROP DATABASE postgres', [], FALLBACK);
+    // Each file sees the target's rows in its own copy, and reports where the harness's sessions are.
+    const file = (n: number): string => `import { expect } from 'chai';
+import { db } from 'bulkhead';
+describe('file ${n}', function () {
+  it('works on a copy of the target ${n}', async () => {
+    const c = await db();
+    expect((await c.query('SELECT v FROM marks')).rows).to.deep.equal([{ v: 'seed' }]);
+    await c.query("INSERT INTO marks VALUES ('w${n}')");
+    const { rows } = await c.query("SELECT datname FROM pg_stat_activity WHERE application_name = 'bulkhead:main'");
+    console.log('MAIN ' + JSON.stringify(rows.map((r) => r.datname)));
+  });
+});
+`;
+    const fx = fixture({ 'test/a.spec.js': file(1), 'test/b.spec.js': file(2) });
+    try {
+      r = await runCli(['-w', '2', 'test/*.spec.js'], { cwd: fx.dir, env: { DATABASE_URL: cluster.url(FALLBACK) } });
+    } finally {
+      fx.remove();
+    }
+  });
+  after(function () {
+    cluster?.destroy();
+  });
+
+  it('copies the target from the one maintenance session, which lives on the target itself', function () {
+    expect(r.code, r.output).to.equal(0);
+    expect(specOutcomes(r.output).passed.sort(), r.output).to.deep.equal(['works on a copy of the target 1', 'works on a copy of the target 2']);
+    const seen = [...r.output.matchAll(/^MAIN (.*)$/gm)].map((m) => JSON.parse(m[1] ?? 'null') as unknown);
+    expect(seen, r.output).to.deep.equal([[FALLBACK], [FALLBACK]]);
+  });
+
+  it('leaves the target as it was, and no database or session of its own', async function () {
+    expect(await cluster.query('SELECT v FROM marks', [], FALLBACK)).to.deep.equal([{ v: 'seed' }]);
+    expect(await cluster.query("SELECT datname FROM pg_database WHERE datname LIKE '%bulkhead%'", [], FALLBACK)).to.deep.equal([]);
+    expect(await cluster.query("SELECT application_name FROM pg_stat_activity WHERE application_name LIKE 'bulkhead:%'", [], FALLBACK)).to.deep.equal([]);
+  });
+});
