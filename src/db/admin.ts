@@ -36,7 +36,7 @@ async function retrying<T>(patient: boolean, open: () => Promise<T>): Promise<T>
   }
 }
 
-export interface SerialOptions {
+interface SerialOptions {
   /** Wait out a restarting server while reconnecting (teardown). */
   patient?: boolean;
   /** false: not run again on a new session when a lost session cut it off (work that is not safe to repeat). */
@@ -74,11 +74,6 @@ export class Admin {
   /** The database the session is on (null: the target's own, when pg picked it from PG*). */
   get database(): string | null {
     return this.home?.database ?? null;
-  }
-
-  /** server_version_num, once the session has been opened. */
-  get version(): number {
-    return this.versionNum;
   }
 
   /** Fails with exit code 3 when the server cannot be reached; returns its version. */

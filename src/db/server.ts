@@ -9,7 +9,7 @@ import { isOurs } from './safety.js';
 /** Sessions bulkhead itself opens; anything else on a slot's database was opened by the specs. */
 export const HARNESS_SESSION = '^bulkhead:(main|setup|w[0-9]+(:reaper)?)$';
 
-export function describeSessions(sessions: readonly Session[]): string {
+function describeSessions(sessions: readonly Session[]): string {
   const counts = new Map<string, number>();
   for (const s of sessions) counts.set(s.applicationName, (counts.get(s.applicationName) ?? 0) + 1);
   const list = [...counts].map(([name, n]) => `${name === '' ? '(no application_name)' : `"${name}"`} x${n}`);
