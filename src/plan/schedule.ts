@@ -11,6 +11,20 @@ export interface PlanEntry {
   round: number;
 }
 
+/**
+ * The key of one run of a file in the event stream and the record: its root-relative path, with "#<n>" appended for
+ * the nth --repeat round after the first, so two rounds of one file on two slots never mix.
+ */
+export function runKey(rel: string, round: number): string {
+  return round === 0 ? rel : `${rel}#${round + 1}`;
+}
+
+/** The path and the (0-based) round a run key names: the inverse of runKey. */
+export function parseRunKey(key: string): { rel: string; round: number } {
+  const m = /^(.*)#(\d+)$/.exec(key);
+  return m === null ? { rel: key, round: 0 } : { rel: m[1] ?? key, round: Number(m[2]) - 1 };
+}
+
 export type Plan =
   /** Files are taken from one queue by whichever slot is free: the fastest wall time. */
   | { kind: 'queue'; seed: number | null; entries: PlanEntry[] }

@@ -10,6 +10,7 @@ import type { SerializedError } from '../protocol/messages.js';
 import { errors } from '../errors.js';
 import type { Redactor } from '../db/redact.js';
 import { allowFunctionReporters } from './legacy.js';
+import { parseRunKey } from '../plan/schedule.js';
 
 const C = Mocha.Runner.constants;
 
@@ -139,7 +140,7 @@ export class MochaReplay {
   }
 
   private pathOf(key: string): string {
-    return this.paths.get(key) ?? path.resolve(this.projectRoot, key.replace(/#\d+$/, ''));
+    return this.paths.get(key) ?? path.resolve(this.projectRoot, parseRunKey(key).rel);
   }
 
   handle(event: RunEvent): void {

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Admin } from '../db/admin.js';
 import type { SpecFile } from '../plan/discover.js';
+import { runKey } from '../plan/schedule.js';
 import type { PlanEntry } from '../plan/schedule.js';
 import type { WorkerEvent } from '../protocol/messages.js';
 import type { EventBus } from './events.js';
@@ -51,7 +52,7 @@ export async function collectUnstarted(left: PlanEntry[], pools: SlotPool[], rea
   const collected = new Map<string, WorkerEvent[]>();
   const key = (e: PlanEntry): string => `${e.file.path}\u0000${JSON.stringify(e.tests ?? null)}`;
   const whole = (entry: PlanEntry): void => {
-    o.bus.emit({ type: 'test:notrun', file: fileKey(entry), testId: '*', reason });
+    o.bus.emit({ type: 'test:notrun', file: runKey(entry.file.rel, entry.round), testId: '*', reason });
   };
   const queue = [...left];
   await Promise.all(
@@ -95,8 +96,4 @@ export async function collectUnstarted(left: PlanEntry[], pools: SlotPool[], rea
       }
     }),
   );
-}
-
-export function fileKey(entry: PlanEntry): string {
-  return entry.round === 0 ? entry.file.rel : `${entry.file.rel}#${entry.round + 1}`;
 }

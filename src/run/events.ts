@@ -4,8 +4,9 @@ import type { ChaosFault, HookInfo, RebuildInfo, SerializedError, SuiteInfo, Tes
 
 export type TestState = 'passed' | 'failed' | 'pending';
 
-// `file` is the key of one run of a file: its root-relative path, with "#<round>" appended for --repeat rounds
-// after the first, so two rounds of one file on two slots never mix. `path` on file:begin is the plain path.
+// `file` is the key of one run of a file (runKey in plan/schedule.ts): its root-relative path, with "#<round>"
+// appended for --repeat rounds after the first, so two rounds of one file on two slots never mix. `path` on
+// file:begin is the plain path.
 export type RunEvent =
   | { type: 'run:begin'; files: number; workers: number; target: string }
   | { type: 'file:begin'; file: string; path: string; round: number; slot: number }

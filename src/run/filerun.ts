@@ -2,6 +2,7 @@
 // running (for the watchdog and for crashes), and accounts for every planned test when the file ends.
 import type { SerializedError, TestInfo, WorkerEvent } from '../protocol/messages.js';
 import type { EventBus } from './events.js';
+import { runKey } from '../plan/schedule.js';
 
 export interface Running {
   what: string;
@@ -40,7 +41,7 @@ export class FileRun {
   readonly file: string;
 
   constructor(readonly path: string, readonly round: number, readonly slot: number, private readonly bus: EventBus, private readonly onRunning: (r: Running | null) => void) {
-    this.file = round === 0 ? path : `${path}#${round + 1}`;
+    this.file = runKey(path, round);
   }
 
   get plannedTests(): readonly TestInfo[] {
