@@ -5,6 +5,7 @@ import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { errors } from '../errors.js';
 import { run as runPipeline } from '../run/pipeline.js';
+import { Interrupts } from '../run/interrupts.js';
 import { BULKHEAD_OPTIONS } from './options.js';
 import type { Command } from './options.js';
 
@@ -112,6 +113,7 @@ export async function run(options: RunOptions = {}): Promise<RunResult> {
   const root = path.resolve(options.root ?? process.cwd());
   const { config, flags } = await loadConfig(toArgv(options), process.env, root);
   if (flags.help || flags.version) throw errors.usage('--help and --version are for the command line; run() runs the suite.');
-  const exitCode = await runPipeline(config, { out: process.stdout, err: process.stderr, interrupt: new EventTarget() });
+  // No signal handlers here (they are process-wide): this run's interrupt state never receives a signal.
+  const exitCode = await runPipeline(config, { out: process.stdout, err: process.stderr, interrupts: new Interrupts() });
   return { exitCode };
 }

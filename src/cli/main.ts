@@ -5,6 +5,7 @@ import { loadConfig } from '../config/load.js';
 import { EXIT, isBulkheadError } from '../errors.js';
 import { helpText } from './help.js';
 import { run } from '../run/pipeline.js';
+import { Interrupts } from '../run/interrupts.js';
 import { Redactor } from '../db/redact.js';
 
 function version(): string {
@@ -21,12 +22,10 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 type Signal = (typeof SIGNALS)[number];
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const interrupt = new EventTarget();
-  let received: Signal | null = null;
-  let count = 0;
+  const interrupts = new Interrupts();
   const onSignal = (signal: Signal): void => {
-    count++;
-    received ??= signal;
+    // Said before the run acts on it, so the words come first.
+    const count = interrupts.count + 1;
     if (count === 1) {
       const what = signal === 'SIGINT' ? '' : ` by ${signal}`;
       const again = signal === 'SIGINT' ? 'Ctrl-C again' : `send ${signal} again`;
@@ -38,8 +37,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`\nbulkhead: ${signal} a third time: exiting now; slot databases and sessions may be left for the next run to remove\n`);
       process.exit(128 + constants.signals[signal]);
     }
-    // The signal travels with the event, so not-run reasons can name it.
-    interrupt.dispatchEvent(new CustomEvent('abort', { detail: signal }));
+    interrupts.receive(signal);
   };
   const handlers = SIGNALS.map((signal) => [signal, () => onSignal(signal)] as const);
   // What escapes the run is printed here, where the run's own target is out of reach: the environment names it.
@@ -55,8 +53,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return EXIT.ok;
     }
     for (const [signal, handler] of handlers) process.on(signal, handler);
-    const code = await run(config, { out: process.stdout, err: process.stderr, interrupt, interrupts: () => count });
-    const first: Signal | null = received;
+    const code = await run(config, { out: process.stdout, err: process.stderr, interrupts });
+    const first = interrupts.signal as Signal | null;
     return code === EXIT.interrupted && first !== null ? 128 + constants.signals[first] : code;
   } catch (err) {
     if (isBulkheadError(err)) {

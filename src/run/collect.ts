@@ -3,7 +3,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Admin } from '../db/admin.js';
 import type { SpecFile } from '../plan/discover.js';
-import { runKey } from '../plan/schedule.js';
 import type { PlanEntry } from '../plan/schedule.js';
 import type { WorkerEvent } from '../protocol/messages.js';
 import type { EventBus } from './events.js';
@@ -11,9 +10,11 @@ import { EventBus as Bus } from './events.js';
 import { FileRun } from './filerun.js';
 import type { SlotPool } from './slotpool.js';
 import { Watchdog, runWatched } from './watchdog.js';
+import type { Interrupts } from './interrupts.js';
 
 export interface LoadContext {
   bus: EventBus;
+  interrupts: Pick<Interrupts, 'stoppedAtOnce'>;
   admin: Pick<Admin, 'terminate'>;
   loadTimeout: number;
   /** The backends each slot's worker opened, for the watchdog to end. */
@@ -35,7 +36,7 @@ export async function probeOnly(files: SpecFile[], pools: SlotPool[], o: LoadCon
   await Promise.all(
     pools.map(async (pool) => {
       for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
-        const fr = new FileRun(f.rel, 0, pool.slot, quiet, () => undefined);
+        const fr = new FileRun(f.rel, 0, pool.slot, { bus: quiet, cutOff: () => false });
         const outcome = await runWatched(pool, { file: f.path, mode: 'collect' }, fr, new Watchdog(pool, o.admin, o.slotPids), o.loadTimeout);
         if (outcome.kind === 'done' && fr.hasOnly) confirmed.add(f);
       }
@@ -46,24 +47,23 @@ export async function probeOnly(files: SpecFile[], pools: SlotPool[], o: LoadCon
 
 /**
  * Loads (without running) each file that never started, on all slots at once, and lists its tests as not run.
- * Files already collected (later --repeat rounds of the same selection) are not loaded again.
+ * Files already collected (later --repeat rounds of the same selection) are not loaded again. A second signal
+ * stops that too: the files not listed by then are listed whole.
  */
-export async function collectUnstarted(left: PlanEntry[], pools: SlotPool[], reason: string, cancelled: () => boolean, o: LoadContext): Promise<void> {
+export async function collectUnstarted(left: PlanEntry[], pools: SlotPool[], reason: string, o: LoadContext): Promise<void> {
   const collected = new Map<string, WorkerEvent[]>();
   const key = (e: PlanEntry): string => `${e.file.path}\u0000${JSON.stringify(e.tests ?? null)}`;
-  const whole = (entry: PlanEntry): void => {
-    o.bus.emit({ type: 'test:notrun', file: runKey(entry.file.rel, entry.round), testId: '*', reason });
-  };
+  const cancelled = (): boolean => o.interrupts.stoppedAtOnce;
   const queue = [...left];
   await Promise.all(
     pools.map(async (pool) => {
       for (let entry = queue.shift(); entry !== undefined; entry = queue.shift()) {
+        const fr = new FileRun(entry.file.rel, entry.round, pool.slot, { bus: o.bus, cutOff: cancelled });
         if (cancelled()) {
-          whole(entry);
+          fr.notRunWhole(reason);
           continue;
         }
         const seen: WorkerEvent[] = [];
-        const fr = new FileRun(entry.file.rel, entry.round, pool.slot, o.bus, () => undefined);
         const known = collected.get(key(entry));
         if (known !== undefined) {
           for (const e of known) fr.handle(e);
@@ -88,7 +88,7 @@ export async function collectUnstarted(left: PlanEntry[], pools: SlotPool[], rea
           fr.finish(reason);
         } else if (cancelled()) {
           // Stopped at once by the second Ctrl-C: not a failure of the file.
-          if (!fr.loaded) whole(entry);
+          if (!fr.loaded) fr.notRunWhole(reason);
           if (fr.begun) fr.finish(reason);
         } else {
           fr.crashed(outcome.error, outcome.aborted);

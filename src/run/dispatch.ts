@@ -12,6 +12,7 @@ import type { Running } from './filerun.js';
 import { SlotPool } from './slotpool.js';
 import { Watchdog, runWatched } from './watchdog.js';
 import { collectUnstarted, probeOnly } from './collect.js';
+import type { Interrupts } from './interrupts.js';
 import type { WorkerData } from '../protocol/messages.js';
 import { fileSeed, slotCount } from '../plan/schedule.js';
 import type { Plan, PlanEntry } from '../plan/schedule.js';
@@ -25,9 +26,8 @@ export interface ExecuteOptions {
   admin: Admin;
   resources: SlotResources;
   bus: EventBus;
-  interrupt: EventTarget;
-  /** How many signals came before execute() listens (during provisioning or the .only probe). */
-  interrupted?: () => number;
+  /** The run's one interrupt state: signals that came before execute() listens count as well. */
+  interrupts: Interrupts;
   /** Turns the (possibly .only-narrowed) file list into the plan to run. */
   makePlan(files: SpecFile[]): Plan;
   files: SpecFile[];
@@ -49,7 +49,7 @@ export async function execute(o: ExecuteOptions): Promise<{ stop: Stop; plan: Pl
   for (const p of pools) p.assign(o.resources.env(p.slot), o.resources.target(p.slot), o.resources.database(p.slot));
   try {
     // .only anywhere narrows the run to the files that use it, as in serial mocha.
-    const only = o.exact ? [] : await probeOnly(o.files, pools, { bus: o.bus, admin: o.admin, loadTimeout: o.config.loadTimeout, slotPids });
+    const only = o.exact ? [] : await probeOnly(o.files, pools, { bus: o.bus, interrupts: o.interrupts, admin: o.admin, loadTimeout: o.config.loadTimeout, slotPids });
     if (o.config.forbidOnly && only.length > 0) throw errors.onlyForbidden(only.map((f) => f.rel));
     const plan = o.makePlan(only.length > 0 ? only : o.files);
     const used = pools.slice(0, slotCount(plan, workers));
@@ -101,46 +101,36 @@ async function dispatch(plan: Plan, pools: SlotPool[], o: ExecuteOptions, slotPi
     stop = why;
     for (const p of pools) p.stop(why);
   };
-  let interrupts = 0;
-  let signal: string | null = null;
-  const onInterrupt = (event?: Event): void => {
-    interrupts++;
-    const detail = (event as CustomEvent<unknown> | undefined)?.detail;
-    if (typeof detail === 'string') signal ??= detail;
-    halt('interrupt');
-    // Backends are ended server-side before their threads go, so no session is abandoned mid-transaction.
-    if (interrupts > 1) {
-      for (const p of pools) {
-        void o.admin
-          .terminate(slotPids(p.slot))
-          .catch(() => 0)
-          .finally(() => p.kill('interrupted twice: stopped at once'));
-      }
+  // Signals that came earlier (during the .only probe) act at once: nothing starts, and every file is listed below.
+  const offStop = o.interrupts.on('stop', () => halt('interrupt'));
+  // Backends are ended server-side before their threads go, so no session is abandoned mid-transaction.
+  const offNow = o.interrupts.on('now', () => {
+    for (const p of pools) {
+      void o.admin
+        .terminate(slotPids(p.slot))
+        .catch(() => 0)
+        .finally(() => p.kill('interrupted twice: stopped at once'));
     }
-  };
-  o.interrupt.addEventListener('abort', onInterrupt);
-  // Signals during the .only probe: nothing starts, and every file is listed below (or, after two, stops at once).
-  for (let n = o.interrupted?.() ?? 0; n > 0 && interrupts < 2; n--) onInterrupt();
-  const interrupted = (): string => `interrupted (${signal === null || signal === 'SIGINT' ? 'Ctrl-C' : signal})`;
+  });
 
   const loop = async (pool: SlotPool, index: number): Promise<void> => {
     for (let entry = stop === null ? next(index) : undefined; entry !== undefined; entry = stop === null ? next(index) : undefined) {
-      const slotUsable = await runEntry(pool, entry, plan.seed, o, slotPids, () => (stop === 'interrupt' ? interrupted() : stop), halt);
+      const slotUsable = await runEntry(pool, entry, plan.seed, o, slotPids, () => (stop === 'interrupt' ? o.interrupts.reason : stop), halt);
       if (!slotUsable) return;
     }
   };
   try {
     await Promise.all(pools.map(loop));
-    // Entries never dispatched are still accounted for, test by test: they are loaded (not run) to list their
-    // tests. A second Ctrl-C stops that too; the files not listed by then are listed whole.
+    // Entries never dispatched are still accounted for, test by test: they are loaded (not run) to list their tests.
     const left = shared ?? own.flat();
     const reason =
       stop === 'bail' ? '--bail stopped the run after the first failure'
-      : stop === 'interrupt' ? `${interrupted()} before this file started`
+      : stop === 'interrupt' ? `${o.interrupts.reason} before this file started`
       : 'its slot could not be prepared again after a crash';
-    await collectUnstarted(left, pools, reason, () => interrupts > 1, { bus: o.bus, admin: o.admin, loadTimeout: o.config.loadTimeout, slotPids });
+    await collectUnstarted(left, pools, reason, { bus: o.bus, interrupts: o.interrupts, admin: o.admin, loadTimeout: o.config.loadTimeout, slotPids });
   } finally {
-    o.interrupt.removeEventListener('abort', onInterrupt);
+    offStop();
+    offNow();
   }
   return stop;
 }
@@ -160,7 +150,7 @@ async function runEntry(
     if (r === null || r.timeout <= 0) dog.clear();
     else dog.arm(r.timeout + WATCHDOG_GRACE_MS, `${r.what} exceeded its timeout of ${r.timeout} ms without yielding the event loop; bulkhead terminated the worker of slot ${pool.slot}`);
   };
-  const fr: FileRun = new FileRun(entry.file.rel, entry.round, pool.slot, o.bus, (r) => arm(r));
+  const fr: FileRun = new FileRun(entry.file.rel, entry.round, pool.slot, { bus: o.bus, cutOff: () => o.interrupts.stoppedAtOnce }, (r) => arm(r));
   const outcome = await runWatched(
     pool,
     {
@@ -175,14 +165,14 @@ async function runEntry(
   );
   if (outcome.kind === 'crashed') {
     fr.crashed(outcome.error, outcome.aborted);
-    if (!(await recover(pool, fr.file, o))) return false;
+    if (!(await recover(pool, fr, o))) return false;
   } else {
     const stop = stopped();
     fr.finish(stop === 'bail' ? '--bail stopped the run after the first failure' : (stop ?? undefined));
     // process.exit() was called: the thread and its slot's data are no longer trusted, as after a crash.
     if (outcome.result.recycle) {
       await pool.recycle();
-      if (!(await recover(pool, fr.file, o))) return false;
+      if (!(await recover(pool, fr, o))) return false;
     }
     const leak = await o.resources.leaks(pool.slot, slotPids(pool.slot)).catch(() => ({ count: 0, applicationNames: [] }));
     if (leak.count > 0) o.onLeak?.(fr.file, pool.slot, leak);
@@ -195,14 +185,14 @@ async function runEntry(
  * A fresh copy of the slot's database after a crash. When that fails (the server is gone) the slot takes no more
  * files: its failure is reported against the file whose crash needed it, and the slot's files are listed as not run.
  */
-async function recover(pool: SlotPool, file: string, o: ExecuteOptions): Promise<boolean> {
+async function recover(pool: SlotPool, fr: FileRun, o: ExecuteOptions): Promise<boolean> {
   try {
     await o.resources.recover(pool.slot);
     return true;
   } catch (err) {
     const cause = serializeError(err);
     const message = `slot ${pool.slot} could not be prepared again after the crash, so it takes no more files: ${cause.message}`;
-    o.bus.emit({ type: 'file:fail', file, title: `preparing slot ${pool.slot} again after ${file}`, error: { name: 'BulkheadError', message, stack: `BulkheadError: ${message}`, cause } });
+    fr.fail(`preparing slot ${pool.slot} again after ${fr.file}`, { name: 'BulkheadError', message, stack: `BulkheadError: ${message}`, cause });
     return false;
   }
 }

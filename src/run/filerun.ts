@@ -1,13 +1,21 @@
 // One file on one slot, seen from the main thread: turns worker events into run events, knows which test is
 // running (for the watchdog and for crashes), and accounts for every planned test when the file ends.
 import type { SerializedError, TestInfo, WorkerEvent } from '../protocol/messages.js';
-import type { EventBus } from './events.js';
+import type { EventBus, RunEvent } from './events.js';
+import { afterSecondSignal } from './interrupts.js';
 import { runKey } from '../plan/schedule.js';
 
 export interface Running {
   what: string;
   testId?: string;
   timeout: number;
+}
+
+/** Where a file run's events go. */
+export interface FileRunOutput {
+  bus: EventBus;
+  /** A second signal is cutting the run off: afterSecondSignal rewrites what the cut does to the running tests. */
+  cutOff(): boolean;
 }
 
 /** A failed hook: mocha skips the tests of its suite and of the suites inside it. */
@@ -40,7 +48,7 @@ export class FileRun {
   /** The key of this run of the file in the event stream (see events.ts). */
   readonly file: string;
 
-  constructor(readonly path: string, readonly round: number, readonly slot: number, private readonly bus: EventBus, private readonly onRunning: (r: Running | null) => void) {
+  constructor(readonly path: string, readonly round: number, readonly slot: number, private readonly out: FileRunOutput, private readonly onRunning: (r: Running | null) => void = () => undefined) {
     this.file = runKey(path, round);
   }
 
@@ -53,14 +61,14 @@ export class FileRun {
     switch (event.type) {
       case 'file:begin':
         this.begun = true;
-        this.bus.emit({ type: 'file:begin', file, path: this.path, round: this.round, slot: this.slot });
+        this.emit({ type: 'file:begin', file, path: this.path, round: this.round, slot: this.slot });
         return;
       case 'file:loaded':
         this.loaded = true;
         this.hasOnly = event.hasOnly;
         this.tests = event.tests;
         for (const suite of event.suites) this.parents.set(suite.id, suite.parentId);
-        this.bus.emit({ type: 'file:loaded', file, suites: event.suites, tests: event.tests });
+        this.emit({ type: 'file:loaded', file, suites: event.suites, tests: event.tests });
         return;
       case 'file:error': {
         this.failed = true;
@@ -73,7 +81,7 @@ export class FileRun {
         const error = event.phase === 'load' && isExitError(event.error) && this.exitCall !== null
           ? reword(event.error, `process.exit(${this.exitCall.code}) was called ${this.exitCall.where}; bulkhead failed the file and will replace the worker after it`)
           : event.error;
-        this.bus.emit({ type: 'file:fail', file: event.origin ?? file, title, error });
+        this.emit({ type: 'file:fail', file: event.origin ?? file, title, error });
         return;
       }
       case 'file:stopped':
@@ -81,12 +89,12 @@ export class FileRun {
         return;
       case 'suite:begin':
         this.open.push(event.suiteId);
-        this.bus.emit({ ...event, file });
+        this.emit({ ...event, file });
         return;
       case 'suite:end': {
         const at = this.open.lastIndexOf(event.suiteId);
         if (at >= 0) this.open.splice(at, 1);
-        this.bus.emit({ ...event, file });
+        this.emit({ ...event, file });
         return;
       }
       case 'hook:begin':
@@ -106,36 +114,36 @@ export class FileRun {
         const error = exit && this.exitCall !== null
           ? reword(event.error, `process.exit(${this.exitCall.code}) was called ${this.exitCall.where}; bulkhead failed the hook and will replace the worker after this file`)
           : event.error;
-        this.bus.emit({ type: 'hook:fail', file, hook: event.hook, error });
+        this.emit({ type: 'hook:fail', file, hook: event.hook, error });
         return;
       }
       case 'test:begin': {
         const test = this.tests.find((t) => t.id === event.testId);
         this.currentTest = { what: test?.titlePath.join(' ') ?? event.testId, testId: event.testId, timeout: event.timeout };
         this.setRunning(this.currentTest);
-        this.bus.emit({ type: 'test:begin', file, testId: event.testId, slot: this.slot });
+        this.emit({ type: 'test:begin', file, testId: event.testId, slot: this.slot });
         return;
       }
       case 'test:retry':
         // The attempt is over; its afterEach hooks run, then the next attempt begins with its own test:begin.
         this.currentTest = null;
-        this.bus.emit({ type: 'test:retry', file, testId: event.testId, attempt: event.attempt, error: event.error });
+        this.emit({ type: 'test:retry', file, testId: event.testId, attempt: event.attempt, error: event.error });
         return;
       case 'test:end':
         this.currentTest = null;
         this.setRunning(null);
         this.ended.add(event.testId);
         if (event.state === 'failed') this.failed = true;
-        this.bus.emit({ ...event, file, slot: this.slot });
+        this.emit({ ...event, file, slot: this.slot });
         return;
       case 'connect':
-        this.bus.emit({ type: 'connect', slot: event.slot, generation: event.generation, pid: event.pid });
+        this.emit({ type: 'connect', slot: event.slot, generation: event.generation, pid: event.pid });
         return;
       case 'rebuild':
-        this.bus.emit({ type: 'rebuild', file, rebuild: event.rebuild });
+        this.emit({ type: 'rebuild', file, rebuild: event.rebuild });
         return;
       case 'output':
-        this.bus.emit({ type: 'output', file, stream: event.stream, text: event.text });
+        this.emit({ type: 'output', file, stream: event.stream, text: event.text });
         return;
       case 'exit-called': {
         const r = this.running;
@@ -148,9 +156,25 @@ export class FileRun {
         return;
       }
       case 'chaos':
-        this.bus.emit({ type: 'chaos', file, slot: this.slot, fault: event.fault, title: event.title });
+        this.emit({ type: 'chaos', file, slot: this.slot, fault: event.fault, title: event.title });
         return;
     }
+  }
+
+  /** Every event of this file goes out here, so the second signal's rule applies to all of them. */
+  private emit(event: RunEvent): void {
+    const out = this.out.cutOff() ? afterSecondSignal(event) : event;
+    if (out !== null) this.out.bus.emit(out);
+  }
+
+  /** A failure of the file found by the main thread (its slot could not be prepared again after a crash). */
+  fail(title: string, error: SerializedError): void {
+    this.emit({ type: 'file:fail', file: this.file, title, error });
+  }
+
+  /** The file's tests are unknown (it was never loaded): it is listed as one entry that did not run. */
+  notRunWhole(reason: string): void {
+    this.emit({ type: 'test:notrun', file: this.file, testId: '*', reason });
   }
 
   private setRunning(r: Running | null): void {
@@ -169,10 +193,10 @@ export class FileRun {
     const cause: SerializedError = { name: 'WorkerCrash', message, stack: `WorkerCrash: ${message}` };
     if (running?.testId !== undefined && !this.ended.has(running.testId)) {
       this.ended.add(running.testId);
-      this.bus.emit({ type: 'test:end', file: this.file, testId: running.testId, slot: this.slot, state: 'failed', duration: 0, attempt: 0, generation: 0, error: cause });
+      this.emit({ type: 'test:end', file: this.file, testId: running.testId, slot: this.slot, state: 'failed', duration: 0, attempt: 0, generation: 0, error: cause });
     } else {
       const title = !this.loaded ? `failed to load ${this.file}` : `worker crashed while running ${running?.what ?? this.file}`;
-      this.bus.emit({ type: 'file:fail', file: this.file, title, error: cause });
+      this.emit({ type: 'file:fail', file: this.file, title, error: cause });
     }
     // Tests that a failed hook or a stop had already ruled out keep that reason when the worker dies later.
     this.finish(`the worker crashed in ${running?.what ?? 'this file'}`);
@@ -212,15 +236,15 @@ export class FileRun {
   finish(reason?: string): void {
     // Suites a crash or a stop left open are ended, innermost first, so the next file's output is not nested
     // inside this one's.
-    for (let id = this.open.pop(); id !== undefined; id = this.open.pop()) this.bus.emit({ type: 'suite:end', file: this.file, suiteId: id });
+    for (let id = this.open.pop(); id !== undefined; id = this.open.pop()) this.emit({ type: 'suite:end', file: this.file, suiteId: id });
     const why = this.stopCause(reason);
     for (const t of this.tests) {
       if (!this.ended.has(t.id)) {
         this.ended.add(t.id);
-        this.bus.emit({ type: 'test:notrun', file: this.file, testId: t.id, reason: this.hookReason(t) ?? why });
+        this.emit({ type: 'test:notrun', file: this.file, testId: t.id, reason: this.hookReason(t) ?? why });
       }
     }
-    this.bus.emit({ type: 'file:end', file: this.file, slot: this.slot });
+    this.emit({ type: 'file:end', file: this.file, slot: this.slot });
   }
 }
 

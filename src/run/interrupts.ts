@@ -1,6 +1,7 @@
 // The one interrupt state of a run. The CLI creates it and counts every signal into it; the session and dispatch
 // read it. The first signal starts "stop" (dispatch stops, the running tests finish), the second "now" (the running
 // tests are cut off at once). A third is the CLI's alone: it exits without cleaning up.
+import type { RunEvent } from './events.js';
 
 /** When each phase starts: "stop" on the first signal, "now" on the second. */
 export type InterruptPhase = 'stop' | 'now';
@@ -62,3 +63,24 @@ export class Interrupts {
 
 /** Why the tests cut off by a second signal did not finish: they are not run, not failed. */
 export const STOPPED_AT_ONCE = 'interrupted: stopped at once by a second signal';
+
+/**
+ * The second signal's rule: the run is being cut off, so what the cut does to the running tests (their backends
+ * are ended, their threads terminated) is not their outcome. A failing test is reported as not run, a test not run
+ * for another reason is not run because of the cut, and the failures and connection rebuilds the cut causes are
+ * dropped. FileRun, which produces every outcome of a file, applies it to each event once `stoppedAtOnce` holds.
+ */
+export function afterSecondSignal(event: RunEvent): RunEvent | null {
+  switch (event.type) {
+    case 'test:end':
+      return event.state === 'failed' ? { type: 'test:notrun', file: event.file, testId: event.testId, reason: STOPPED_AT_ONCE } : event;
+    case 'test:notrun':
+      return event.reason.startsWith('interrupted') ? event : { ...event, reason: STOPPED_AT_ONCE };
+    case 'rebuild':
+    case 'hook:fail':
+    case 'file:fail':
+      return null;
+    default:
+      return event;
+  }
+}

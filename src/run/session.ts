@@ -7,8 +7,8 @@ import type { SpecFile } from '../plan/discover.js';
 import { EXIT, isBulkheadError } from '../errors.js';
 import { isConnectionError } from '../protocol/faults.js';
 import { EventBus } from './events.js';
-import type { RunEvent } from './events.js';
 import { execute, startPools } from './dispatch.js';
+import type { Interrupts } from './interrupts.js';
 import type { Stop } from './dispatch.js';
 import { FileGate } from '../reporters/gate.js';
 import { MochaReplay, loadReporter, sharesStdout } from '../reporters/mocha.js';
@@ -22,10 +22,8 @@ import { versions } from '../plan/versions.js';
 export interface RunIO {
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
-  /** Fires once on Ctrl-C, SIGTERM or SIGHUP (stop dispatching, finish cleanly) and again to stop at once. */
-  interrupt: EventTarget;
-  /** How many times `interrupt` has fired so far (a signal may come before a session listens). */
-  interrupts?: () => number;
+  /** The run's one interrupt state (Ctrl-C, SIGTERM, SIGHUP), created by the CLI; sessions and dispatch read it. */
+  interrupts: Interrupts;
   /** Holds a session's summary until the run's last words are out; without it the summary is written at once. */
   closing?: ClosingLines;
 }
@@ -47,39 +45,6 @@ export class ClosingLines {
   flush(): void {
     if (this.held !== '') this.out.write(this.held);
     this.held = '';
-  }
-}
-
-/** Why the tests cut off by a second signal did not finish: they are not run, not failed. */
-export const STOPPED_AT_ONCE = 'interrupted: stopped at once by a second signal';
-
-/**
- * The run's event bus, with one rule for a second signal: the run is being cut off, so what the cut does to the
- * running tests (their backends are ended, their threads terminated) is not their outcome. From then on a
- * failing test is reported as not run, and the failures and connection rebuilds the cut causes are dropped.
- */
-class RunBus extends EventBus {
-  private stoppedAtOnce = false;
-
-  stopAtOnce(): void {
-    this.stoppedAtOnce = true;
-  }
-
-  override emit(event: RunEvent): void {
-    if (!this.stoppedAtOnce) return super.emit(event);
-    switch (event.type) {
-      case 'test:end':
-        if (event.state === 'failed') return super.emit({ type: 'test:notrun', file: event.file, testId: event.testId, reason: STOPPED_AT_ONCE });
-        return super.emit(event);
-      case 'test:notrun':
-        return super.emit(event.reason.startsWith('interrupted') ? event : { ...event, reason: STOPPED_AT_ONCE });
-      case 'rebuild':
-      case 'hook:fail':
-      case 'file:fail':
-        return;
-      default:
-        return super.emit(event);
-    }
   }
 }
 
@@ -114,22 +79,10 @@ export async function session(config: Config, io: RunIO, target: Target, s: Sess
   // The summary of an earlier session (an --until-fail round) goes out before this session prints anything.
   io.closing?.flush();
   const t0 = performance.now();
-  const bus = new RunBus();
-  // Signals so far: one stops dispatching (and, before the plan starts, running anything), two stop at once.
-  let signals = io.interrupts?.() ?? 0;
-  const onSignal = (): void => {
-    signals++;
-    if (signals === 2) bus.stopAtOnce();
-  };
-  io.interrupt.addEventListener('abort', onSignal);
-  try {
-    return await sessionOn(bus, () => signals, config, io, target, s, t0);
-  } finally {
-    io.interrupt.removeEventListener('abort', onSignal);
-  }
+  return sessionOn(new EventBus(), config, io, target, s, t0);
 }
 
-async function sessionOn(bus: RunBus, signals: () => number, config: Config, io: RunIO, target: Target, s: SessionOptions, t0: number): Promise<SessionResult> {
+async function sessionOn(bus: EventBus, config: Config, io: RunIO, target: Target, s: SessionOptions, t0: number): Promise<SessionResult> {
   const info = infoStream(config, io);
   // Fixed plans (replay, bisect) say how many slots they need; otherwise no more workers than files.
   const workers = s.workers ?? Math.max(1, Math.min(config.workers, s.files.length));
@@ -181,13 +134,13 @@ async function sessionOn(bus: RunBus, signals: () => number, config: Config, io:
   try {
     bus.emit({ type: 'run:begin', files: s.files.length, workers: config.workers, target: target.where });
     let pids: number[] = [];
-    if (signals() > 0) {
+    if (io.interrupts.stopping) {
       // Interrupted while the slots were being provisioned: nothing starts, everything is accounted for.
       await Promise.all(pools.map((p) => p.close()));
       for (const f of s.files) bus.emit({ type: 'test:notrun', file: f.rel, testId: '*', reason: 'interrupted before the run started' });
       stop = 'interrupt';
     } else {
-      const done = await execute({ pools, config, admin: target.admin, resources, bus, interrupt: io.interrupt, interrupted: signals, makePlan: s.makePlan, files: s.files, exact: s.exact, onLeak: (file, slot, leak) => summary.leak(file, slot, leak) });
+      const done = await execute({ pools, config, admin: target.admin, resources, bus, interrupts: io.interrupts, makePlan: s.makePlan, files: s.files, exact: s.exact, onLeak: (file, slot, leak) => summary.leak(file, slot, leak) });
       stop = done.stop;
       pids = done.pids;
     }
