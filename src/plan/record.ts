@@ -47,7 +47,32 @@ export interface RunRecord {
   slots: { slot: number; files: RecordedFile[] }[];
   rebuilds: (RebuildInfo & { file: string; at: number })[];
   chaos: { file: string; slot: number; fault: ChaosFault; title: string; at: number }[];
-  outcome: { passed: number; failed: number; skipped: number; notRun: number; flaky: number; interrupted: boolean };
+  /** Files listed whole as not run: they were never loaded, so their tests are unknown. */
+  notRunFiles: { file: string; reason: string }[];
+  /** Sessions a file left open on its slot's database (closed at the end of the run). */
+  leaks: { file: string; slot: number; count: number; applicationNames: string[] }[];
+  outcome: RecordedOutcome;
+}
+
+/** The one fold of the run's outcomes: the summary, the exit code, --fail-zero and --until-fail all read it. */
+export interface RecordedOutcome {
+  passed: number;
+  /** Failed tests, failed hooks and file failures (a load error, a crash outside a test, an escaped error). */
+  failed: number;
+  skipped: number;
+  notRun: number;
+  flaky: number;
+  interrupted: boolean;
+}
+
+/** A run passes when nothing failed and, with --fail-on-flaky, no test needed a retry to pass. */
+export function outcomePasses(o: RecordedOutcome, failOnFlaky: boolean): boolean {
+  return o.failed === 0 && !(failOnFlaky && o.flaky > 0);
+}
+
+/** No test was found: none passed, failed, was skipped or was listed as not run (--fail-zero). */
+export function noTestFound(o: RecordedOutcome): boolean {
+  return o.passed + o.failed + o.skipped + o.notRun === 0;
 }
 
 // Every text of an error is cleaned: an assertion's actual and expected values (a connection string compared in a
@@ -100,6 +125,8 @@ export class RecordBuilder {
       slots: Array.from({ length: init.workers }, (_, i) => ({ slot: i + 1, files: [] })),
       rebuilds: [],
       chaos: [],
+      notRunFiles: [],
+      leaks: [],
       outcome: { passed: 0, failed: 0, skipped: 0, notRun: 0, flaky: 0, interrupted: false },
     };
   }
@@ -158,6 +185,7 @@ export class RecordBuilder {
       }
       case 'test:notrun': {
         o.notRun++;
+        if (event.testId === '*') r.notRunFiles.push({ file: event.file, reason: event.reason });
         const t = this.test(event.file, event.testId);
         if (t !== undefined) t.reason = event.reason;
         return;
@@ -179,6 +207,9 @@ export class RecordBuilder {
         return;
       case 'chaos':
         r.chaos.push({ file: event.file, slot: event.slot, fault: event.fault, title: event.title, at: this.now() });
+        return;
+      case 'leak':
+        r.leaks.push({ file: event.file, slot: event.slot, count: event.count, applicationNames: event.applicationNames });
         return;
       case 'run:end':
         o.interrupted = event.interrupted;
@@ -222,5 +253,6 @@ export function readRecord(file: string): RunRecord {
     throw recordError(file, `has format version ${r.version}, newer than this bulkhead understands (${RECORD_VERSION}); upgrade bulkhead to read it`);
   }
   if (!Array.isArray(r.slots) || typeof r.workers !== 'number') throw recordError(file, 'is missing its schedule ("slots"); it is corrupt');
-  return r as RunRecord;
+  // Records written before the not-run files and the leaks were kept read as having none.
+  return { ...r, notRunFiles: r.notRunFiles ?? [], leaks: r.leaks ?? [] } as RunRecord;
 }

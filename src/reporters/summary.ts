@@ -1,112 +1,70 @@
-// Folds the event stream into counts, rebuilds per slot and the tests that never ran, and prints the closing
-// summary: its last line reads exactly "N passed, N failed" (", N skipped" when any were skipped).
-import type { RunEvent } from '../run/events.js';
-import type { RebuildInfo, TestInfo } from '../protocol/messages.js';
+// The closing summary, rendered from the finished run record (the one fold of the run's outcomes): rebuilds per
+// slot, flaky tests, injected faults, leaks, the tests that never ran, and a last line that reads exactly
+// "N passed, N failed" (", N skipped" when any were skipped).
+import type { RunRecord } from '../plan/record.js';
+import { parseRunKey } from '../plan/schedule.js';
 import { describeReasons } from '../protocol/messages.js';
-import type { Redactor } from '../db/redact.js';
 
-export interface Tally {
-  passed: number;
-  failed: number;
-  skipped: number;
-  notRun: { file: string; title: string; reason: string }[];
-  rebuilds: RebuildInfo[];
-  fileFailures: number;
-  flaky: { file: string; title: string; attempts: number }[];
-  chaos: { file: string; slot: number; fault: string; title: string }[];
-  leaks: { file: string; slot: number; count: number; applicationNames: string[] }[];
+export interface SummaryOptions {
+  /** --fail-on-flaky: the flaky line says that they fail the run. */
+  failOnFlaky: boolean;
 }
 
-export class Summary {
-  readonly tally: Tally = { passed: 0, failed: 0, skipped: 0, notRun: [], rebuilds: [], fileFailures: 0, flaky: [], chaos: [], leaks: [] };
-  /** Set by the run for the closing lines: the --shuffle seed and whether flaky tests fail the run. */
-  seed: number | null = null;
-  failOnFlaky = false;
-  private readonly titles = new Map<string, TestInfo>();
-
-  constructor(
-    private readonly workers: number,
-    private readonly redactor: Redactor,
-  ) {}
-
-  handle(event: RunEvent): void {
-    const t = this.tally;
-    switch (event.type) {
-      case 'file:loaded':
-        for (const test of event.tests) this.titles.set(`${event.file}\u0000${test.id}`, test);
-        return;
-      case 'test:end':
-        if (event.state === 'passed' && event.attempt > 0) {
-          const info = this.titles.get(`${event.file}\u0000${event.testId}`);
-          t.flaky.push({ file: event.file, title: info?.titlePath.join(' ') ?? event.testId, attempts: event.attempt + 1 });
-        }
-        if (event.state === 'passed') t.passed++;
-        else if (event.state === 'failed') t.failed++;
-        else t.skipped++;
-        return;
-      case 'hook:fail':
-        t.failed++;
-        return;
-      case 'file:fail':
-        t.failed++;
-        t.fileFailures++;
-        return;
-      case 'test:notrun': {
-        const info = this.titles.get(`${event.file}\u0000${event.testId}`);
-        t.notRun.push({ file: event.file, title: info?.titlePath.join(' ') ?? (event.testId === '*' ? '(every test in the file)' : event.testId), reason: event.reason });
-        return;
-      }
-      case 'rebuild':
-        t.rebuilds.push(event.rebuild);
-        return;
-      case 'chaos':
-        t.chaos.push({ file: event.file, slot: event.slot, fault: event.fault, title: event.title });
-        return;
-      default:
-        return;
-    }
+export function renderSummary(record: RunRecord, options: SummaryOptions): string {
+  const o = record.outcome;
+  const lines: string[] = [''];
+  const perSlot = Array.from({ length: record.workers }, (_, i) => `w${i + 1}: ${record.rebuilds.filter((r) => r.slot === i + 1).length}`);
+  lines.push(`connection rebuilds: ${record.rebuilds.length} (${perSlot.join(', ')})`);
+  for (const r of record.rebuilds) {
+    // The record holds the message with passwords already removed (a server error may quote a connection string).
+    const what = r.sqlstate !== undefined ? `${r.sqlstate} ${r.message}` : r.message;
+    // Without a fault to quote, the reasons already say it all.
+    const detail = what === r.reasons.join(', ') ? '' : ` (${firstLine(what)})`;
+    lines.push(`  w${r.slot} gen ${r.generation} after ${r.culprit.kind} "${r.culprit.title}": ${describeReasons(r.reasons)}${detail}`);
   }
-
-  leak(file: string, slot: number, leak: { count: number; applicationNames: string[] }): void {
-    this.tally.leaks.push({ file, slot, ...leak });
+  const flaky = byFile(record).flatMap((f) => f.tests.filter((t) => t.flaky).map((t) => ({ file: f.key, title: t.title, attempts: t.attempts })));
+  if (flaky.length > 0) {
+    lines.push(`flaky: ${flaky.length}${options.failOnFlaky ? ' (--fail-on-flaky: the run fails)' : ''}`);
+    for (const f of flaky) lines.push(`  ${f.file}: ${f.title} (passed on attempt ${f.attempts})`);
   }
-
-  get ok(): boolean {
-    return this.tally.failed === 0 && !(this.failOnFlaky && this.tally.flaky.length > 0);
+  if (record.chaos.length > 0) {
+    lines.push(`injected faults: ${record.chaos.length}`);
+    for (const c of record.chaos) lines.push(`  ${c.fault} on w${c.slot} in ${c.file}: ${c.title}`);
   }
-
-  render(): string {
-    const t = this.tally;
-    const lines: string[] = [''];
-    const perSlot = Array.from({ length: this.workers }, (_, i) => `w${i + 1}: ${t.rebuilds.filter((r) => r.slot === i + 1).length}`);
-    lines.push(`connection rebuilds: ${t.rebuilds.length} (${perSlot.join(', ')})`);
-    for (const r of t.rebuilds) {
-      // A server error quotes the offending value, which may be a connection string with its password.
-      const what = this.redactor.redact(r.sqlstate !== undefined ? `${r.sqlstate} ${r.message}` : r.message);
-      // Without a fault to quote, the reasons already say it all.
-      const detail = what === r.reasons.join(', ') ? '' : ` (${firstLine(what)})`;
-      lines.push(`  w${r.slot} gen ${r.generation} after ${r.culprit.kind} "${r.culprit.title}": ${describeReasons(r.reasons)}${detail}`);
-    }
-    if (t.flaky.length > 0) {
-      lines.push(`flaky: ${t.flaky.length}${this.failOnFlaky ? ' (--fail-on-flaky: the run fails)' : ''}`);
-      for (const f of t.flaky) lines.push(`  ${f.file}: ${f.title} (passed on attempt ${f.attempts})`);
-    }
-    if (t.chaos.length > 0) {
-      lines.push(`injected faults: ${t.chaos.length}`);
-      for (const c of t.chaos) lines.push(`  ${c.fault} on w${c.slot} in ${c.file}: ${c.title}`);
-    }
-    if (t.leaks.length > 0) {
-      lines.push(`leaked connections: ${t.leaks.reduce((n, l) => n + l.count, 0)} (closed at the end of the run)`);
-      for (const l of t.leaks) lines.push(`  ${l.file} (w${l.slot}): ${l.count} session(s) left open [${l.applicationNames.join(', ') || 'no application_name'}]`);
-    }
-    if (t.notRun.length > 0) {
-      lines.push(`not run: ${t.notRun.length}`);
-      for (const n of t.notRun) lines.push(`  ${n.file}: ${n.title} (${n.reason})`);
-    }
-    if (this.seed !== null) lines.push(`seed: ${this.seed} (reproduce the order with --shuffle=${this.seed})`);
-    lines.push(`${t.passed} passed, ${t.failed} failed${t.skipped > 0 ? `, ${t.skipped} skipped` : ''}`);
-    return `${lines.join('\n')}\n`;
+  if (record.leaks.length > 0) {
+    lines.push(`leaked connections: ${record.leaks.reduce((n, l) => n + l.count, 0)} (closed at the end of the run)`);
+    for (const l of record.leaks) lines.push(`  ${l.file} (w${l.slot}): ${l.count} session(s) left open [${l.applicationNames.join(', ') || 'no application_name'}]`);
   }
+  const notRun = notRunList(record);
+  if (notRun.length > 0) {
+    lines.push(`not run: ${notRun.length}`);
+    for (const n of notRun) lines.push(`  ${n.file}: ${n.title} (${n.reason})`);
+  }
+  if (record.seed !== null) lines.push(`seed: ${record.seed} (reproduce the order with --shuffle=${record.seed})`);
+  lines.push(`${o.passed} passed, ${o.failed} failed${o.skipped > 0 ? `, ${o.skipped} skipped` : ''}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The runs of files in the record, by path and then round, so the lists do not depend on which slot ran what. */
+function byFile(record: RunRecord): RunRecord['slots'][number]['files'] {
+  return record.slots.flatMap((s) => s.files).sort((a, b) => compareKeys(a.key, b.key));
+}
+
+function compareKeys(a: string, b: string): number {
+  const x = parseRunKey(a);
+  const y = parseRunKey(b);
+  return x.rel < y.rel ? -1 : x.rel > y.rel ? 1 : x.round - y.round;
+}
+
+/** Every test that did not run, with its reason; a file never loaded is one entry for all its tests. */
+function notRunList(record: RunRecord): { file: string; title: string; reason: string }[] {
+  const out: { file: string; title: string; reason: string }[] = [];
+  for (const f of record.notRunFiles) out.push({ file: f.file, title: '(every test in the file)', reason: f.reason });
+  for (const f of byFile(record)) {
+    for (const t of f.tests) if (t.state === 'notrun' && t.reason !== undefined) out.push({ file: f.key, title: t.title, reason: t.reason });
+  }
+  // Stable: within one file the tests keep their order.
+  return out.sort((a, b) => compareKeys(a.file, b.file));
 }
 
 function firstLine(text: string): string {

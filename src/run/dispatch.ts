@@ -33,7 +33,6 @@ export interface ExecuteOptions {
   files: SpecFile[];
   /** Skip the .only probe (replay and bisect run exact selections). */
   exact: boolean;
-  onLeak?(file: string, slot: number, leak: { count: number; applicationNames: string[] }): void;
 }
 
 export type Stop = 'bail' | 'interrupt' | null;
@@ -175,7 +174,7 @@ async function runEntry(
       if (!(await recover(pool, fr, o))) return false;
     }
     const leak = await o.resources.leaks(pool.slot, slotPids(pool.slot)).catch(() => ({ count: 0, applicationNames: [] }));
-    if (leak.count > 0) o.onLeak?.(fr.file, pool.slot, leak);
+    if (leak.count > 0) o.bus.emit({ type: 'leak', file: fr.file, slot: pool.slot, count: leak.count, applicationNames: leak.applicationNames });
   }
   if (o.config.mocha.bail && fr.failed) halt('bail');
   return true;

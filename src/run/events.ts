@@ -25,6 +25,8 @@ export type RunEvent =
   | { type: 'connect'; slot: number; generation: number; pid: number }
   | { type: 'output'; file: string; stream: 'stdout' | 'stderr'; text: string }
   | { type: 'chaos'; file: string; slot: number; fault: ChaosFault; title: string }
+  /** Sessions the file left open on its slot's database, found after it ended. */
+  | { type: 'leak'; file: string; slot: number; count: number; applicationNames: string[] }
   | { type: 'run:end'; interrupted: boolean };
 
 export type Listener = (event: RunEvent) => void;

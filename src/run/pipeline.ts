@@ -6,7 +6,7 @@ import { discover, recordedFiles } from '../plan/discover.js';
 import type { SpecFile } from '../plan/discover.js';
 import { EXIT, errors } from '../errors.js';
 import type { BulkheadError } from '../errors.js';
-import { readRecord } from '../plan/record.js';
+import { noTestFound, readRecord } from '../plan/record.js';
 import type { RunRecord } from '../plan/record.js';
 import { plan } from '../plan/schedule.js';
 import type { Plan, PlanEntry } from '../plan/schedule.js';
@@ -76,9 +76,8 @@ async function runCommand(config: Config, io: RunIO, target: Target): Promise<nu
     if (result.code !== EXIT.ok || result.record.outcome.interrupted) break;
   }
   // --fail-zero: mocha fails a run in which no test was found; each file runs in a Mocha of its own here, so the
-  // count comes from the record, which saw them all.
-  const o = result?.record.outcome;
-  if (config.failZero && result?.code === EXIT.ok && o !== undefined && o.passed + o.failed + o.skipped + o.notRun === 0) {
+  // count comes from the record, which saw them all (the same fold that gave the exit code).
+  if (config.failZero && result !== null && result.code === EXIT.ok && noTestFound(result.record.outcome)) {
     io.err.write(`bulkhead: ${noTests(config).message}\n`);
     return EXIT.failed;
   }

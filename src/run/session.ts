@@ -12,8 +12,8 @@ import type { Interrupts } from './interrupts.js';
 import type { Stop } from './dispatch.js';
 import { FileGate } from '../reporters/gate.js';
 import { MochaReplay, loadReporter, sharesStdout } from '../reporters/mocha.js';
-import { Summary } from '../reporters/summary.js';
-import { RecordBuilder, writeRecord } from '../plan/record.js';
+import { renderSummary } from '../reporters/summary.js';
+import { RecordBuilder, outcomePasses, writeRecord } from '../plan/record.js';
 import type { RunRecord } from '../plan/record.js';
 import type { Plan } from '../plan/schedule.js';
 import type { Target } from '../db/target.js';
@@ -65,8 +65,8 @@ export interface SessionOptions {
 
 export interface SessionResult {
   code: number;
+  /** The run record: the one fold of the session's outcomes. */
   record: RunRecord;
-  summary: Summary;
 }
 
 /** The stream that bulkhead's own lines go to: stderr when the reporter's stdout must stay machine-readable. */
@@ -86,12 +86,8 @@ async function sessionOn(bus: EventBus, config: Config, io: RunIO, target: Targe
   const info = infoStream(config, io);
   // Fixed plans (replay, bisect) say how many slots they need; otherwise no more workers than files.
   const workers = s.workers ?? Math.max(1, Math.min(config.workers, s.files.length));
-  const summary = new Summary(workers, target.redactor);
-  summary.seed = config.seed;
-  summary.failOnFlaky = config.failOnFlaky;
   const builder = new RecordBuilder({ versions: await versions(target.version), config: recordedConfig(config), seed: config.seed, workers, target: target.where }, target.redactor);
   let total = 0;
-  bus.on('summary', (e) => summary.handle(e));
   bus.on('record', (e) => builder.handle(e));
   bus.on('count', (e) => {
     if (e.type === 'file:loaded') total += e.tests.length;
@@ -140,7 +136,7 @@ async function sessionOn(bus: EventBus, config: Config, io: RunIO, target: Targe
       for (const f of s.files) bus.emit({ type: 'test:notrun', file: f.rel, testId: '*', reason: 'interrupted before the run started' });
       stop = 'interrupt';
     } else {
-      const done = await execute({ pools, config, admin: target.admin, resources, bus, interrupts: io.interrupts, makePlan: s.makePlan, files: s.files, exact: s.exact, onLeak: (file, slot, leak) => summary.leak(file, slot, leak) });
+      const done = await execute({ pools, config, admin: target.admin, resources, bus, interrupts: io.interrupts, makePlan: s.makePlan, files: s.files, exact: s.exact });
       stop = done.stop;
       pids = done.pids;
     }
@@ -176,11 +172,13 @@ async function sessionOn(bus: EventBus, config: Config, io: RunIO, target: Targe
       info.write(`bulkhead: phases: startup ${f(t0)}, provisioning ${f(tRun - tProvision)}, dispatch ${f(first - tRun)} (to the first test), tests ${f(last - first)}, teardown ${f(end - last)}\n`);
       info.write(`bulkhead: run ${f(end - tRun)}, total ${f(end - t0)}\n`);
     }
-    if (io.closing !== undefined) io.closing.hold(summary.render());
-    else info.write(summary.render());
+    const summary = renderSummary(builder.record, { failOnFlaky: config.failOnFlaky });
+    if (io.closing !== undefined) io.closing.hold(summary);
+    else info.write(summary);
   }
-  const code = stop === 'interrupt' ? EXIT.interrupted : summary.ok && bus.broken.length === 0 ? EXIT.ok : EXIT.failed;
-  return { code, record: builder.record, summary };
+  const passed = outcomePasses(builder.record.outcome, config.failOnFlaky) && bus.broken.length === 0;
+  const code = stop === 'interrupt' ? EXIT.interrupted : passed ? EXIT.ok : EXIT.failed;
+  return { code, record: builder.record };
 }
 
 /** Teardown never loses the run: a failure is one more warning. */
