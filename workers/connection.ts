@@ -77,6 +77,14 @@ export function isConfigured(): boolean {
   return settings !== null;
 }
 
+/**
+ * A replacement thread continues the slot's count: the main thread hands it the last generation the slot's earlier
+ * threads reached, so `w1 gen 2` names one connection however often the slot's thread was replaced.
+ */
+export function continueGenerations(last: number): void {
+  if (last > generation) generation = last;
+}
+
 export function currentGeneration(): number {
   return live?.generation ?? generation;
 }

@@ -8,7 +8,7 @@ import { workerData as piscinaData } from 'piscina';
 import type { CloseResult, ControlMessage, RunResult, RunTask, Task, WorkerData, WorkerEvent } from '../src/protocol/messages.js';
 import { ENV_WORKER } from '../src/protocol/messages.js';
 import { attach, detach, drainOrphans, installCapture, setMochaRunning, takeExitCalled } from './capture.js';
-import { closeConnection, configureConnection, currentGeneration } from './connection.js';
+import { closeConnection, configureConnection, continueGenerations, currentGeneration } from './connection.js';
 import { installResetHooks, settleFile, watchFailures } from './hooks.js';
 import type { FileTree } from './tree.js';
 import { createMocha, loadFile } from './load.js';
@@ -92,6 +92,7 @@ async function runFile(task: RunTask): Promise<RunResult> {
   const emit = (event: WorkerEvent): void => port.postMessage(event);
   currentEmit = emit;
   const stop = new StopReason();
+  continueGenerations(task.lastGeneration);
   attach({ emit, file: relative(task.file), onExit: (code) => stop.exitCalled(code) });
   emit({ type: 'file:begin', slot: data.slot, threadId });
   let mocha: Mocha | null = null;

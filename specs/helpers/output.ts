@@ -4,6 +4,8 @@ import { expect } from 'chai';
 export interface Rebuild {
   slot: number;
   generation: number;
+  /** Which of the slot's threads it was: "(thread N)" after the generation, 1 when the line names none. */
+  thread: number;
   kind: 'test' | 'hook' | 'file';
   title: string;
   /** The words after the title: the reasons and the SQLSTATE or message. */
@@ -15,8 +17,8 @@ export function rebuilds(output: string): { total: number; perSlot: string; list
   const head = /^connection rebuilds: (\d+) \(([^)]*)\)$/m.exec(output);
   if (head === null) return null;
   const list: Rebuild[] = [];
-  for (const m of output.matchAll(/^ {2}w(\d+) gen (\d+) after (test|hook|file) "(.*)": (.*)$/gm)) {
-    list.push({ slot: Number(m[1]), generation: Number(m[2]), kind: m[3] as Rebuild['kind'], title: m[4] ?? '', why: m[5] ?? '' });
+  for (const m of output.matchAll(/^ {2}w(\d+) gen (\d+)(?: \(thread (\d+)\))? after (test|hook|file) "(.*)": (.*)$/gm)) {
+    list.push({ slot: Number(m[1]), generation: Number(m[2]), thread: Number(m[3] ?? 1), kind: m[4] as Rebuild['kind'], title: m[5] ?? '', why: m[6] ?? '' });
   }
   return { total: Number(head[1]), perSlot: head[2] ?? '', list };
 }

@@ -29,6 +29,8 @@ export interface RecordedFile {
   file: string;
   key: string;
   round: number;
+  /** Which of its slot's threads ran the file: 1 for the first, one more for each replacement (see run/events.ts). */
+  incarnation: number;
   start: number;
   end: number | null;
   tests: RecordedTest[];
@@ -45,12 +47,12 @@ export interface RunRecord {
   workers: number;
   target: string;
   slots: { slot: number; files: RecordedFile[] }[];
-  rebuilds: (RebuildInfo & { file: string; at: number })[];
-  chaos: { file: string; slot: number; fault: ChaosFault; title: string; at: number }[];
+  rebuilds: (RebuildInfo & { incarnation: number; file: string; at: number })[];
+  chaos: { file: string; slot: number; incarnation: number; fault: ChaosFault; title: string; at: number }[];
   /** Files listed whole as not run: they were never loaded, so their tests are unknown. */
   notRunFiles: { file: string; reason: string }[];
   /** Sessions a file left open on its slot's database (closed at the end of the run). */
-  leaks: { file: string; slot: number; count: number; applicationNames: string[] }[];
+  leaks: { file: string; slot: number; incarnation: number; count: number; applicationNames: string[] }[];
   outcome: RecordedOutcome;
 }
 
@@ -144,7 +146,7 @@ export class RecordBuilder {
     const o = r.outcome;
     switch (event.type) {
       case 'file:begin': {
-        const entry: RecordedFile = { file: event.path, key: event.file, round: event.round, start: this.now(), end: null, tests: [], failures: [] };
+        const entry: RecordedFile = { file: event.path, key: event.file, round: event.round, incarnation: event.incarnation, start: this.now(), end: null, tests: [], failures: [] };
         this.files.set(event.file, { slot: event.slot, entry });
         let slot = r.slots.find((s) => s.slot === event.slot);
         if (slot === undefined) r.slots.push((slot = { slot: event.slot, files: [] }));
@@ -203,13 +205,13 @@ export class RecordBuilder {
         return;
       }
       case 'rebuild':
-        r.rebuilds.push({ ...event.rebuild, message: this.redactor.redact(event.rebuild.message), file: event.file, at: this.now() });
+        r.rebuilds.push({ ...event.rebuild, incarnation: event.incarnation, message: this.redactor.redact(event.rebuild.message), file: event.file, at: this.now() });
         return;
       case 'chaos':
-        r.chaos.push({ file: event.file, slot: event.slot, fault: event.fault, title: event.title, at: this.now() });
+        r.chaos.push({ file: event.file, slot: event.slot, incarnation: event.incarnation, fault: event.fault, title: event.title, at: this.now() });
         return;
       case 'leak':
-        r.leaks.push({ file: event.file, slot: event.slot, count: event.count, applicationNames: event.applicationNames });
+        r.leaks.push({ file: event.file, slot: event.slot, incarnation: event.incarnation, count: event.count, applicationNames: event.applicationNames });
         return;
       case 'run:end':
         o.interrupted = event.interrupted;

@@ -112,6 +112,11 @@ export interface RunTask {
   target: ConnectionTarget | null;
   /** The database the slot works in, for onWorkerStart({ db }). */
   database: string | null;
+  /**
+   * The slot's last connection generation the main thread has seen: a replacement thread's connections continue
+   * from it, so generations keep increasing per slot when its thread is replaced.
+   */
+  lastGeneration: number;
 
   /** Set when .only is used somewhere in the run: files without .only then run nothing. */
   onlyMode: boolean;

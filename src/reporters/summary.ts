@@ -20,7 +20,7 @@ export function renderSummary(record: RunRecord, options: SummaryOptions): strin
     const what = r.sqlstate !== undefined ? `${r.sqlstate} ${r.message}` : r.message;
     // Without a fault to quote, the reasons already say it all.
     const detail = what === r.reasons.join(', ') ? '' : ` (${firstLine(what)})`;
-    lines.push(`  w${r.slot} gen ${r.generation} after ${r.culprit.kind} "${r.culprit.title}": ${describeReasons(r.reasons)}${detail}`);
+    lines.push(`  w${r.slot} gen ${r.generation}${thread(r.incarnation, ' (', ')')} after ${r.culprit.kind} "${r.culprit.title}": ${describeReasons(r.reasons)}${detail}`);
   }
   const flaky = byFile(record).flatMap((f) => f.tests.filter((t) => t.flaky).map((t) => ({ file: f.key, title: t.title, attempts: t.attempts })));
   if (flaky.length > 0) {
@@ -29,11 +29,11 @@ export function renderSummary(record: RunRecord, options: SummaryOptions): strin
   }
   if (record.chaos.length > 0) {
     lines.push(`injected faults: ${record.chaos.length}`);
-    for (const c of record.chaos) lines.push(`  ${c.fault} on w${c.slot} in ${c.file}: ${c.title}`);
+    for (const c of record.chaos) lines.push(`  ${c.fault} on w${c.slot}${thread(c.incarnation, ' (', ')')} in ${c.file}: ${c.title}`);
   }
   if (record.leaks.length > 0) {
     lines.push(`leaked connections: ${record.leaks.reduce((n, l) => n + l.count, 0)} (closed at the end of the run)`);
-    for (const l of record.leaks) lines.push(`  ${l.file} (w${l.slot}): ${l.count} session(s) left open [${l.applicationNames.join(', ') || 'no application_name'}]`);
+    for (const l of record.leaks) lines.push(`  ${l.file} (w${l.slot}${thread(l.incarnation, ', ', '')}): ${l.count} session(s) left open [${l.applicationNames.join(', ') || 'no application_name'}]`);
   }
   const notRun = notRunList(record);
   if (notRun.length > 0) {
@@ -43,6 +43,14 @@ export function renderSummary(record: RunRecord, options: SummaryOptions): strin
   if (record.seed !== null) lines.push(`seed: ${record.seed} (reproduce the order with --shuffle=${record.seed})`);
   lines.push(`${o.passed} passed, ${o.failed} failed${o.skipped > 0 ? `, ${o.skipped} skipped` : ''}`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Where a line names a worker ("w1"), which of the slot's threads it was, once the slot's thread was replaced
+ * ("w1 gen 4 (thread 2)"); nothing on the slot's first thread. Generations count per slot, across its threads.
+ */
+function thread(incarnation: number, before: string, after: string): string {
+  return incarnation > 1 ? `${before}thread ${incarnation}${after}` : '';
 }
 
 /** The runs of files in the record, by path and then round, so the lists do not depend on which slot ran what. */

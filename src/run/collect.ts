@@ -36,7 +36,7 @@ export async function probeOnly(files: SpecFile[], pools: SlotPool[], o: LoadCon
   await Promise.all(
     pools.map(async (pool) => {
       for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
-        const fr = new FileRun(f.rel, 0, pool.slot, { bus: quiet, cutOff: () => false });
+        const fr = new FileRun(f.rel, 0, pool, { bus: quiet, cutOff: () => false });
         const outcome = await runWatched(pool, { file: f.path, mode: 'collect' }, fr, new Watchdog(pool, o.admin, o.slotPids), o.loadTimeout);
         if (outcome.kind === 'done' && fr.hasOnly) confirmed.add(f);
       }
@@ -58,7 +58,7 @@ export async function collectUnstarted(left: PlanEntry[], pools: SlotPool[], rea
   await Promise.all(
     pools.map(async (pool) => {
       for (let entry = queue.shift(); entry !== undefined; entry = queue.shift()) {
-        const fr = new FileRun(entry.file.rel, entry.round, pool.slot, { bus: o.bus, cutOff: cancelled });
+        const fr = new FileRun(entry.file.rel, entry.round, pool, { bus: o.bus, cutOff: cancelled });
         if (cancelled()) {
           fr.notRunWhole(reason);
           continue;

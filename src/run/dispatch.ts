@@ -149,7 +149,7 @@ async function runEntry(
     if (r === null || r.timeout <= 0) dog.clear();
     else dog.arm(r.timeout + WATCHDOG_GRACE_MS, `${r.what} exceeded its timeout of ${r.timeout} ms without yielding the event loop; bulkhead terminated the worker of slot ${pool.slot}`);
   };
-  const fr: FileRun = new FileRun(entry.file.rel, entry.round, pool.slot, { bus: o.bus, cutOff: () => o.interrupts.stoppedAtOnce }, (r) => arm(r));
+  const fr: FileRun = new FileRun(entry.file.rel, entry.round, pool, { bus: o.bus, cutOff: () => o.interrupts.stoppedAtOnce }, (r) => arm(r));
   const outcome = await runWatched(
     pool,
     {
@@ -174,7 +174,7 @@ async function runEntry(
       if (!(await recover(pool, fr, o))) return false;
     }
     const leak = await o.resources.leaks(pool.slot, slotPids(pool.slot)).catch(() => ({ count: 0, applicationNames: [] }));
-    if (leak.count > 0) o.bus.emit({ type: 'leak', file: fr.file, slot: pool.slot, count: leak.count, applicationNames: leak.applicationNames });
+    if (leak.count > 0) o.bus.emit({ type: 'leak', file: fr.file, slot: pool.slot, incarnation: pool.incarnation, count: leak.count, applicationNames: leak.applicationNames });
   }
   if (o.config.mocha.bail && fr.failed) halt('bail');
   return true;

@@ -4,12 +4,16 @@ import type { ChaosFault, HookInfo, RebuildInfo, SerializedError, SuiteInfo, Tes
 
 export type TestState = 'passed' | 'failed' | 'pending';
 
+// A worker is named by its slot (1..N, Playwright's parallelIndex) and, where it matters, its incarnation: which of
+// the slot's threads it was (1 for the first, one more each time the slot's thread is replaced; Playwright's
+// workerIndex). Connection generations count per slot, across its incarnations.
+
 // `file` is the key of one run of a file (runKey in plan/schedule.ts): its root-relative path, with "#<round>"
 // appended for --repeat rounds after the first, so two rounds of one file on two slots never mix. `path` on
 // file:begin is the plain path.
 export type RunEvent =
   | { type: 'run:begin'; files: number; workers: number; target: string }
-  | { type: 'file:begin'; file: string; path: string; round: number; slot: number }
+  | { type: 'file:begin'; file: string; path: string; round: number; slot: number; incarnation: number }
   | { type: 'file:loaded'; file: string; suites: SuiteInfo[]; tests: TestInfo[] }
   | { type: 'suite:begin'; file: string; suiteId: string }
   | { type: 'suite:end'; file: string; suiteId: string }
@@ -21,12 +25,12 @@ export type RunEvent =
   /** A failure that belongs to a file rather than a test: it did not load, an error escaped, its worker died. */
   | { type: 'file:fail'; file: string; title: string; error: SerializedError }
   | { type: 'file:end'; file: string; slot: number }
-  | { type: 'rebuild'; file: string; rebuild: RebuildInfo }
-  | { type: 'connect'; slot: number; generation: number; pid: number }
+  | { type: 'rebuild'; file: string; incarnation: number; rebuild: RebuildInfo }
+  | { type: 'connect'; slot: number; incarnation: number; generation: number; pid: number }
   | { type: 'output'; file: string; stream: 'stdout' | 'stderr'; text: string }
-  | { type: 'chaos'; file: string; slot: number; fault: ChaosFault; title: string }
+  | { type: 'chaos'; file: string; slot: number; incarnation: number; fault: ChaosFault; title: string }
   /** Sessions the file left open on its slot's database, found after it ended. */
-  | { type: 'leak'; file: string; slot: number; count: number; applicationNames: string[] }
+  | { type: 'leak'; file: string; slot: number; incarnation: number; count: number; applicationNames: string[] }
   | { type: 'run:end'; interrupted: boolean };
 
 export type Listener = (event: RunEvent) => void;

@@ -3,6 +3,7 @@
 import type { SerializedError, TestInfo, WorkerEvent } from '../protocol/messages.js';
 import type { EventBus, RunEvent } from './events.js';
 import { afterSecondSignal } from './interrupts.js';
+import type { SlotWorker } from './slotpool.js';
 import { runKey } from '../plan/schedule.js';
 
 export interface Running {
@@ -48,8 +49,11 @@ export class FileRun {
   /** The key of this run of the file in the event stream (see events.ts). */
   readonly file: string;
 
-  constructor(readonly path: string, readonly round: number, readonly slot: number, private readonly out: FileRunOutput, private readonly onRunning: (r: Running | null) => void = () => undefined) {
+  readonly slot: number;
+
+  constructor(readonly path: string, readonly round: number, private readonly worker: SlotWorker, private readonly out: FileRunOutput, private readonly onRunning: (r: Running | null) => void = () => undefined) {
     this.file = runKey(path, round);
+    this.slot = worker.slot;
   }
 
   get plannedTests(): readonly TestInfo[] {
@@ -61,7 +65,7 @@ export class FileRun {
     switch (event.type) {
       case 'file:begin':
         this.begun = true;
-        this.emit({ type: 'file:begin', file, path: this.path, round: this.round, slot: this.slot });
+        this.emit({ type: 'file:begin', file, path: this.path, round: this.round, slot: this.slot, incarnation: this.worker.incarnation });
         return;
       case 'file:loaded':
         this.loaded = true;
@@ -137,10 +141,10 @@ export class FileRun {
         this.emit({ ...event, file, slot: this.slot });
         return;
       case 'connect':
-        this.emit({ type: 'connect', slot: event.slot, generation: event.generation, pid: event.pid });
+        this.emit({ type: 'connect', slot: event.slot, incarnation: this.worker.incarnation, generation: event.generation, pid: event.pid });
         return;
       case 'rebuild':
-        this.emit({ type: 'rebuild', file, rebuild: event.rebuild });
+        this.emit({ type: 'rebuild', file, incarnation: this.worker.incarnation, rebuild: event.rebuild });
         return;
       case 'output':
         this.emit({ type: 'output', file, stream: event.stream, text: event.text });
@@ -156,7 +160,7 @@ export class FileRun {
         return;
       }
       case 'chaos':
-        this.emit({ type: 'chaos', file, slot: this.slot, fault: event.fault, title: event.title });
+        this.emit({ type: 'chaos', file, slot: this.slot, incarnation: this.worker.incarnation, fault: event.fault, title: event.title });
         return;
     }
   }

@@ -15,12 +15,25 @@ export interface FileRun {
   onEvent(event: WorkerEvent): void;
 }
 
+/** A task as its callers give it: the pool adds the port, the slot's settings and its last generation. */
+export type SlotTask = Omit<RunTask, 'kind' | 'port' | 'onlyMode' | 'env' | 'target' | 'database' | 'lastGeneration'>;
+
+/** Which slot, and which of the slot's threads (its incarnation), runs a file. */
+export interface SlotWorker {
+  readonly slot: number;
+  /** 1 for the slot's first thread, one more each time a new thread takes the slot over (crash, watchdog, exit). */
+  readonly incarnation: number;
+}
+
 export type RunOutcome =
   | { kind: 'done'; result: RunResult }
   | { kind: 'crashed'; error: Error; aborted: string | null };
 
-export class SlotPool {
+export class SlotPool implements SlotWorker {
   private pool: Piscina;
+  private threadId: number | null = null;
+  private thread = 1;
+  private generation = 0;
   private readonly errors: Error[] = [];
   private controller: AbortController | null = null;
   private port: MessagePort | null = null;
@@ -34,6 +47,33 @@ export class SlotPool {
 
   get slot(): number {
     return this.data.slot;
+  }
+
+  get incarnation(): number {
+    return this.thread;
+  }
+
+  /**
+   * Follows the slot's threads and connections through its events: a file begun on another thread than the last
+   * is a new incarnation (Piscina replaced a dead thread, or recycle() did), and the highest generation seen is
+   * handed to the next task, so a new thread does not count its connections from 1 again.
+   */
+  private observe(event: WorkerEvent): void {
+    switch (event.type) {
+      case 'file:begin':
+        if (this.threadId !== null && event.threadId !== this.threadId) this.thread++;
+        this.threadId = event.threadId;
+        return;
+      case 'connect':
+      case 'test:end':
+        this.generation = Math.max(this.generation, event.generation);
+        return;
+      case 'rebuild':
+        this.generation = Math.max(this.generation, event.rebuild.generation);
+        return;
+      default:
+        return;
+    }
   }
 
   private create(): Piscina {
@@ -66,18 +106,23 @@ export class SlotPool {
   }
 
   /** Runs one file; a crash or an abort of the thread resolves as 'crashed', never rejects. */
-  async run(task: Omit<RunTask, 'kind' | 'port' | 'onlyMode' | 'env' | 'target' | 'database'>, sink: FileRun): Promise<RunOutcome> {
+  async run(task: SlotTask, sink: FileRun): Promise<RunOutcome> {
     const channel = new MessageChannel();
     this.controller = new AbortController();
     this.port = channel.port1;
     this.abortReason = null;
     this.lastSink = sink;
-    channel.port1.on('message', (event: WorkerEvent) => sink.onEvent(event));
+    const deliver = (event: WorkerEvent): void => {
+      this.observe(event);
+      sink.onEvent(event);
+    };
+    channel.port1.on('message', deliver);
     try {
       const result = (await this.pool.run(
-        { ...task, kind: 'run', onlyMode: false, port: channel.port2, env: this.slotEnv, target: this.target, database: this.database },
+        { ...task, kind: 'run', onlyMode: false, port: channel.port2, env: this.slotEnv, target: this.target, database: this.database, lastGeneration: this.generation },
         { transferList: [channel.port2], signal: this.controller.signal },
       )) as RunResult;
+      this.generation = Math.max(this.generation, result.generation);
       return { kind: 'done', result: { ...result, file: task.file } };
     } catch (err) {
       return { kind: 'crashed', error: err instanceof Error ? err : new Error(String(err)), aborted: this.abortReason };
@@ -85,7 +130,7 @@ export class SlotPool {
       // Messages the worker posted before its task settled (or before it died) are already queued on our port:
       // take them synchronously, in order, before the outcome is acted on.
       for (let m = receiveMessageOnPort(channel.port1); m !== undefined; m = receiveMessageOnPort(channel.port1)) {
-        sink.onEvent(m.message as WorkerEvent);
+        deliver(m.message as WorkerEvent);
       }
       channel.port1.close();
       this.controller = null;

@@ -2,8 +2,8 @@
 // watchdog (a test or hook that blocks the event loop past its timeout). Both end the slot's backends
 // server-side, then terminate the thread; Piscina starts a replacement with the same slot data.
 import type { Admin } from '../db/admin.js';
-import type { SlotPool, RunOutcome } from './slotpool.js';
-import type { RunTask, WorkerEvent } from '../protocol/messages.js';
+import type { SlotPool, SlotTask, RunOutcome } from './slotpool.js';
+import type { WorkerEvent } from '../protocol/messages.js';
 
 /** Ends a slot's backends server-side, then terminates its thread; Piscina starts a replacement for the slot. */
 export class Watchdog {
@@ -43,7 +43,7 @@ export class Watchdog {
  */
 export async function runWatched(
   pool: SlotPool,
-  task: Omit<RunTask, 'kind' | 'port' | 'onlyMode' | 'env' | 'target' | 'database'>,
+  task: SlotTask,
   sink: { readonly file: string; handle(e: WorkerEvent): void },
   dog: Watchdog,
   loadTimeout: number,
