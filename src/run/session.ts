@@ -10,6 +10,8 @@ import { EventBus } from './events.js';
 import { execute, startPools } from './dispatch.js';
 import type { Interrupts } from './interrupts.js';
 import type { Stop } from './dispatch.js';
+import type { SlotPool } from './slotpool.js';
+import type { SlotResources } from '../db/types.js';
 import { FileGate } from '../reporters/gate.js';
 import { MochaReplay, loadReporter, sharesStdout } from '../reporters/mocha.js';
 import { renderSummary } from '../reporters/summary.js';
@@ -74,111 +76,163 @@ export function infoStream(config: Config, io: RunIO): NodeJS.WritableStream {
   return sharesStdout(config.reporter, config.reporterOptions) ? io.out : io.err;
 }
 
-/** One execution of a plan with reporters, summary and the run record. */
+/** What the steps of one session share. */
+interface Session {
+  config: Config;
+  io: RunIO;
+  target: Target;
+  s: SessionOptions;
+  /** Where bulkhead's own lines go (see infoStream). */
+  info: NodeJS.WritableStream;
+  workers: number;
+  bus: EventBus;
+  /** The run record as the events arrive: the one fold of the session's outcomes. */
+  builder: RecordBuilder;
+  /** The reporters (none for a quiet bisect probe). */
+  replay: MochaReplay | null;
+  gate: FileGate | null;
+  phases: Phases;
+}
+
+/** One execution of a plan with reporters, summary and the run record, in numbered steps. */
 export async function session(config: Config, io: RunIO, target: Target, s: SessionOptions): Promise<SessionResult> {
   // The summary of an earlier session (an --until-fail round) goes out before this session prints anything.
   io.closing?.flush();
-  const t0 = performance.now();
-  return sessionOn(new EventBus(), config, io, target, s, t0);
-}
-
-async function sessionOn(bus: EventBus, config: Config, io: RunIO, target: Target, s: SessionOptions, t0: number): Promise<SessionResult> {
-  const info = infoStream(config, io);
-  // Fixed plans (replay, bisect) say how many slots they need; otherwise no more workers than files.
-  const workers = s.workers ?? Math.max(1, Math.min(config.workers, s.files.length));
-  const builder = new RecordBuilder({ versions: await versions(target.version), config: recordedConfig(config), seed: config.seed, workers, target: target.where }, target.redactor);
-  let total = 0;
-  bus.on('record', (e) => builder.handle(e));
-  bus.on('count', (e) => {
-    if (e.type === 'file:loaded') total += e.tests.length;
-  });
-  let replay: MochaReplay | null = null;
-  let gate: FileGate | null = null;
-  if (!s.quiet) {
-    const Reporter = loadReporter(config.reporter, config.root);
-    // Reporters read runner.total when they are made (json-stream's "start", progress). A replay or bisect plan
-    // names every test, so it is known up front; otherwise a file's tests are known only once a worker loaded
-    // it, and runner.total grows as files load (knowing it at the start would take loading every file twice).
-    const planned = s.exact ? namedTests(s.makePlan(s.files)) : null;
-    const r = new MochaReplay(Reporter, config.reporterOptions, config.root, () => planned ?? total, target.redactor, { inlineDiffs: config.inlineDiffs, diff: config.diff });
-    const g = new FileGate((e) => r.handle(e));
-    replay = r;
-    gate = g;
-    bus.on('reporter', (e) => g.push(e));
-    const seed = config.seed !== null ? `, seed ${config.seed}` : '';
-    info.write(`bulkhead: ${s.files.length} file${s.files.length === 1 ? '' : 's'} on ${workers} worker(s), PostgreSQL ${target.version} at ${target.where} (${target.kind})${seed}${s.label ?? ''}\n`);
-  }
-
-  // 4. Start the threads, provision the slots meanwhile, execute the plan, and tear the slots down again.
-  const tProvision = performance.now();
-  let tFirstTest: number | null = null;
-  let tRunEnd: number | null = null;
-  bus.on('phases', (e) => {
-    if (e.type === 'test:begin') tFirstTest ??= performance.now();
-    if (e.type === 'run:end') tRunEnd = performance.now();
-  });
-  const pools = startPools(config, workers);
-  const resources = await target.provision(workers, config).catch(async (err: unknown) => {
+  const phases = new Phases(performance.now());
+  // 1. Wire the event stream to the run record and the reporters.
+  const x = await wire(config, io, target, s, phases);
+  // 2. Start the threads and provision the slots meanwhile.
+  phases.provision = performance.now();
+  const pools = startPools(config, x.workers);
+  const resources = await target.provision(x.workers, config).catch(async (err: unknown) => {
     await Promise.all(pools.map((p) => p.close()));
     throw err;
   });
-  if (!s.quiet && resources.timings !== null) info.write(`bulkhead: ${resources.timings}\n`);
-  const tRun = performance.now();
-  let stop: Stop = null;
-  // Cleanup problems are warnings: they must not cost the run its summary, its record or its exit status.
-  const warnings: string[] = [];
+  if (!s.quiet && resources.timings !== null) x.info.write(`bulkhead: ${resources.timings}\n`);
+  // 3. Execute the plan, then end what dead workers left behind.
+  phases.run = performance.now();
+  let done: { stop: Stop; warnings: string[] };
   try {
-    bus.emit({ type: 'run:begin', files: s.files.length, workers: config.workers, target: target.where });
-    let pids: number[] = [];
-    if (io.interrupts.stopping) {
-      // Interrupted while the slots were being provisioned: nothing starts, everything is accounted for.
-      await Promise.all(pools.map((p) => p.close()));
-      for (const f of s.files) bus.emit({ type: 'test:notrun', file: f.rel, testId: '*', reason: 'interrupted before the run started' });
-      stop = 'interrupt';
-    } else {
-      const done = await execute({ pools, config, admin: target.admin, resources, bus, interrupts: io.interrupts, makePlan: s.makePlan, files: s.files, exact: s.exact });
-      stop = done.stop;
-      pids = done.pids;
-    }
-    gate?.flush();
-    bus.emit({ type: 'run:end', interrupted: stop === 'interrupt' });
-    // 5. End what dead workers left behind, then report.
-    const leftover = await target.admin.terminate(pids).catch((err: unknown) => {
-      // A server that cannot be reached holds no sessions; teardown says what that leaves behind.
-      if (!(isConnectionError(err) || (isBulkheadError(err) && err.exitCode === EXIT.database))) {
-        warnings.push(`bulkhead: warning: could not end the sessions left by crashed workers: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      return 0;
-    });
-    if (leftover > 0 && !s.quiet) info.write(`bulkhead: ended ${leftover} session(s) left by crashed workers\n`);
+    done = await executePlan(x, pools, resources);
   } catch (err) {
     for (const line of await teardown(resources)) io.err.write(`${line}\n`);
     throw err;
   }
-  warnings.push(...(await teardown(resources)));
-  await replay?.end();
+  // 4. Tear the slots down: cleanup problems are warnings, they must not cost the run its summary, its record or
+  // its exit status.
+  done.warnings.push(...(await teardown(resources)));
+  // 5. Report, and take the exit code from the record's outcome.
+  return report(x, done.stop, done.warnings);
+}
+
+/** Step 1: the record and, unless quiet, mocha's reporter behind the file gate, and the opening line. */
+async function wire(config: Config, io: RunIO, target: Target, s: SessionOptions, phases: Phases): Promise<Session> {
+  const info = infoStream(config, io);
+  // Fixed plans (replay, bisect) say how many slots they need; otherwise no more workers than files.
+  const workers = s.workers ?? Math.max(1, Math.min(config.workers, s.files.length));
+  const bus = new EventBus();
+  const builder = new RecordBuilder({ versions: await versions(target.version), config: recordedConfig(config), seed: config.seed, workers, target: target.where }, target.redactor);
+  bus.on('record', (e) => builder.handle(e));
+  phases.listen(bus);
+  const x: Session = { config, io, target, s, info, workers, bus, builder, replay: null, gate: null, phases };
+  if (s.quiet) return x;
+  let total = 0;
+  bus.on('count', (e) => {
+    if (e.type === 'file:loaded') total += e.tests.length;
+  });
+  const Reporter = loadReporter(config.reporter, config.root);
+  // Reporters read runner.total when they are made (json-stream's "start", progress). A replay or bisect plan
+  // names every test, so it is known up front; otherwise a file's tests are known only once a worker loaded
+  // it, and runner.total grows as files load (knowing it at the start would take loading every file twice).
+  const planned = s.exact ? namedTests(s.makePlan(s.files)) : null;
+  const replay = new MochaReplay(Reporter, config.reporterOptions, config.root, () => planned ?? total, target.redactor, { inlineDiffs: config.inlineDiffs, diff: config.diff });
+  const gate = new FileGate((e) => replay.handle(e));
+  bus.on('reporter', (e) => gate.push(e));
+  const seed = config.seed !== null ? `, seed ${config.seed}` : '';
+  info.write(`bulkhead: ${s.files.length} file${s.files.length === 1 ? '' : 's'} on ${workers} worker(s), PostgreSQL ${target.version} at ${target.where} (${target.kind})${seed}${s.label ?? ''}\n`);
+  return { ...x, replay, gate };
+}
+
+/** Step 3: the plan on the provisioned slots (none of it after a signal during provisioning), then the leftovers. */
+async function executePlan(x: Session, pools: SlotPool[], resources: SlotResources): Promise<{ stop: Stop; warnings: string[] }> {
+  const { bus, config, io, s, target } = x;
+  const warnings: string[] = [];
+  let stop: Stop = null;
+  let pids: number[] = [];
+  bus.emit({ type: 'run:begin', files: s.files.length, workers: config.workers, target: target.where });
+  if (io.interrupts.stopping) {
+    // Interrupted while the slots were being provisioned: nothing starts, everything is accounted for.
+    await Promise.all(pools.map((p) => p.close()));
+    for (const f of s.files) bus.emit({ type: 'test:notrun', file: f.rel, testId: '*', reason: 'interrupted before the run started' });
+    stop = 'interrupt';
+  } else {
+    const done = await execute({ pools, config, admin: target.admin, resources, bus, interrupts: io.interrupts, makePlan: s.makePlan, files: s.files, exact: s.exact });
+    stop = done.stop;
+    pids = done.pids;
+  }
+  x.gate?.flush();
+  bus.emit({ type: 'run:end', interrupted: stop === 'interrupt' });
+  const leftover = await target.admin.terminate(pids).catch((err: unknown) => {
+    // A server that cannot be reached holds no sessions; teardown says what that leaves behind.
+    if (!(isConnectionError(err) || (isBulkheadError(err) && err.exitCode === EXIT.database))) {
+      warnings.push(`bulkhead: warning: could not end the sessions left by crashed workers: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return 0;
+  });
+  if (leftover > 0 && !s.quiet) x.info.write(`bulkhead: ended ${leftover} session(s) left by crashed workers\n`);
+  return { stop, warnings };
+}
+
+/** Step 5: the reporters' end, the warnings, the record files, the summary (held as the last words) and the code. */
+async function report(x: Session, stop: Stop, warnings: string[]): Promise<SessionResult> {
+  const { bus, config, io, s, info } = x;
+  const record = x.builder.record;
+  await x.replay?.end();
   for (const b of bus.broken) io.err.write(`bulkhead: reporter "${b.name}" failed and was dropped: ${String(b.error)}\n`);
   for (const line of warnings) io.err.write(`${line}\n`);
   if (!s.quiet) {
-    writeRecord(path.join(config.root, LAST_RUN), builder.record);
-    if (config.record !== null) writeRecord(config.record, builder.record);
-    if (s.epilogue !== undefined) info.write(s.epilogue(builder.record));
-    if (config.verbose) {
-      // Where the time went, for the benchmarks' profile notes: performance.now() counts from the process start.
-      const end = performance.now();
-      const f = (ms: number): string => `${ms.toFixed(0)} ms`;
-      const first = tFirstTest ?? tRun;
-      const last = tRunEnd ?? end;
-      info.write(`bulkhead: phases: startup ${f(t0)}, provisioning ${f(tRun - tProvision)}, dispatch ${f(first - tRun)} (to the first test), tests ${f(last - first)}, teardown ${f(end - last)}\n`);
-      info.write(`bulkhead: run ${f(end - tRun)}, total ${f(end - t0)}\n`);
-    }
-    const summary = renderSummary(builder.record, { failOnFlaky: config.failOnFlaky });
+    writeRecord(path.join(config.root, LAST_RUN), record);
+    if (config.record !== null) writeRecord(config.record, record);
+    if (s.epilogue !== undefined) info.write(s.epilogue(record));
+    if (config.verbose) info.write(x.phases.lines());
+    const summary = renderSummary(record, { failOnFlaky: config.failOnFlaky });
     if (io.closing !== undefined) io.closing.hold(summary);
     else info.write(summary);
   }
-  const passed = outcomePasses(builder.record.outcome, config.failOnFlaky) && bus.broken.length === 0;
+  const passed = outcomePasses(record.outcome, config.failOnFlaky) && bus.broken.length === 0;
   const code = stop === 'interrupt' ? EXIT.interrupted : passed ? EXIT.ok : EXIT.failed;
-  return { code, record: builder.record };
+  return { code, record };
+}
+
+/**
+ * Where the time went (--verbose), for the benchmarks' profile notes. performance.now() counts from the process
+ * start, so the session's start is the startup time.
+ */
+class Phases {
+  provision = 0;
+  run = 0;
+  private firstTest: number | null = null;
+  private runEnd: number | null = null;
+
+  constructor(private readonly start: number) {}
+
+  listen(bus: EventBus): void {
+    bus.on('phases', (e) => {
+      if (e.type === 'test:begin') this.firstTest ??= performance.now();
+      if (e.type === 'run:end') this.runEnd = performance.now();
+    });
+  }
+
+  lines(): string {
+    const end = performance.now();
+    const f = (ms: number): string => `${ms.toFixed(0)} ms`;
+    const first = this.firstTest ?? this.run;
+    const last = this.runEnd ?? end;
+    return (
+      `bulkhead: phases: startup ${f(this.start)}, provisioning ${f(this.run - this.provision)}, dispatch ${f(first - this.run)} (to the first test), tests ${f(last - first)}, teardown ${f(end - last)}\n` +
+      `bulkhead: run ${f(end - this.run)}, total ${f(end - this.start)}\n`
+    );
+  }
 }
 
 /** Teardown never loses the run: a failure is one more warning. */
