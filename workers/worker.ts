@@ -64,8 +64,15 @@ function prepare(file: string, target: RunTask['target'], database: RunTask['dat
 }
 
 let currentEmit: ((event: WorkerEvent) => void) | null = null;
+/**
+ * The connection opened ahead of the next test after a discard may finish connecting once its file has ended. The
+ * main thread still needs its connect event (the pid, for the watchdog and a second signal to end it; the generation,
+ * for the slot's count), so it waits for the next file.
+ */
+const heldConnects: WorkerEvent[] = [];
 function emitCurrent(event: WorkerEvent): void {
-  currentEmit?.(event);
+  if (currentEmit !== null) currentEmit(event);
+  else if (event.type === 'connect') heldConnects.push(event);
 }
 
 export default async function run(task: Task): Promise<RunResult | CloseResult> {
@@ -95,6 +102,7 @@ async function runFile(task: RunTask): Promise<RunResult> {
   continueGenerations(task.lastGeneration);
   attach({ emit, file: relative(task.file), onExit: (code) => stop.exitCalled(code) });
   emit({ type: 'file:begin', slot: data.slot, threadId });
+  for (const held of heldConnects.splice(0)) emit(held);
   let mocha: Mocha | null = null;
   try {
     // The slot's database settings go in before anything of the user's loads (requires, config, specs).
