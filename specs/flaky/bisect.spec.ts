@@ -162,18 +162,19 @@ async function fresh(scratch: ScratchDatabase): Promise<Fresh> {
   await query('CREATE TABLE marks (who text)', [], url);
   const fx = fixture(ROWS);
   try {
+    // A generous timeout: these runs go side by side with a dozen replays, and nothing here is about time.
     // One worker, in path order: A, then B on the same slot. The run itself uses a slot database of its own, so
     // the target stays empty; the record is then made to read like a default one-worker run's (no isolation set),
     // so what replay and bisect choose is their own default.
-    const first = await runCli(['-w', '1', '--isolation', 'database', '--reporter', 'dot'], { cwd: fx.dir, env: { DATABASE_URL: url } });
+    const first = await runCli(['-w', '1', '--isolation', 'database', '--reporter', 'dot', '--timeout', '20000'], { cwd: fx.dir, env: { DATABASE_URL: url } });
     const recorded = loadRecord(fx.dir);
     fx.write(LAST_RUN, JSON.stringify({ ...recorded, config: { ...recorded.config, isolation: null } }));
-    const replay = await runCli(['replay', LAST_RUN, '--reporter', 'dot'], { cwd: fx.dir, env: { DATABASE_URL: url } });
+    const replay = await runCli(['replay', LAST_RUN, '--reporter', 'dot', '--timeout', '20000'], { cwd: fx.dir, env: { DATABASE_URL: url } });
     const afterReplay = await marks();
     await query('DELETE FROM marks', [], url);
     // Probes in order: B alone, B after a1 and A, then (--pair) B after a1 alone: a probe that kept the row the
     // one before it left would fail there and blame a1.
-    const bisect = readBisect(await runCli(['bisect', LAST_RUN, '--test', 'rows c B expects no marks', '--pair'], { cwd: fx.dir, env: { DATABASE_URL: url } }));
+    const bisect = readBisect(await runCli(['bisect', LAST_RUN, '--test', 'rows c B expects no marks', '--pair', '--timeout', '20000'], { cwd: fx.dir, env: { DATABASE_URL: url } }));
     return { first, replay, bisect, afterReplay, afterBisect: await marks() };
   } finally {
     fx.remove();
