@@ -80,7 +80,8 @@ export function runNode(script: string, args: readonly string[], options: CliOpt
 
 function runScript(script: string, args: readonly string[], options: CliOptions): Promise<CliResult> {
   const base = options.cleanEnv ? {} : { ...process.env, DATABASE_URL: SERVER_URL };
-  const env: NodeJS.ProcessEnv = { ...base, ...options.env, NO_COLOR: '1', FORCE_COLOR: '0' };
+  // No colour unless a spec asks for it (the colour specs set NO_COLOR and FORCE_COLOR themselves).
+  const env: NodeJS.ProcessEnv = { ...base, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

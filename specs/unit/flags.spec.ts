@@ -43,7 +43,7 @@ describe('unit: bulkhead\'s flags (takeBulkheadFlags)', () => {
   });
 
   it('keeps a value that starts with "=" or a digit after a dash, and takes a negative number as a value', () => {
-    expect(takeBulkheadFlags(['--test==odd']).flags.test).to.equal('=odd');
+    expect(takeBulkheadFlags(['bisect', 'r.json', '--test==odd']).flags.test).to.equal('=odd');
     expect(takeBulkheadFlags(['--shuffle=-5']).flags.shuffle).to.equal('-5');
     expect(takeBulkheadFlags(['--repeat', '-1']).flags.repeat).to.equal('-1');
   });
@@ -51,7 +51,7 @@ describe('unit: bulkhead\'s flags (takeBulkheadFlags)', () => {
   it('reads every value flag of the table under each of its names', () => {
     for (const o of BULKHEAD_OPTIONS.filter((x) => x.kind === 'value')) {
       for (const name of o.names) {
-        const { flags, rest } = takeBulkheadFlags([name, 'v1', 'spec.js']);
+        const { flags, rest } = takeBulkheadFlags([...commandFor(o), name, 'v1', 'spec.js']);
         expect((flags as Record<string, unknown>)[o.key], name).to.equal('v1');
         expect(rest, name).to.deep.equal(['spec.js']);
       }
@@ -60,7 +60,7 @@ describe('unit: bulkhead\'s flags (takeBulkheadFlags)', () => {
 
   it('sets every boolean flag of the table under each of its names', () => {
     for (const o of BULKHEAD_OPTIONS.filter((x) => x.kind === 'boolean')) {
-      for (const name of o.names) expect((takeBulkheadFlags([name]).flags as Record<string, unknown>)[o.key], name).to.equal(true);
+      for (const name of o.names) expect((takeBulkheadFlags([...commandFor(o), name]).flags as Record<string, unknown>)[o.key], name).to.equal(true);
     }
   });
 
@@ -90,11 +90,18 @@ describe('unit: bulkhead\'s flags (takeBulkheadFlags)', () => {
   });
 
   it('reads "replay <record>" and "bisect <record>" at the front', () => {
-    const r = takeBulkheadFlags(['replay', '.bulkhead/last-run.json', '-w', '2']);
-    expect(r.flags).to.include({ command: 'replay', recordArg: '.bulkhead/last-run.json', workers: '2' });
+    const r = takeBulkheadFlags(['replay', '.bulkhead/last-run.json', '--isolation', 'shared']);
+    expect(r.flags).to.include({ command: 'replay', recordArg: '.bulkhead/last-run.json', isolation: 'shared' });
     const b = takeBulkheadFlags(['bisect', 'run.json', '--test', 'suite fails', '--pair']);
     expect(b.flags).to.include({ command: 'bisect', recordArg: 'run.json', test: 'suite fails', pair: true });
     expect(takeBulkheadFlags(['test/replay', '-w1']).flags).to.include({ command: 'run', workers: '1' });
+  });
+
+  it('refuses a flag of another command, saying what to do instead', () => {
+    expect(usageError(() => takeBulkheadFlags(['--pair']))).to.match(/^--pair cannot be used with a plain run: it belongs to bisect: bulkhead bisect/);
+    expect(usageError(() => takeBulkheadFlags(['replay', 'r.json', '--shuffle=3']))).to.match(/^--shuffle cannot be used with "bulkhead replay": .*drop --shuffle/);
+    expect(usageError(() => takeBulkheadFlags(['bisect', 'r.json', '--until-fail']))).to.match(/^--until-fail cannot be used with "bulkhead bisect": drop it/);
+    for (const o of BULKHEAD_OPTIONS) for (const c of o.commands) expect(() => takeBulkheadFlags([...(c === 'run' ? [] : [c, 'r.json']), o.names[0] + (o.kind === 'value' ? '=1' : '')]), `${c} ${o.names[0]}`).to.not.throw();
   });
 
   it('refuses a command without its record, and a value flag without its value, with an example', () => {
@@ -105,6 +112,12 @@ describe('unit: bulkhead\'s flags (takeBulkheadFlags)', () => {
     expect(usageError(() => takeBulkheadFlags(['--chaos']))).to.equal('--chaos needs a value, for example --chaos terminate=0.05,drop=0.02.');
   });
 });
+
+/** The command line a flag belongs to: a plain run, or the first command that reads it. */
+function commandFor(o: (typeof BULKHEAD_OPTIONS)[number]): string[] {
+  const commands: readonly string[] = o.commands;
+  return commands.includes('run') ? [] : [commands[0] as string, 'r.json'];
+}
 
 describe('unit: mocha\'s arguments (normalizeMochaArgs)', () => {
   it('puts a long option\'s value in the "--flag=value" form, whether given with a space or "="', () => {
@@ -159,7 +172,7 @@ describe('unit: the option tables and --help', () => {
 
   it('lists every mocha option of the table, and the unsupported ones as such', () => {
     for (const o of MOCHA_OPTIONS.filter((m) => m.unsupported === undefined)) expect(help, o.usage).to.include(o.usage);
-    expect(help).to.include('not supported (a usage error): --watch, --delay');
+    expect(help.replace(/\n +/g, ' ')).to.match(/ not supported: +--allow-uncaught, [^\n]*--watch, --delay \(a usage error that says what to do\)/);
   });
 
   it('keeps every line within 112 columns', () => {

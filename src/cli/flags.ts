@@ -33,6 +33,21 @@ function split(arg: string): { option: BulkheadOption | undefined; name: string;
   return { option: BY_NAME.get(name), name, inline: name !== arg ? arg.slice(eq + 1) : undefined };
 }
 
+/** Why a flag of one command cannot go with another, and what to do instead. */
+const ELSEWHERE: Record<string, string> = {
+  'replay:shuffle': 'replay runs the recorded order with the recorded seed; drop --shuffle (to try a new order, run bulkhead --shuffle without replay)',
+  'run:test': 'it names the failing test for bisect: bulkhead bisect .bulkhead/last-run.json --test "<full title>"; to select tests in a run use --grep or --fgrep',
+  'run:pair': 'it belongs to bisect: bulkhead bisect .bulkhead/last-run.json --test "<full title>" --pair',
+};
+
+/** A flag that another command reads is a usage error, not a flag ignored in silence. */
+function checkCommand(option: BulkheadOption, name: string, cmd: Command): void {
+  if (option.commands.includes(cmd)) return;
+  const fix = ELSEWHERE[`${cmd}:${option.key}`] ?? (option.commands.includes('run') ? `drop it, or use it on a plain run (bulkhead ${name} ...)` : `drop it; it is for bulkhead ${option.commands.join(' or ')}`);
+  const what = cmd === 'run' ? 'a plain run' : `"bulkhead ${cmd}"`;
+  throw errors.usage(`${name} cannot be used with ${what}: ${fix}.`);
+}
+
 export function takeBulkheadFlags(argv: readonly string[]): { flags: BulkheadFlags; rest: string[] } {
   const { command: cmd, recordArg, args } = command(argv);
   const flags = defaults();
@@ -47,6 +62,7 @@ export function takeBulkheadFlags(argv: readonly string[]): { flags: BulkheadFla
       break;
     }
     const { option, name, inline } = split(arg);
+    if (option !== undefined) checkCommand(option, name, cmd);
     if (option?.kind === 'value') {
       const value = inline ?? args[++i];
       if (value === undefined || (value.startsWith('-') && !/^-\d/.test(value))) throw errors.usage(`${name} needs a value, for example ${name} ${option.example ?? '<value>'}.`);

@@ -84,7 +84,7 @@ function mochaLines(options: readonly MochaOption[]): string[] {
   }
   end();
   const unsupported = options.filter((m) => m.unsupported !== undefined).map((m) => m.usage);
-  if (unsupported.length > 0) lines.push(`  not supported (a usage error): ${unsupported.join(', ')}`);
+  if (unsupported.length > 0) lines.push(row('not supported:', `${unsupported.join(', ')} (a usage error that says what to do)`));
   return lines;
 }
 

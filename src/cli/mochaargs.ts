@@ -4,7 +4,8 @@
 // has to see `-t40` as `-t` with the value 40, as yargs does.
 import { createRequire } from 'node:module';
 import { errors } from '../errors.js';
-import { MOCHA_OPTIONS } from './options.js';
+import { BULKHEAD_OPTIONS, MOCHA_OPTIONS } from './options.js';
+import { didYouMean } from '../config/suggest.js';
 
 const require = createRequire(import.meta.url);
 const metadata = require('mocha/lib/cli/run-option-metadata.cjs') as {
@@ -27,6 +28,18 @@ for (const [type, names] of Object.entries(metadata.types)) {
     if (type === 'boolean') for (const a of all) if (a.length === 1) BOOLEAN_SHORTS.add(a);
     if (type !== 'boolean') for (const a of all) VALUE_NAMES.add(a);
   }
+}
+
+/** Every long name a user may mean: mocha's options and aliases, and bulkhead's own. */
+const LONG_NAMES = [
+  ...Object.values(metadata.types).flat(),
+  ...Object.values(metadata.aliases).flat(),
+  ...BULKHEAD_OPTIONS.flatMap((o) => o.names.map((n) => n.replace(/^-+/, ''))),
+].filter((n) => n.length > 1);
+
+function unknown(name: string): Error {
+  const hint = name.startsWith('--') ? didYouMean(name, LONG_NAMES, '--') : '';
+  return errors.usage(`Unknown option ${name}.${hint}`);
 }
 
 function isValue(arg: string | undefined): arg is string {
@@ -64,7 +77,7 @@ export function normalizeMochaArgs(rest: readonly string[]): string[] {
     const eq = arg.indexOf('=');
     if (long && eq > 0) {
       const name = arg.slice(0, eq);
-      if (!known(name)) throw errors.usage(`Unknown option ${name}.`);
+      if (!known(name)) throw unknown(name);
       out.push(arg);
       continue;
     }
@@ -78,11 +91,11 @@ export function normalizeMochaArgs(rest: readonly string[]): string[] {
     if (short !== null) {
       // -bA: bundled boolean letters.
       const letters = arg.slice(1).split('');
-      if (!letters.every((l) => BOOLEAN_SHORTS.has(l))) throw errors.usage(`Unknown option ${arg}.`);
+      if (!letters.every((l) => BOOLEAN_SHORTS.has(l))) throw unknown(arg);
       out.push(arg);
       continue;
     }
-    if (!known(arg)) throw errors.usage(`Unknown option ${arg}.`);
+    if (!known(arg)) throw unknown(arg);
     const bare = arg.replace(/^-+/, '');
     const next = rest[i + 1];
     if (VALUE_NAMES.has(bare)) {

@@ -118,6 +118,14 @@ export const MOCHA_OPTIONS: readonly MochaOption[] = [
   { usage: '--global <name>', topic: 'leaks', names: ['global', 'globals'], example: 'myGlobal', note: 'repeatable, alias --globals, wildcards: my*' },
   { usage: '--dry-run', names: ['dry-run'], help: 'report the tests as passed without running tests or hooks (no database used)' },
   { usage: '--fail-zero', names: ['fail-zero'], help: 'exit 1 when no test was found to run' },
+  { usage: '-c, --color / -C, --no-colors', names: ['color', 'colors', 'c'], help: 'force colour on, or off, in the reporters\' output (without either: off when NO_COLOR is set, else mocha decides)' },
+  { usage: '-n, --node-option <opt[=v]>', names: ['node-option', 'n'], example: 'enable-source-maps', help: 'a Node option (no leading --) for every worker thread; one a thread cannot take (max-old-space-size, expose-gc) is refused: set it with NODE_OPTIONS' },
+  { usage: '--list-reporters', names: ['list-reporters'], help: "print mocha's reporters and exit (--list-interfaces: its interfaces)" },
+  { usage: '-p, --parallel', names: ['parallel', 'p'], help: 'accepted and ignored: files always run in parallel (.mocharc "jobs" sets the default --workers)' },
+  { usage: '--posix-exit-codes', names: ['posix-exit-codes'], help: 'accepted: bulkhead never exits with a failure count (see the exit codes below)' },
+  { usage: '--allow-uncaught', names: ['allow-uncaught'], unsupported: 'Remove it: a worker contains an uncaught error and reports it against the file whose code raised it.' },
+  { usage: '--fail-hook-affected-tests', names: ['fail-hook-affected-tests'], unsupported: 'Remove it; the tests a failing hook stops are listed under "not run" in the summary.' },
+  { usage: '--pass-on-failing-test-suite', names: ['pass-on-failing-test-suite'], unsupported: 'Remove it; bulkhead exits 1 when a test fails.' },
   { usage: '--watch', names: ['watch'], unsupported: 'Run bulkhead again after a change (or use a file watcher such as nodemon around it).' },
   // mocha's --delay waits for the specs to call run(); here every file has a Mocha of its own, so there is no one
   // root suite to delay, and waiting would hang.

@@ -7,10 +7,12 @@ import { errors } from '../errors.js';
 import { takeBulkheadFlags } from '../cli/flags.js';
 import { normalizeMochaArgs } from '../cli/mochaargs.js';
 import type { BulkheadFlags } from '../cli/flags.js';
-import { MOCHA_OPTIONS } from '../cli/options.js';
+import { checkMochaOptions, mochaExtras } from './mochaopts.js';
+import { checkDatabaseUrl } from './dburl.js';
 import { newSeed } from '../protocol/random.js';
-import type { Config, Isolation, UserConfig } from './types.js';
-import { findConfigFile, loadUserConfig } from './userfile.js';
+import type { Config, Isolation, Leaks, UserConfig } from './types.js';
+import { findConfigFile, jsonErrorPosition, loadUserConfig } from './userfile.js';
+import { readFileSync } from 'node:fs';
 import { count, deepFreeze, duration, integer, list, positiveCount, positiveInt, reporterOptions } from './values.js';
 import { resolveRequire } from './requires.js';
 import { parseChaos } from './chaos.js';
@@ -28,8 +30,24 @@ function mochaOptions(argv: string[]): MochaArgs {
   try {
     return loadOptions(argv);
   } catch (err) {
-    throw errors.usage(err instanceof Error ? err.message : String(err), err);
+    throw malformedRc(err) ?? errors.usage(err instanceof Error ? err.message : String(err), err);
   }
+}
+
+/** mocha's loader says "Unable to read/parse <file>: ... at position N"; the user needs the line and column. */
+function malformedRc(err: unknown): Error | null {
+  const message = err instanceof Error ? err.message : String(err);
+  const file = /Unable to read\/parse (.+?\.jsonc?): /.exec(message)?.[1];
+  if (file === undefined) return null;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+  const where = jsonErrorPosition(message, text);
+  if (where === null) return null;
+  return errors.config(path.basename(file), `${file} is not valid JSON at ${where.at} (${where.why})`, 'Fix the file there: JSON needs double-quoted keys and no comma after the last item.', err);
 }
 
 export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, root = process.cwd()): Promise<{ config: Config; flags: BulkheadFlags }> {
@@ -38,9 +56,10 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   const m = mochaOptions(normalizeMochaArgs(rest));
   checkMochaOptions(m, flags);
   // 2. bulkhead.config.*, then every value with its precedence, checked where it is read.
+  if (!flags.embedded) checkDatabaseUrl(env);
   const configFile = flags.noConfigFile ? null : findConfigFile(root, flags.configFile);
   const user = await loadUserConfig(configFile);
-  const slots = workers(flags, env, user);
+  const slots = workers(flags, env, user, m['jobs']);
   const mocha = mochaConfig(m, root);
   const seed = flags.shuffle === undefined ? null : flags.shuffle === null ? newSeed() : integer('--shuffle', flags.shuffle);
   const config: Config = {
@@ -53,6 +72,8 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     ...files(m),
     ...reporting(m),
     verbose: flags.verbose,
+    leaks: leaks(user),
+    ...mochaExtras(m, env),
     configFile,
     loadTimeout:
       flags.loadTimeout !== undefined ? duration('--load-timeout', flags.loadTimeout)
@@ -63,28 +84,23 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   return { config: deepFreeze(config), flags };
 }
 
-/** What mocha accepts but bulkhead cannot honour, and what cannot go with the command. */
-function checkMochaOptions(m: MochaArgs, flags: BulkheadFlags): void {
-  for (const o of MOCHA_OPTIONS) {
-    const flag = o.names[0] as string;
-    if (o.unsupported !== undefined && m[flag] !== undefined && m[flag] !== false) {
-      throw errors.usage(`--${flag} (or "${flag}" in the mocha config) is not supported by bulkhead, which runs each spec file in its own Mocha on a worker. ${o.unsupported}`);
-    }
-  }
-  if (m['dry-run'] === true && flags.command !== 'run') {
-    throw errors.usage(`--dry-run cannot be combined with "bulkhead ${flags.command}", which compares real outcomes; drop --dry-run.`);
-  }
+function leaks(user: UserConfig): Leaks {
+  const value = user.leaks ?? 'report';
+  if (!['report', 'fail', 'ignore'].includes(value)) throw errors.config('leaks', `"${value}" is not a leak policy`, "Use 'report' (the default), 'fail' or 'ignore'.");
+  return value;
 }
 
-function workers(flags: BulkheadFlags, env: NodeJS.ProcessEnv, user: UserConfig): Pick<Config, 'workers' | 'workersGiven'> {
+/** .mocharc's `jobs` (mocha --parallel's worker count) counts as a default below bulkhead's own settings. */
+function workers(flags: BulkheadFlags, env: NodeJS.ProcessEnv, user: UserConfig, jobs: unknown): Pick<Config, 'workers' | 'workersGiven'> {
   const fromEnv = env['BULKHEAD_WORKERS'];
   return {
     workers:
       flags.workers !== undefined ? positiveInt('--workers', flags.workers)
       : fromEnv !== undefined ? positiveInt('BULKHEAD_WORKERS', fromEnv)
       : user.workers !== undefined ? positiveInt('workers', user.workers)
+      : jobs !== undefined ? positiveInt('jobs', jobs)
       : availableParallelism(),
-    workersGiven: flags.workers !== undefined || fromEnv !== undefined || user.workers !== undefined,
+    workersGiven: flags.workers !== undefined || fromEnv !== undefined || user.workers !== undefined || jobs !== undefined,
   };
 }
 

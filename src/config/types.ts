@@ -3,6 +3,8 @@ import type { ChaosSpec, WorkerMochaOptions } from '../protocol/messages.js';
 
 export type Isolation = 'database' | 'schema' | 'shared';
 
+export type Leaks = 'report' | 'fail' | 'ignore';
+
 /** What users may put in bulkhead.config.{ts,mts,js,mjs,cjs,json}. */
 export interface UserConfig {
   /** Worker threads (slots); default: the machine's available parallelism. */
@@ -19,6 +21,11 @@ export interface UserConfig {
   allowAnyDatabase?: boolean;
   /** Milliseconds a spec file may take to load (top-level code, imports) before its worker is terminated; 0: no limit. */
   loadTimeout?: number;
+  /**
+   * Database sessions a worker's code leaves open when the worker closes (after the root afterAll hooks): 'report'
+   * lists them (default), 'fail' also fails the run, 'ignore' only ends them.
+   */
+  leaks?: Leaks;
   /** Runs on every new worker connection, for SET search_path, statement_timeout and the like. */
   onConnect?: (client: import('pg').Client) => unknown;
   /** Runs once in each worker before its first spec file, with its slot and database name. */
@@ -70,6 +77,13 @@ export interface Config {
   /** --fail-zero: a run in which no test was found fails (exit 1), as in mocha. */
   failZero: boolean;
   verbose: boolean;
+  leaks: Leaks;
+  /** --list-reporters / --list-interfaces: print mocha's list and run nothing. */
+  list: 'reporters' | 'interfaces' | null;
+  /** --node-option and Node flags given directly: applied to every worker thread (checked that a thread takes them). */
+  nodeOptions: string[];
+  /** -c/--color, -C/--no-colors, NO_COLOR: whether the reporters colour their output (null: mocha decides). */
+  color: boolean | null;
   configFile: string | null;
   /** The load watchdog: ms a file may take to load (default 30 s, or the mocha timeout if larger); 0 turns it off. */
   loadTimeout: number;

@@ -1,14 +1,13 @@
 // bulkhead.config.{ts,mts,js,mjs,cjs,json}: found in the project root (or named by --config-file), loaded, and
 // checked key by key, so a misspelt key is refused rather than ignored in silence.
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { didYouMean } from './suggest.js';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { errors } from '../errors.js';
 import { CONFIG_NAMES } from '../protocol/target.js';
 import type { UserConfig } from './types.js';
 
-const require = createRequire(import.meta.url);
 
 export function findConfigFile(root: string, explicit: string | undefined): string | null {
   if (explicit !== undefined) {
@@ -23,15 +22,22 @@ export function findConfigFile(root: string, explicit: string | undefined): stri
   return null;
 }
 
-/** Every key of UserConfig, and which must be functions: a misspelt key would otherwise be ignored in silence. */
-const USER_KEYS: Record<keyof UserConfig, 'value' | 'function'> = {
-  workers: 'value',
-  isolation: 'value',
-  transaction: 'value',
-  setup: 'value',
-  keepDatabases: 'value',
-  allowAnyDatabase: 'value',
-  loadTimeout: 'value',
+type Kind = 'number' | 'string' | 'boolean' | 'function';
+
+/**
+ * Every key of UserConfig and the type of its value: a misspelt key would otherwise be ignored in silence, and a
+ * value of the wrong type (transaction: 'yes') read as something the user did not mean. workers and loadTimeout
+ * also take strings ('4', '30s'), which config/load.ts reads.
+ */
+const USER_KEYS: Record<keyof UserConfig, Kind | readonly Kind[]> = {
+  workers: ['number', 'string'],
+  isolation: 'string',
+  transaction: 'boolean',
+  setup: 'string',
+  keepDatabases: 'boolean',
+  allowAnyDatabase: 'boolean',
+  loadTimeout: ['number', 'string'],
+  leaks: 'string',
   onConnect: 'function',
   onWorkerStart: 'function',
   onWorkerStop: 'function',
@@ -43,7 +49,7 @@ export async function loadUserConfig(file: string | null): Promise<UserConfig> {
   let user: unknown;
   try {
     if (file.endsWith('.json')) {
-      user = require(file) as unknown;
+      user = jsonWithPosition(file, readFileSync(file, 'utf8'));
     } else {
       if (/\.(c|m)?ts$/.test(file)) {
         const { register } = (await import('tsx/esm/api')) as { register(): unknown };
@@ -57,14 +63,42 @@ export async function loadUserConfig(file: string | null): Promise<UserConfig> {
   if (typeof user !== 'object' || user === null || Array.isArray(user)) {
     throw errors.configFile(file, new Error('it must export (or, as JSON, hold) an object of settings'));
   }
-  for (const [key, value] of Object.entries(user)) {
-    const kind = (USER_KEYS as Record<string, 'value' | 'function' | undefined>)[key];
-    if (kind === undefined) {
-      throw errors.config(key, `there is no such key in ${path.basename(file)}`, `The keys are: ${Object.keys(USER_KEYS).join(', ')}.`);
-    }
-    if (kind === 'function' && value !== undefined && typeof value !== 'function') {
-      throw errors.config(key, `it must be a function, not ${JSON.stringify(value)}`, `Define ${key} in a bulkhead.config.js or .ts file.`);
-    }
-  }
+  for (const [key, value] of Object.entries(user)) checkKey(file, key, value);
   return user as UserConfig;
+}
+
+function checkKey(file: string, key: string, value: unknown): void {
+  const kind = (USER_KEYS as Record<string, Kind | readonly Kind[] | undefined>)[key];
+  if (kind === undefined) {
+    const hint = didYouMean(key, Object.keys(USER_KEYS)).trim();
+    throw errors.config(key, `there is no such key in ${path.basename(file)}`, `${hint === '' ? '' : `${hint} `}The keys are: ${Object.keys(USER_KEYS).join(', ')}.`);
+  }
+  const kinds: readonly Kind[] = typeof kind === 'string' ? [kind] : kind;
+  if (value === undefined || kinds.includes(typeof value as Kind)) return;
+  if (kinds.includes('function')) {
+    throw errors.config(key, `it must be a function, not ${JSON.stringify(value)}`, `Define ${key} in a bulkhead.config.js or .ts file.`);
+  }
+  const example = kinds.includes('boolean') ? 'true or false, without quotes' : kinds.includes('number') ? 'a number, for example 4' : 'a string';
+  throw errors.config(key, `${JSON.stringify(value)} is a ${typeof value}, not ${kinds.map((k) => `a ${k}`).join(' or ')}`, `Give ${key} ${example}.`);
+}
+
+/** JSON.parse's error names a character offset; a user fixing the file wants a line and a column. */
+export function jsonWithPosition(file: string, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    const where = jsonErrorPosition(err, text);
+    if (where === null) throw err;
+    throw new Error(`${path.basename(file)} is not valid JSON at ${where.at}: ${where.why}`, { cause: err });
+  }
+}
+
+/** "line L, column C" of a JSON.parse error in `text` (comments count, as mocha strips them to spaces), if it names an offset. */
+export function jsonErrorPosition(err: unknown, text: string): { at: string; why: string } | null {
+  const message = err instanceof Error ? err.message : String(err);
+  const offset = /at position (\d+)/.exec(message)?.[1];
+  if (offset === undefined) return null;
+  const before = text.slice(0, Number(offset)).split('\n');
+  const column = (before[before.length - 1]?.length ?? 0) + 1;
+  return { at: `line ${before.length}, column ${column}`, why: message.replace(/^.*SyntaxError: /, '').replace(/ in JSON at position \d+.*$/, '') };
 }

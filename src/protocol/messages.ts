@@ -79,6 +79,8 @@ export interface WorkerData {
   chaos: ChaosSpec | null;
   /** --transaction: every test inside BEGIN ... ROLLBACK. */
   transaction: boolean;
+  /** --node-option: Node options for the slot's thread, already checked to be ones a thread takes. */
+  nodeOptions: string[];
   mocha: WorkerMochaOptions;
 }
 

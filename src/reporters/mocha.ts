@@ -64,6 +64,17 @@ function thaw<T>(value: T): T {
   return value;
 }
 
+type Symbols = Record<string, string>;
+let originalSymbols: Symbols | null = null;
+
+/** mocha's ✔ and ✖ come coloured from log-symbols, whatever useColors says: without colour they are plain. */
+function setSymbols(plain: boolean): void {
+  const base = Mocha.reporters.Base as unknown as { symbols: Symbols };
+  originalSymbols ??= { ...base.symbols };
+  // eslint-disable-next-line no-control-regex
+  base.symbols = plain ? Object.fromEntries(Object.entries(originalSymbols).map(([k, v]) => [k, v.replace(/\u001b\[[0-9;]*m/g, '')])) : { ...originalSymbols };
+}
+
 const CARRIED = ['code', 'actual', 'expected', 'showDiff', 'operator', 'uncaught'] as const;
 const namedPrototypes = new Map<string, Error>();
 
@@ -116,7 +127,7 @@ export class MochaReplay {
   private readonly paths = new Map<string, string>();
   private started = false;
 
-  constructor(Reporter: ReporterCtor, options: Record<string, unknown>, private readonly projectRoot: string, total: () => number, private readonly redactor: Redactor, display: { inlineDiffs: boolean; diff: boolean } = { inlineDiffs: false, diff: true }) {
+  constructor(Reporter: ReporterCtor, options: Record<string, unknown>, private readonly projectRoot: string, total: () => number, private readonly redactor: Redactor, display: { inlineDiffs: boolean; diff: boolean; color?: boolean | null } = { inlineDiffs: false, diff: true }) {
     this.root = new (Mocha.Suite as unknown as new (title: string, ctx: Mocha.Context, isRoot: boolean) => Mocha.Suite)('', new Mocha.Context(), true);
     this.runner = new Mocha.Runner(this.root, { delay: false } as never);
     createStatsCollector(this.runner);
@@ -126,6 +137,9 @@ export class MochaReplay {
     // What Mocha#run does before it makes the reporter: the diff settings are statics of Base, read as each
     // failure is printed, and the reporter gets them among its options.
     Mocha.reporters.Base.inlineDiffs = display.inlineDiffs;
+    // mocha reads --color/--no-colors from process.argv (supports-color); -C and NO_COLOR it does not read at all.
+    if (display.color !== undefined && display.color !== null) Mocha.reporters.Base.useColors = display.color;
+    setSymbols(display.color === false);
     (Mocha.reporters.Base as unknown as { hideDiff: boolean }).hideDiff = !display.diff;
     this.reporter = new Reporter(this.runner, { reporterOption: own, reporterOptions: own, ...display });
   }

@@ -79,6 +79,7 @@ function workerData(config: Config, slot: number): WorkerData {
     configFile: config.configFile,
     chaos: config.chaos,
     transaction: config.transaction,
+    nodeOptions: [...config.nodeOptions],
     mocha: { ...config.mocha, requires: [...config.mocha.requires], globals: [...config.mocha.globals], files: [...config.mocha.files], ...maxDiffSize(config) },
   };
 }

@@ -16,10 +16,16 @@ import { replayCommand } from '../plan/replay.js';
 import { bisectCommand } from '../plan/bisect.js';
 import { newSeed } from '../protocol/random.js';
 import { globalFixtures } from './globalfixtures.js';
+import { listText } from '../reporters/list.js';
 import { ClosingLines, LAST_RUN, infoStream, session } from './session.js';
 import type { RunIO, SessionResult } from './session.js';
 
 export async function run(config: Config, io: RunIO): Promise<number> {
+  // --list-reporters / --list-interfaces: mocha's lists, and nothing else (no server, no file).
+  if (config.list !== null) {
+    io.out.write(listText(config.list));
+    return EXIT.ok;
+  }
   // 1. Resolve (or start) the database before anything runs; it is stopped on every path out.
   // A bad record is a usage error (exit 2) before any server is reached or started.
   if (config.command !== 'run') readRecord(path.resolve(config.root, config.recordArg ?? ''));

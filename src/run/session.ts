@@ -145,7 +145,7 @@ async function wire(config: Config, io: RunIO, target: Target, s: SessionOptions
   // names every test, so it is known up front; otherwise a file's tests are known only once a worker loaded
   // it, and runner.total grows as files load (knowing it at the start would take loading every file twice).
   const planned = s.exact ? namedTests(s.makePlan(s.files)) : null;
-  const replay = new MochaReplay(Reporter, config.reporterOptions, config.root, () => planned ?? total, target.redactor, { inlineDiffs: config.inlineDiffs, diff: config.diff });
+  const replay = new MochaReplay(Reporter, config.reporterOptions, config.root, () => planned ?? total, target.redactor, { inlineDiffs: config.inlineDiffs, diff: config.diff, color: config.color });
   const gate = new FileGate((e) => replay.handle(e));
   bus.on('reporter', (e) => gate.push(e));
   const seed = config.seed !== null ? `, seed ${config.seed}` : '';

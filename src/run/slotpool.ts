@@ -87,6 +87,8 @@ export class SlotPool implements SlotWorker {
       atomics: 'disabled',
       concurrentTasksPerWorker: 1,
       workerData: this.data,
+      // A thread inherits the process's execArgv unless given its own, so --node-option adds to it.
+      ...(this.data.nodeOptions.length > 0 ? { execArgv: [...process.execArgv, ...this.data.nodeOptions] } : {}),
       env: { ...this.env, [ENV_WORKER]: String(this.data.slot) },
       name: 'default',
     });
