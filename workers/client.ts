@@ -3,6 +3,7 @@
 import type pg from 'pg';
 import type { ConnectionTarget } from '../src/protocol/messages.js';
 import { withoutOrigin } from './origin.js';
+import { markOwn } from './apppg.js';
 
 const CLOSE_TIMEOUT_MS = 5000;
 
@@ -10,7 +11,12 @@ const CLOSE_TIMEOUT_MS = 5000;
 let driver: Promise<typeof pg> | null = null;
 export function newClient(config: pg.ClientConfig): Promise<pg.Client> {
   driver ??= import('pg').then((m) => m.default);
-  return driver.then((d) => new d.Client(config));
+  return driver.then((d) => {
+    const client = new d.Client(config);
+    // The project's pg may be this same copy, patched to watch the application's clients: this one is bulkhead's.
+    markOwn(client);
+    return client;
+  });
 }
 
 export function clientConfig(target: ConnectionTarget | null, appName: string): pg.ClientConfig {

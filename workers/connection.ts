@@ -102,6 +102,13 @@ export function snapshot(): ConnectionSnapshot | null {
   };
 }
 
+/** db()'s connection when it can answer a question right now: healthy, idle outside a transaction, not being discarded. */
+export function idleConnection(): pg.Client | null {
+  const state = snapshot();
+  if (live === null || discarding !== null || state === null || state.errored !== null || state.ended || state.queryActive || state.txStatus !== 'I') return null;
+  return live.client;
+}
+
 const READY_WAIT_MS = 200;
 
 /**

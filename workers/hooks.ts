@@ -5,6 +5,9 @@ import { discard, enterTest, leaveTest, protocolSettled, settled, snapshot } fro
 import { endScope } from './transaction.js';
 import type { Culprit } from './connection.js';
 import { shouldDiscard } from './reset.js';
+import type { SessionContext } from './reset.js';
+import { checkSessions } from './appcheck.js';
+import { findDatabaseFault } from '../src/protocol/faults.js';
 import { hooksOf, isHook } from './tree.js';
 import type { FileTree } from './tree.js';
 
@@ -20,6 +23,7 @@ function culpritOf(runnable: Mocha.Runnable, tree: FileTree | null): Culprit {
 export function watchFailures(runner: Mocha.Runner, tree: FileTree | null): void {
   const C = Mocha.Runner.constants;
   const judge = (runnable: Mocha.Runnable, err: unknown, retry: boolean): void => {
+    if (findDatabaseFault(err) !== undefined) watch.failed = true;
     const decision = shouldDiscard({ error: err, connection: snapshot(), atEnd: false });
     // A retry always starts on a fresh connection, so a flaky pass is never an artefact of a dirty session.
     if (retry && decision.reasons.length === 0 && snapshot() !== null) decision.reasons.push('retry');
@@ -27,6 +31,40 @@ export function watchFailures(runner: Mocha.Runner, tree: FileTree | null): void
   };
   runner.on(C.EVENT_TEST_FAIL, (r: Mocha.Runnable, err: unknown) => judge(r, err, false));
   runner.on(C.EVENT_TEST_RETRY, (r: Mocha.Runnable, err: unknown) => judge(r, err, true));
+}
+
+/** What the rule for the application's sessions needs of the running test, kept from the runner's events. */
+const watch = { testStart: null as number | null, failed: false, suites: [] as { from: number; to: number | null }[] };
+
+/** A suite's before-all window ends at its first test or inner suite. */
+function closeWindow(): void {
+  const top = watch.suites[watch.suites.length - 1];
+  if (top !== undefined && top.to === null) top.to = performance.now();
+}
+
+export function watchSessions(runner: Mocha.Runner): void {
+  const C = Mocha.Runner.constants;
+  watch.suites = [];
+  runner.on(C.EVENT_SUITE_BEGIN, () => {
+    closeWindow();
+    watch.suites.push({ from: performance.now(), to: null });
+  });
+  runner.on(C.EVENT_SUITE_END, () => {
+    watch.suites.pop();
+  });
+  runner.on(C.EVENT_TEST_BEGIN, () => {
+    closeWindow();
+    watch.testStart = performance.now();
+    watch.failed = false;
+  });
+}
+
+function sessionContext(inTest: boolean): SessionContext {
+  return {
+    testStart: inTest ? watch.testStart : null,
+    suiteWindows: inTest ? watch.suites.flatMap((w) => (w.to === null ? [] : [{ from: w.from, to: w.to }])) : [],
+    failedWithDbError: inTest && watch.failed,
+  };
 }
 
 /**
@@ -61,6 +99,7 @@ export function installResetHooks(root: Mocha.Suite, tree: FileTree | null): voi
     if (decision.reasons.length > 0 && test !== undefined) {
       await discard(decision.reasons, decision.fault, culpritOf(test, tree));
     }
+    if (test !== undefined) await checkSessions(sessionContext(true), culpritOf(test, tree));
   });
   const after = hooksOf(root, 'afterEach');
   const last = after[after.length - 1];
@@ -79,4 +118,5 @@ export async function settleFile(): Promise<void> {
   await protocolSettled();
   const decision = shouldDiscard({ connection: snapshot(), atEnd: true });
   if (decision.reasons.length > 0) await discard(decision.reasons, decision.fault, { kind: 'file', title: '(after the last test)' });
+  await checkSessions(sessionContext(false), { kind: 'file', title: '(after the last test)' });
 }

@@ -1,5 +1,5 @@
 // The reset rule in one place: every reason to discard a worker's connection is decided here.
-import type { RebuildReason } from '../src/protocol/messages.js';
+import type { RebuildReason, SessionReason } from '../src/protocol/messages.js';
 import { findDatabaseFault } from '../src/protocol/faults.js';
 import type { DatabaseFault } from '../src/protocol/faults.js';
 
@@ -64,4 +64,57 @@ export function shouldDiscard(input: DiscardInput): DiscardDecision {
     }
   }
   return fault === undefined ? { reasons } : { reasons, fault };
+}
+
+/**
+ * One session the application opened itself, as pg_stat_activity showed it after a test, with the times its client
+ * sent statements on the worker's clock (performance.now() ms).
+ */
+export interface AppSession {
+  pid: number;
+  state: string | null;
+  applicationName: string;
+  /** When its current transaction began (the last statement it sent outside one); null when unknown. */
+  xactStart: number | null;
+  /** When its last statement began. */
+  queryStart: number | null;
+}
+
+export interface SessionContext {
+  /** When the test began (before its beforeEach hooks); null when judged at the end of a file. */
+  testStart: number | null;
+  /**
+   * The before-all windows of the suites that enclose the test: from the suite's start to its first test or inner
+   * suite. A transaction begun inside one was begun by a before hook for the tests of that suite.
+   */
+  suiteWindows: readonly { from: number; to: number }[];
+  /** The test or one of its hooks failed with a database or connection error. */
+  failedWithDbError: boolean;
+}
+
+export interface SessionVerdict {
+  pid: number;
+  reasons: SessionReason[];
+}
+
+/**
+ * The reset rule for the application's own sessions: which to end after a test. An aborted transaction can only fail
+ * the next statement; an open one is ended unless a before hook of an enclosing suite began it (the exception db()
+ * has); after a database failure every session that ran a statement during the test goes, with whatever session
+ * state (settings, temporary tables, advisory locks) it may carry.
+ */
+export function judgeSessions(sessions: readonly AppSession[], ctx: SessionContext): SessionVerdict[] {
+  const out: SessionVerdict[] = [];
+  for (const s of sessions) {
+    const reasons: SessionReason[] = [];
+    if (s.state === 'idle in transaction (aborted)') reasons.push('aborted-transaction');
+    if (s.state === 'idle in transaction' && !beganForSuite(s.xactStart, ctx)) reasons.push('in-transaction');
+    if (ctx.failedWithDbError && ctx.testStart !== null && s.queryStart !== null && s.queryStart >= ctx.testStart) reasons.push('failed-test');
+    if (reasons.length > 0) out.push({ pid: s.pid, reasons });
+  }
+  return out;
+}
+
+function beganForSuite(xactStart: number | null, ctx: SessionContext): boolean {
+  return xactStart !== null && ctx.suiteWindows.some((w) => xactStart >= w.from && xactStart < w.to);
 }

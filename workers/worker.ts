@@ -9,7 +9,9 @@ import type { CloseResult, ControlMessage, RunResult, RunTask, Task, WorkerData,
 import { ENV_WORKER } from '../src/protocol/messages.js';
 import { attach, detach, drainOrphans, installCapture, setMochaRunning, takeExitCalled } from './capture.js';
 import { closeConnection, configureConnection, continueGenerations, currentGeneration } from './connection.js';
-import { installResetHooks, settleFile, watchFailures } from './hooks.js';
+import { installResetHooks, settleFile, watchFailures, watchSessions } from './hooks.js';
+import { patchApplicationPg } from './apppg.js';
+import { closeSessionCheck, configureSessionCheck } from './appcheck.js';
 import type { FileTree } from './tree.js';
 import { createMocha, loadFile } from './load.js';
 import { attributeUncaught, streamEvents } from './stream.js';
@@ -44,6 +46,9 @@ let prepared: Promise<Mocha.RootHookObject | undefined> | null = null;
 function prepare(file: string, target: RunTask['target'], database: RunTask['database']): Promise<Mocha.RootHookObject | undefined> {
   prepared ??= withoutOrigin(async () => {
     if (needsTypeScript([file, ...data.mocha.requires, data.configFile ?? ''])) await ensureTypeScript();
+    // Before anything of the project loads pg: its clients are then the patched ones the reset rule can see.
+    patchApplicationPg(data.root);
+    configureSessionCheck({ slot: data.slot, target: target ?? data.target, onEnded: (session) => emitCurrent({ type: 'session:ended', session }) });
     const hooks = await loadConfigHooks(data.configFile);
     configureConnection({
       slot: data.slot,
@@ -86,6 +91,7 @@ export default async function run(task: Task): Promise<RunResult | CloseResult> 
       stopError = new Error(`the onWorkerStop hook of slot ${data.slot} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
     await closeConnection();
+    await closeSessionCheck();
     // Errors that surfaced after this worker's last file ended have no file run to report them; the pool does.
     const late = drainOrphans().map(({ file, error }) => ({ origin: file, error: serializeError(error) }));
     if (stopError !== null) late.push({ origin: null, error: serializeError(stopError) });
@@ -153,6 +159,7 @@ function runMocha(mocha: Mocha, tree: FileTree, emit: (event: WorkerEvent) => vo
       stop.watch(r);
       streamEvents(r, tree, emit, stop, data.mocha.bail);
       watchFailures(r, tree);
+      watchSessions(r);
     } as unknown as string);
     setMochaRunning(true);
     const runner = mocha.run(() => {

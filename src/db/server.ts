@@ -7,7 +7,7 @@ import type { Admin, Session } from './admin.js';
 import { isOurs } from './safety.js';
 
 /** Sessions bulkhead itself opens; anything else on a slot's database was opened by the specs. */
-export const HARNESS_SESSION = '^bulkhead:(main|setup|w[0-9]+(:reaper)?)$';
+export const HARNESS_SESSION = '^bulkhead:(main|setup|w[0-9]+(:reaper|:check)?)$';
 
 function describeSessions(sessions: readonly Session[]): string {
   const counts = new Map<string, number>();

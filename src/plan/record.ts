@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunEvent } from '../run/events.js';
-import type { ChaosFault, RebuildInfo, SerializedError } from '../protocol/messages.js';
+import type { ChaosFault, EndedSession, RebuildInfo, SerializedError } from '../protocol/messages.js';
 import { BulkheadError, EXIT } from '../errors.js';
 import type { Redactor } from '../db/redact.js';
 
@@ -48,6 +48,8 @@ export interface RunRecord {
   target: string;
   slots: { slot: number; files: RecordedFile[] }[];
   rebuilds: (RebuildInfo & { incarnation: number; file: string; at: number })[];
+  /** Sessions the application opened itself that the reset rule ended, like rebuilds of its connections. */
+  sessionsEnded: (EndedSession & { incarnation: number; file: string; at: number })[];
   chaos: { file: string; slot: number; incarnation: number; fault: ChaosFault; title: string; at: number }[];
   /** Files listed whole as not run: they were never loaded, so their tests are unknown. */
   notRunFiles: { file: string; reason: string }[];
@@ -126,6 +128,7 @@ export class RecordBuilder {
       ...init,
       slots: Array.from({ length: init.workers }, (_, i) => ({ slot: i + 1, files: [] })),
       rebuilds: [],
+      sessionsEnded: [],
       chaos: [],
       notRunFiles: [],
       leaks: [],
@@ -207,6 +210,9 @@ export class RecordBuilder {
       case 'rebuild':
         r.rebuilds.push({ ...event.rebuild, incarnation: event.incarnation, message: this.redactor.redact(event.rebuild.message), file: event.file, at: this.now() });
         return;
+      case 'session:ended':
+        r.sessionsEnded.push({ ...event.session, applicationName: this.redactor.redact(event.session.applicationName), incarnation: event.incarnation, file: event.file, at: this.now() });
+        return;
       case 'chaos':
         r.chaos.push({ file: event.file, slot: event.slot, incarnation: event.incarnation, fault: event.fault, title: event.title, at: this.now() });
         return;
@@ -255,6 +261,6 @@ export function readRecord(file: string): RunRecord {
     throw recordError(file, `has format version ${r.version}, newer than this bulkhead understands (${RECORD_VERSION}); upgrade bulkhead to read it`);
   }
   if (!Array.isArray(r.slots) || typeof r.workers !== 'number') throw recordError(file, 'is missing its schedule ("slots"); it is corrupt');
-  // Records written before the not-run files and the leaks were kept read as having none.
-  return { ...r, notRunFiles: r.notRunFiles ?? [], leaks: r.leaks ?? [] } as RunRecord;
+  // Records written before the not-run files, the leaks and the ended sessions were kept read as having none.
+  return { ...r, notRunFiles: r.notRunFiles ?? [], leaks: r.leaks ?? [], sessionsEnded: r.sessionsEnded ?? [] } as RunRecord;
 }

@@ -194,6 +194,29 @@ export interface RebuildInfo {
   culprit: { kind: 'test' | 'hook' | 'file'; title: string; testId?: string };
 }
 
+/** Why bulkhead ended a session the application opened itself (the reset rule for the application's connections). */
+export type SessionReason = 'aborted-transaction' | 'in-transaction' | 'failed-test';
+
+export const SESSION_REASON_TEXT: Record<SessionReason, string> = {
+  'aborted-transaction': 'left an aborted transaction',
+  'in-transaction': 'left a transaction open',
+  'failed-test': 'ran statements in a test that failed with a database error',
+};
+
+/** One application session bulkhead ended server-side, reported like a rebuild. */
+export interface EndedSession {
+  slot: number;
+  pid: number;
+  applicationName: string;
+  /** pg_stat_activity.state when it was judged: 'idle in transaction (aborted)', 'idle in transaction', 'idle'. */
+  state: string;
+  reasons: SessionReason[];
+  /** A client that no pool manages, held across tests (a module-level pg.Client): its next query fails. */
+  heldAcrossTests: boolean;
+  /** The test (or hook, or the file's end) after which it was judged. */
+  culprit: { kind: 'test' | 'hook' | 'file'; title: string; testId?: string };
+}
+
 /** Events a worker streams to the main thread while a file runs, in the order they happen. */
 export type WorkerEvent =
   | { type: 'file:begin'; slot: number; threadId: number }
@@ -225,6 +248,7 @@ export type WorkerEvent =
     }
   | { type: 'connect'; slot: number; generation: number; pid: number }
   | { type: 'rebuild'; rebuild: RebuildInfo }
+  | { type: 'session:ended'; session: EndedSession }
   | { type: 'output'; stream: 'stdout' | 'stderr'; text: string }
   | { type: 'exit-called'; code: number; stack?: string }
   | { type: 'chaos'; fault: ChaosFault; title: string };

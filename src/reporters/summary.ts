@@ -3,7 +3,7 @@
 // "N passed, N failed" (", N skipped" when any were skipped).
 import type { RunRecord } from '../plan/record.js';
 import { parseRunKey } from '../plan/schedule.js';
-import { describeReasons } from '../protocol/messages.js';
+import { SESSION_REASON_TEXT, describeReasons } from '../protocol/messages.js';
 
 export interface SummaryOptions {
   /** --fail-on-flaky: the flaky line says that they fail the run. */
@@ -22,6 +22,7 @@ export function renderSummary(record: RunRecord, options: SummaryOptions): strin
     const detail = what === r.reasons.join(', ') ? '' : ` (${firstLine(what)})`;
     lines.push(`  w${r.slot} gen ${r.generation}${thread(r.incarnation, ' (', ')')} after ${r.culprit.kind} "${r.culprit.title}": ${describeReasons(r.reasons)}${detail}`);
   }
+  lines.push(...endedSessions(record));
   const flaky = byFile(record).flatMap((f) => f.tests.filter((t) => t.flaky).map((t) => ({ file: f.key, title: t.title, attempts: t.attempts })));
   if (flaky.length > 0) {
     lines.push(`flaky: ${flaky.length}${options.failOnFlaky ? ' (--fail-on-flaky: the run fails)' : ''}`);
@@ -43,6 +44,22 @@ export function renderSummary(record: RunRecord, options: SummaryOptions): strin
   if (record.seed !== null) lines.push(`seed: ${record.seed} (reproduce the order with --shuffle=${record.seed})`);
   lines.push(`${o.passed} passed, ${o.failed} failed${o.skipped > 0 ? `, ${o.skipped} skipped` : ''}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The application's own sessions the reset rule ended, each with the test that left it; none, no lines. */
+function endedSessions(record: RunRecord): string[] {
+  const ended = record.sessionsEnded;
+  if (ended.length === 0) return [];
+  const lines = [`application sessions ended: ${ended.length} (the reset rule, applied to the application's own connections)`];
+  for (const e of ended) {
+    const why = e.reasons.map((r) => SESSION_REASON_TEXT[r]).join(', ');
+    lines.push(`  w${e.slot}${thread(e.incarnation, ' (', ')')} pid ${e.pid} [${e.applicationName || 'no application_name'}] after ${e.culprit.kind} "${e.culprit.title}": ${why} (${e.state})`);
+    if (e.heldAcrossTests) {
+      lines.push('    held across tests (a module-level pg.Client, or a pool client never released): no pool replaces it, so its next query fails.');
+      lines.push('    Check a client out of a pg.Pool in each test and release it, or open the client in beforeEach and end it in afterEach.');
+    }
+  }
+  return lines;
 }
 
 /**

@@ -1,6 +1,6 @@
 // The run's event stream: worker events tagged with their file, plus what the main thread synthesizes (crashes,
 // tests that never ran). Every reporter, the summary and the run record read this and nothing else.
-import type { ChaosFault, HookInfo, RebuildInfo, SerializedError, SuiteInfo, TestInfo } from '../protocol/messages.js';
+import type { ChaosFault, EndedSession, HookInfo, RebuildInfo, SerializedError, SuiteInfo, TestInfo } from '../protocol/messages.js';
 
 export type TestState = 'passed' | 'failed' | 'pending';
 
@@ -26,6 +26,8 @@ export type RunEvent =
   | { type: 'file:fail'; file: string; title: string; error: SerializedError }
   | { type: 'file:end'; file: string; slot: number }
   | { type: 'rebuild'; file: string; incarnation: number; rebuild: RebuildInfo }
+  /** A session the application opened itself, ended by the reset rule after a test. */
+  | { type: 'session:ended'; file: string; incarnation: number; session: EndedSession }
   | { type: 'connect'; slot: number; incarnation: number; generation: number; pid: number }
   | { type: 'output'; file: string; stream: 'stdout' | 'stderr'; text: string }
   | { type: 'chaos'; file: string; slot: number; incarnation: number; fault: ChaosFault; title: string }

@@ -146,6 +146,9 @@ export class FileRun {
       case 'rebuild':
         this.emit({ type: 'rebuild', file, incarnation: this.worker.incarnation, rebuild: event.rebuild });
         return;
+      case 'session:ended':
+        this.emit({ type: 'session:ended', file, incarnation: this.worker.incarnation, session: event.session });
+        return;
       case 'output':
         this.emit({ type: 'output', file, stream: event.stream, text: event.text });
         return;

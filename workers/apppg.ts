@@ -1,0 +1,108 @@
+// The application's own node-postgres, seen from the worker: which of its clients ran statements since the last
+// check (so a test that used none costs nothing), and the 'error' a client or pool raises for a backend that bulkhead
+// ended, which must not crash the worker when the application listens for none.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { EventEmitter } from 'node:events';
+
+/** What bulkhead reads of an application's pg.Client. */
+export interface AppClient extends EventEmitter {
+  processID?: number | null;
+  getTransactionStatus?: () => string | null;
+  _ended?: boolean;
+  _ending?: boolean;
+}
+
+interface Prototype {
+  query(this: AppClient, ...args: unknown[]): unknown;
+  emit(this: EventEmitter, event: string | symbol, ...args: unknown[]): boolean;
+}
+
+interface PgModule {
+  Client?: { prototype: Prototype };
+  Pool?: { prototype: Prototype };
+}
+
+/** bulkhead's own clients (db(), the reaper, the check session): never the application's, never judged. */
+const own = new WeakSet<object>();
+/** Application clients that ran a statement since the last check. */
+const touched = new Set<AppClient>();
+/** Application clients whose backend bulkhead ended: the errors they raise for it are expected. */
+const ended = new WeakSet<object>();
+const patched = new WeakSet<object>();
+/**
+ * When each client last sent a statement, and when it last sent one outside a transaction (where its current
+ * transaction, if any, began), on the worker's clock: exact, where the server's timestamps would carry the scheduling
+ * delays of a loaded machine into a comparison with the test's start.
+ */
+const times = new WeakMap<object, { query: number; fromIdle: number }>();
+
+export function clientTimes(client: AppClient): { query: number; fromIdle: number } | null {
+  return times.get(client) ?? null;
+}
+
+export function markOwn(client: object): void {
+  own.add(client);
+}
+
+export function markEnded(client: AppClient): void {
+  ended.add(client);
+}
+
+/** A client kept in a transaction begun for its suite is looked at again after the next test, until it ends. */
+export function watchAgain(client: AppClient): void {
+  touched.add(client);
+}
+
+/** The clients that ran statements since the last call. */
+export function takeTouched(): AppClient[] {
+  const list = [...touched];
+  touched.clear();
+  return list;
+}
+
+/**
+ * Patches the pg that the project itself resolves (its pools, knex, an ORM): loaded from the project root before any
+ * spec, so every module of the project that imports pg gets the patched copy. A project without pg is left alone.
+ */
+export function patchApplicationPg(root: string): void {
+  let pg: PgModule;
+  try {
+    const require = createRequire(path.join(root, 'package.json'));
+    pg = require(require.resolve('pg')) as PgModule;
+  } catch {
+    return;
+  }
+  const client = pg.Client?.prototype;
+  if (client !== undefined && !patched.has(client)) {
+    patched.add(client);
+    const query = client.query;
+    client.query = function (this: AppClient, ...args: unknown[]): unknown {
+      if (!own.has(this)) {
+        touched.add(this);
+        const now = performance.now();
+        const status = this.getTransactionStatus?.() ?? null;
+        const before = times.get(this);
+        times.set(this, { query: now, fromIdle: status === 'T' || status === 'E' ? (before?.fromIdle ?? now) : now });
+      }
+      return query.apply(this, args);
+    };
+    // A client checked out across tests, or a naive module-level client, has no 'error' listener: the error for the
+    // backend bulkhead ended would be thrown from emit() and take the worker down.
+    quietFor(client, (self) => ended.has(self));
+  }
+  const pool = pg.Pool?.prototype;
+  if (pool !== undefined && !patched.has(pool)) {
+    patched.add(pool);
+    // pg-pool drops an idle client whose backend ended and re-emits the error on the pool, with the client.
+    quietFor(pool, (_self, args) => typeof args[1] === 'object' && args[1] !== null && ended.has(args[1]));
+  }
+}
+
+function quietFor(proto: Prototype, expected: (self: object, args: unknown[]) => boolean): void {
+  const emit = proto.emit;
+  proto.emit = function (this: EventEmitter, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'error' && this.listenerCount('error') === 0 && expected(this, args)) return false;
+    return emit.call(this, event, ...args);
+  };
+}
