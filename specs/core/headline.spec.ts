@@ -1,9 +1,9 @@
 // The core promise: after a test breaks its worker's connection, the connection is rebuilt, so one database
 // failure stays one failure; and every connection is closed with a goodbye.
 import { expect } from 'chai';
-import { fixture, runCli, specOutcomes } from '../helpers/fixture.js';
+import { fixture, runCli, runMocha, specOutcomes } from '../helpers/fixture.js';
 import type { CliResult } from '../helpers/fixture.js';
-import { HEADLINE_FAILURES, HEADLINE_PASSES, HEADLINE_REBUILDS, headlineSuite } from '../helpers/headline.js';
+import { HEADLINE, HEADLINE_FAILURES, HEADLINE_PASSES, HEADLINE_REBUILDS, headlineSuite } from '../helpers/headline.js';
 import { rebuilds } from '../helpers/output.js';
 import { CLEAN, scratchPerSuite, watchServer } from '../helpers/server.js';
 import type { ServerState } from '../helpers/server.js';
@@ -128,5 +128,43 @@ describe('hooks', function () {
 
   it('leaves the server clean', function () {
     expect(server).to.deep.equal(CLEAN);
+  });
+});
+
+describe('headline: the pooled variant (the application\'s own pg.Pool, a client per test released without an error)', function () {
+  const forBulkhead = scratchPerSuite('pooled_bulkhead');
+  const forMocha = scratchPerSuite('pooled_mocha');
+  let bulkhead: CliResult;
+  let mocha: CliResult;
+  before(async function () {
+    const fx = fixture({ 'test/pooled.spec.js': headlineSuite('pooled') });
+    try {
+      bulkhead = await runCli(['-w', '1', '--timeout', '10000'], { cwd: fx.dir, env: { DATABASE_URL: forBulkhead().url } });
+      mocha = await runMocha(['--timeout', '10000', 'test/pooled.spec.js'], { cwd: fx.dir, env: { DATABASE_URL: forMocha().url } });
+    } finally {
+      fx.remove();
+    }
+  });
+
+  it('plain mocha: the pool hands the aborted client to every later test, which cascade', function () {
+    const { passed, failed } = specOutcomes(mocha.output);
+    expect(passed, mocha.output).to.deep.equal([HEADLINE.pass1]);
+    expect(failed).to.include.members(HEADLINE_PASSES.filter((t) => t !== HEADLINE.pass1));
+    expect(mocha.output).to.include('current transaction is aborted, commands ignored until end of transaction block');
+  });
+
+  it('bulkhead: every "pass" test passes; the deliberate failures fail, and the self-terminated client\'s own late error', function () {
+    const { passed, failed } = specOutcomes(bulkhead.output);
+    expect(passed, bulkhead.output).to.deep.equal(HEADLINE_PASSES);
+    // The test kills its own checked-out client's backend; the client, released only in afterEach, then raises
+    // 'Connection terminated unexpectedly' with no listener: the application's own error, reported against the file.
+    expect(failed).to.deep.equal([...HEADLINE_FAILURES.slice(0, 2), `uncaught error in test/pooled.spec.js after "headline ${HEADLINE.terminate}" had passed`, ...HEADLINE_FAILURES.slice(2)]);
+    expect(bulkhead.code).to.equal(1);
+  });
+
+  it('bulkhead: ends the aborted session and the one that hit statement_timeout, naming them', function () {
+    expect(bulkhead.output).to.include('application sessions ended: 2 ');
+    expect(bulkhead.output).to.include(`[headline-pool] after test "headline ${HEADLINE.unique}": left an aborted transaction`);
+    expect(bulkhead.output).to.include(`[headline-pool] after test "headline ${HEADLINE.timeout}": ran statements in a test that failed with a database error`);
   });
 });

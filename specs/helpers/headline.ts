@@ -1,7 +1,9 @@
 // The headline fixture of issue 2, one suite text for two runners: under bulkhead every test takes the worker's
-// connection from db(); under plain mocha they share one pg.Client opened in a root before hook, the naive way.
+// connection from db(); under plain mocha they share one pg.Client opened in a root before hook, the naive way. The
+// pooled variant is the application's own: a module-level pg.Pool, a client checked out per test and released in
+// afterEach without an error, the same under both runners.
 
-export type HeadlineClient = 'bulkhead' | 'naive';
+export type HeadlineClient = 'bulkhead' | 'naive' | 'pooled';
 
 /** Test titles in the order they run. */
 export const HEADLINE = {
@@ -36,6 +38,16 @@ after(async () => {
   await shared.end();
 });
 const client = async () => shared;
+`,
+  pooled: `import pg from 'pg';
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, application_name: 'headline-pool' });
+let checkedOut = null;
+afterEach(() => {
+  checkedOut?.release();
+  checkedOut = null;
+});
+after(() => pool.end());
+const client = async () => (checkedOut ??= await pool.connect());
 `,
 };
 
