@@ -28,6 +28,8 @@ interface Target {
 let target: Target | null = null;
 let lastFile: string | null = null;
 let mochaRunning = false;
+/** While mocha runs: whether a test or hook is running (mocha's unhandled-rejection handler passes the rest on). */
+let inRunnable: () => boolean = () => false;
 let exitCalled = false;
 const orphanErrors: { file: string | null; error: unknown }[] = [];
 
@@ -43,8 +45,9 @@ export function detach(): void {
   target = null;
 }
 
-export function setMochaRunning(running: boolean): void {
+export function setMochaRunning(running: boolean, runnableCurrent: () => boolean = () => false): void {
   mochaRunning = running;
+  inRunnable = runnableCurrent;
 }
 
 /** True once a spec called process.exit(): the thread's state is no longer trusted. */
@@ -90,17 +93,23 @@ export function installCapture(): void {
     if (mochaRunning) return;
     report(error);
   });
+  // Mocha lets an unhandled rejection inside a test or hook pass (serial mocha does too); one that no runnable can
+  // be charged with (the file's top level, as its run begins) fails the file instead of vanishing.
+  // While mocha runs, its own listener passes each rejection on to this one a second time.
+  let last: unknown = undefined;
   process.on('unhandledRejection', (reason) => {
-    if (mochaRunning) return;
-    report(reason);
+    if (mochaRunning && inRunnable()) return;
+    if (mochaRunning && reason === last) return;
+    last = reason;
+    report(reason, mochaRunning ? 'outside' : 'async');
   });
 }
 
-function report(error: unknown): void {
+function report(error: unknown, phase: 'async' | 'outside' = 'async'): void {
   uncaughtThrough(error);
   const origin = currentOrigin();
   if (target !== null) {
-    target.emit({ type: 'file:error', phase: 'async', error: serializeError(error), ...(origin !== undefined && origin !== target.file ? { origin } : {}) });
+    target.emit({ type: 'file:error', phase, error: serializeError(error), ...(origin !== undefined && origin !== target.file ? { origin } : {}) });
   } else {
     orphanErrors.push({ file: origin ?? lastFile, error });
   }

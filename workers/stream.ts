@@ -29,6 +29,12 @@ export function attributeUncaught(runner: Mocha.Runner, emit: (event: WorkerEven
       emit({ type: 'file:error', phase: 'async', error: serializeError(err), origin });
       return;
     }
+    // No runnable is running (the file's top-level timer fired as the run began): mocha would fake a whole run
+    // around a phony runnable, ending this file's run before its tests. The error fails the file; its tests run.
+    if (own.currentRunnable === undefined) {
+      emit({ type: 'file:error', phase: 'outside', error: serializeError(err) });
+      return;
+    }
     // Between a test's end and the next test, mocha's current runnable is the passed test (mocha then aborts the
     // whole file) or one of bulkhead's own hooks (mocha would fail the hook, and stop the file too). The error is
     // the finished test's late work: it fails the run, attributed to that test, and the file goes on.
@@ -41,8 +47,38 @@ export function attributeUncaught(runner: Mocha.Runner, emit: (event: WorkerEven
   };
 }
 
+/** The runner of the file now running and where its events go: the timeout wrapper reports to it. */
+let active: { runner: Mocha.Runner & { currentRunnable?: Mocha.Runnable; test?: Mocha.Test }; emit: (event: WorkerEvent) => void } | null = null;
+let wrapped = false;
+
+/**
+ * `this.timeout(n)` inside a running test or hook changes the timeout in force: the main thread's watchdog must
+ * follow it, or it ends the backends of a test that raised its own timeout. Mocha has no event for it, so the
+ * setter is wrapped once per thread; it reports only changes to the runnable running now (or to the current test,
+ * from its beforeEach hook), never the settings made while a file loads.
+ */
+function followTimeouts(): void {
+  if (wrapped) return;
+  wrapped = true;
+  const proto = Mocha.Runnable.prototype as unknown as { timeout(this: Mocha.Runnable, ...args: unknown[]): unknown };
+  const original = proto.timeout;
+  proto.timeout = function (this: Mocha.Runnable, ...args: unknown[]): unknown {
+    const result = original.apply(this, args);
+    if (args.length > 0 && active !== null && !(isHook(this) && isOwnHook(this as Mocha.Hook))) {
+      const scope = this === active.runner.currentRunnable ? 'current' : this === active.runner.test ? 'test' : null;
+      if (scope !== null) active.emit({ type: 'timeout', scope, timeout: this.timeout() });
+    }
+    return result;
+  };
+}
+
 export function streamEvents(runner: Mocha.Runner, tree: FileTree, emit: (event: WorkerEvent) => void, stop: StopReason, bail: boolean): void {
   const C = Mocha.Runner.constants;
+  followTimeouts();
+  active = { runner, emit };
+  runner.once(C.EVENT_RUN_END, () => {
+    if (active?.runner === runner) active = null;
+  });
   const failures = new WeakMap<Mocha.Runnable, unknown>();
   const ended = new WeakSet<Mocha.Runnable>();
   runner.on(C.EVENT_SUITE_BEGIN, (suite: Mocha.Suite) => {

@@ -104,6 +104,19 @@ async function runFile(task: RunTask): Promise<RunResult> {
   const port = task.port as unknown as import('node:worker_threads').MessagePort;
   const emit = (event: WorkerEvent): void => port.postMessage(event);
   currentEmit = emit;
+  // The heartbeat: the test watchdog judges a blocked event loop by these answers, not by the clock alone.
+  const onPing = (message: ControlMessage): void => {
+    if (message.type === 'ping') emit({ type: 'pong', n: message.n });
+  };
+  port.on('message', onPing);
+  try {
+    return await runTask(task, port, emit);
+  } finally {
+    port.off('message', onPing);
+  }
+}
+
+async function runTask(task: RunTask, port: import('node:worker_threads').MessagePort, emit: (event: WorkerEvent) => void): Promise<RunResult> {
   const stop = new StopReason();
   continueGenerations(task.lastGeneration);
   attach({ emit, file: relative(task.file), onExit: (code) => stop.exitCalled(code) });
@@ -161,8 +174,8 @@ function runMocha(mocha: Mocha, tree: FileTree, emit: (event: WorkerEvent) => vo
       watchFailures(r, tree);
       watchSessions(r);
     } as unknown as string);
-    setMochaRunning(true);
-    const runner = mocha.run(() => {
+    setMochaRunning(true, () => (runner as Mocha.Runner & { currentRunnable?: Mocha.Runnable }).currentRunnable !== undefined);
+    const runner: Mocha.Runner = mocha.run(() => {
       setMochaRunning(false);
       // Mocha keeps its 'uncaughtException' listener after a run and rethrows from it, which is fatal to the
       // thread; from here on, capture.ts attributes stray errors to the file instead.

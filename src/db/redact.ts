@@ -1,15 +1,36 @@
-// Passwords never reach output: anything shaped like one is masked, and so is every password of the target.
+// Passwords never reach output: a connection string's password is masked, and the target's own in every form it takes.
 import { parse as parseConnectionString } from 'pg-connection-string';
 import { targetFromEnv } from '../protocol/target.js';
 
-/** Shorter passwords would mask ordinary words. */
+/** Shorter passwords would mask ordinary words; a shorter prefix of a password is not masked either. */
 const MIN_SECRET = 4;
+
+/** What may follow a cut-off text: its end, a line's end, or an ellipsis (chai's "…", the record's "… [n more]"). */
+const CUT = /^(?:$|\r?\n|…|\.\.\.)/;
+
+/**
+ * Every form a password takes in output: raw; JSON-escaped once and twice (an error message holding JSON, printed
+ * inside JSON); as a single-quoted JS string (util.inspect); URL-encoded by encodeURIComponent, by encodeURI and by
+ * the WHATWG URL's password setter (which leaves `'`, `%` and more as they are).
+ */
+function forms(secret: string): string[] {
+  const json = (t: string): string => JSON.stringify(t).slice(1, -1);
+  const whatwg = (() => {
+    const u = new URL('postgres://h');
+    u.password = secret;
+    return u.password;
+  })();
+  const quoted = secret.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+  return [secret, json(secret), json(json(secret)), quoted, encodeURIComponent(secret), encodeURI(secret), whatwg];
+}
 
 /**
  * Masks passwords in text that may reach output or a record. Made per command from the target it connects to
  * (a connection string, a config object) and the environment's PGPASSWORD, and handed to whatever prints or
- * records: beyond anything shaped like a password, the target's own is masked wherever it appears (a bare
- * assertion value, JSON, a URL-encoded URL).
+ * records (stdout, stderr, the run record, the reporters' documents): beyond a connection string's password, the
+ * target's own is masked in every form it takes (see forms()), and so is a prefix of one (at least MIN_SECRET
+ * characters) where a text was cut off. Nothing else is masked: a diff's `password: 'x'` of an application's own
+ * data is not the database's password.
  */
 export class Redactor {
   private readonly secrets: readonly string[];
@@ -26,10 +47,10 @@ export class Redactor {
     const secrets = new Set<string>();
     for (const secret of found) {
       if (typeof secret !== 'string' || secret.length < MIN_SECRET) continue;
-      secrets.add(secret);
-      secrets.add(encodeURIComponent(secret));
+      for (const form of forms(secret)) secrets.add(form);
     }
-    this.secrets = [...secrets];
+    // Longest first: a form that contains another is masked whole.
+    this.secrets = [...secrets].sort((a, b) => b.length - a.length);
   }
 
   /** For what may be printed before a target is open: the target the environment names (DATABASE_URL, PG*). */
@@ -37,10 +58,12 @@ export class Redactor {
     return new Redactor(targetFromEnv(env), env);
   }
 
-  /** The text with anything that looks like a password, and the target's own, masked. */
+  /** The text with a connection string's password, and the target's own in every form, masked. */
   redact(text: string): string {
-    let out = text.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/gi, '$1***@').replace(/(password\s*[=:]\s*)("[^"]*"|'[^']*'|\S+)/gi, '$1***');
+    // A URL's password, and a libpq keyword/value string's (`host=x password=y`).
+    let out = text.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/gi, '$1***@').replace(/(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)/gi, '$1***');
     for (const secret of this.secrets) if (out.includes(secret)) out = out.split(secret).join('***');
+    for (const secret of this.secrets) out = maskCutPrefixes(out, secret);
     return out;
   }
 
@@ -53,4 +76,23 @@ export class Redactor {
     }
     return value;
   }
+}
+
+/** Masks each prefix of `secret` (MIN_SECRET characters or more) that ends where the text was cut off. */
+function maskCutPrefixes(text: string, secret: string): string {
+  if (!text.includes(secret.slice(0, MIN_SECRET))) return text;
+  let out = text;
+  for (let k = secret.length - 1; k >= MIN_SECRET; k--) {
+    const prefix = secret.slice(0, k);
+    let at = out.indexOf(prefix);
+    while (at >= 0) {
+      if (CUT.test(out.slice(at + k, at + k + 3))) {
+        out = `${out.slice(0, at)}***${out.slice(at + k)}`;
+        at = out.indexOf(prefix, at + 3);
+      } else {
+        at = out.indexOf(prefix, at + 1);
+      }
+    }
+  }
+  return out;
 }

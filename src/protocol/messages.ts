@@ -224,8 +224,10 @@ export type WorkerEvent =
   /**
    * `origin` is the root-relative file an async error came from when it is not the current one; `after` is the
    * full title of the test that had already ended when the error arrived (mocha fails such a test a second time).
+   * Phase `outside`: an error no test or hook can be charged with (mocha's "Uncaught error outside test suite":
+   * a top-level timer's throw or an unhandled rejection while no runnable runs); it fails the run.
    */
-  | { type: 'file:error'; phase: 'load' | 'run' | 'async'; error: SerializedError; origin?: string; after?: string }
+  | { type: 'file:error'; phase: 'load' | 'run' | 'async' | 'outside'; error: SerializedError; origin?: string; after?: string }
   /** Why the file's runner stopped before its last test (bail, process.exit, an abort from the main thread). */
   | { type: 'file:stopped'; reason: string }
   | { type: 'suite:begin'; suiteId: string }
@@ -251,10 +253,17 @@ export type WorkerEvent =
   | { type: 'session:ended'; session: EndedSession }
   | { type: 'output'; stream: 'stdout' | 'stderr'; text: string }
   | { type: 'exit-called'; code: number; stack?: string }
-  | { type: 'chaos'; fault: ChaosFault; title: string };
+  | { type: 'chaos'; fault: ChaosFault; title: string }
+  /**
+   * The running test or hook changed its timeout (`this.timeout(n)`; 0 is none): `current` is the runnable
+   * running now, `test` the current test changed from one of its beforeEach hooks. The watchdog follows it.
+   */
+  | { type: 'timeout'; scope: 'current' | 'test'; timeout: number }
+  /** The answer to a heartbeat: the worker's event loop is turning. */
+  | { type: 'pong'; n: number };
 
 /** Messages the main thread sends a running file over its port. */
-export type ControlMessage = { type: 'abort'; reason: string };
+export type ControlMessage = { type: 'abort'; reason: string } | { type: 'ping'; n: number };
 
 export interface RunResult {
   file: string;

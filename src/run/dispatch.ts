@@ -148,7 +148,7 @@ async function runEntry(
   // The test watchdog: a test or hook that blocks its worker's event loop cannot time out by itself.
   const arm = (r: Running | null): void => {
     if (r === null || r.timeout <= 0) dog.clear();
-    else dog.arm(r.timeout + WATCHDOG_GRACE_MS, `${r.what} exceeded its timeout of ${r.timeout} ms without yielding the event loop; bulkhead terminated the worker of slot ${pool.slot}`);
+    else dog.armBlocked(r.timeout + WATCHDOG_GRACE_MS, `${r.what} exceeded its timeout of ${r.timeout} ms without yielding the event loop; bulkhead terminated the worker of slot ${pool.slot}`);
   };
   const fr: FileRun = new FileRun(entry.file.rel, entry.round, pool, { bus: o.bus, cutOff: () => o.interrupts.stoppedAtOnce }, (r) => arm(r));
   const outcome = await runWatched(

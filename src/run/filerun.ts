@@ -79,6 +79,7 @@ export class FileRun {
         if (event.phase === 'load') this.loadFailed = true;
         const title =
           event.phase === 'load' ? `failed to load ${file}`
+          : event.phase === 'outside' ? `Uncaught error outside test suite (${event.origin ?? file})`
           : event.after !== undefined ? `uncaught error in ${file} after "${event.after}" had passed`
           : event.phase === 'async' ? `uncaught error in ${event.origin ?? file} after its tests finished`
           : `error while running ${file}`;
@@ -162,6 +163,11 @@ export class FileRun {
         this.exitCall ??= { code: event.code, where };
         return;
       }
+      case 'timeout':
+        this.timeoutChanged(event.scope, event.timeout);
+        return;
+      case 'pong':
+        return;
       case 'chaos':
         this.emit({ type: 'chaos', file, slot: this.slot, incarnation: this.worker.incarnation, fault: event.fault, title: event.title });
         return;
@@ -182,6 +188,17 @@ export class FileRun {
   /** The file's tests are unknown (it was never loaded): it is listed as one entry that did not run. */
   notRunWhole(reason: string): void {
     this.emit({ type: 'test:notrun', file: this.file, testId: '*', reason });
+  }
+
+  /**
+   * The running test or hook set a new timeout: the watchdog is armed again from now, as mocha restarts its own
+   * timer. A change to the current test from its beforeEach applies when the test body runs.
+   */
+  private timeoutChanged(scope: 'current' | 'test', timeout: number): void {
+    const changed = scope === 'current' ? this.running : this.currentTest;
+    if (changed === null) return;
+    changed.timeout = timeout;
+    if (changed === this.running) this.onRunning(changed);
   }
 
   private setRunning(r: Running | null): void {

@@ -146,6 +146,12 @@ export class SlotPool implements SlotWorker {
     this.port?.postMessage(message);
   }
 
+  /** A heartbeat to the running file's thread: it answers with a pong while its event loop turns. */
+  ping(n: number): void {
+    const message: ControlMessage = { type: 'ping', n };
+    this.port?.postMessage(message);
+  }
+
   /** Terminates the thread running the current file (watchdog); Piscina starts a replacement for the slot. */
   kill(reason: string): void {
     this.abortReason = reason;
