@@ -25,6 +25,7 @@ export interface RunOptions {
   keepDatabases?: boolean;
   allowAnyDatabase?: boolean;
   loadTimeout?: number | string;
+  shutdownGrace?: number | string;
   /** true: a fresh seed; a number: that seed. */
   shuffle?: boolean | number;
   repeat?: number;

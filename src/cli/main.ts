@@ -16,7 +16,8 @@ function version(): string {
 /*
  * Ctrl-C (SIGINT), SIGTERM (what CI sends on a timeout) and SIGHUP (a closed terminal) all stop the run the same
  * way: the first stops dispatching, lets the running tests finish, closes every connection, drops the slot
- * databases and prints the summary; the second stops at once. The exit status is 128 + the first signal's number.
+ * databases and prints the summary; the second stops at once, and so does the end of the shutdown grace
+ * (--shutdown-grace) after the first. The exit status is 128 + the first signal's number.
  */
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 type Signal = (typeof SIGNALS)[number];
@@ -53,7 +54,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       return EXIT.ok;
     }
     for (const [signal, handler] of handlers) process.on(signal, handler);
-    const code = await run(config, { out: process.stdout, err: process.stderr, interrupts });
+    interrupts.setGrace(config.shutdownGrace);
+    const offNow = interrupts.on('now', () => {
+      if (interrupts.graceExpired) process.stderr.write(`\nbulkhead: the running tests did not finish within the shutdown grace of ${config.shutdownGrace} ms (--shutdown-grace); stopping them now\n`);
+    });
+    const code = await run(config, { out: process.stdout, err: process.stderr, interrupts }).finally(() => {
+      offNow();
+      interrupts.dispose();
+    });
     const first = interrupts.signal as Signal | null;
     return code === EXIT.interrupted && first !== null ? 128 + constants.signals[first] : code;
   } catch (err) {

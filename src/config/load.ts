@@ -22,6 +22,8 @@ const { loadOptions } = require('mocha/lib/cli/options.cjs') as { loadOptions(ar
 
 /** Loading can be slow (TypeScript, heavy imports), but not endless. */
 const DEFAULT_LOAD_TIMEOUT = 30_000;
+/** Well inside the 10 s between SIGTERM and SIGKILL of Docker, Kubernetes and GitLab, with the cleanup after it. */
+const DEFAULT_SHUTDOWN_GRACE = 3_000;
 
 /** mocha's options as its own loader reads them (argv, .mocharc.*, package.json). */
 type MochaArgs = Record<string, unknown>;
@@ -79,6 +81,10 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
       flags.loadTimeout !== undefined ? duration('--load-timeout', flags.loadTimeout)
       : user.loadTimeout !== undefined ? duration('loadTimeout', user.loadTimeout)
       : Math.max(DEFAULT_LOAD_TIMEOUT, mocha.timeout),
+    shutdownGrace:
+      flags.shutdownGrace !== undefined ? duration('--shutdown-grace', flags.shutdownGrace)
+      : user.shutdownGrace !== undefined ? duration('shutdownGrace', user.shutdownGrace)
+      : DEFAULT_SHUTDOWN_GRACE,
     mocha,
   };
   return { config: deepFreeze(config), flags };

@@ -26,6 +26,8 @@ export interface UserConfig {
    * lists them (default), 'fail' also fails the run, 'ignore' only ends them.
    */
   leaks?: Leaks;
+  /** Milliseconds the running tests get after the first signal before they are stopped at once (default 3000). */
+  shutdownGrace?: number;
   /** Runs on every new worker connection, for SET search_path, statement_timeout and the like. */
   onConnect?: (client: import('pg').Client) => unknown;
   /** Runs once in each worker before its first spec file, with its slot and database name. */
@@ -87,5 +89,7 @@ export interface Config {
   configFile: string | null;
   /** The load watchdog: ms a file may take to load (default 30 s, or the mocha timeout if larger); 0 turns it off. */
   loadTimeout: number;
+  /** After the first signal, ms the running tests get before they are stopped as by a second one. */
+  shutdownGrace: number;
   mocha: WorkerMochaOptions;
 }

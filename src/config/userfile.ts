@@ -26,8 +26,8 @@ type Kind = 'number' | 'string' | 'boolean' | 'function';
 
 /**
  * Every key of UserConfig and the type of its value: a misspelt key would otherwise be ignored in silence, and a
- * value of the wrong type (transaction: 'yes') read as something the user did not mean. workers and loadTimeout
- * also take strings ('4', '30s'), which config/load.ts reads.
+ * value of the wrong type (transaction: 'yes') read as something the user did not mean. workers, loadTimeout and
+ * shutdownGrace also take strings ('4', '30s'), which config/load.ts reads.
  */
 const USER_KEYS: Record<keyof UserConfig, Kind | readonly Kind[]> = {
   workers: ['number', 'string'],
@@ -38,6 +38,7 @@ const USER_KEYS: Record<keyof UserConfig, Kind | readonly Kind[]> = {
   allowAnyDatabase: 'boolean',
   loadTimeout: ['number', 'string'],
   leaks: 'string',
+  shutdownGrace: ['number', 'string'],
   onConnect: 'function',
   onWorkerStart: 'function',
   onWorkerStop: 'function',

@@ -40,6 +40,8 @@ const parseMs = createRequire(require.resolve('mocha'))('ms') as (text: string) 
 const DURATION_FORMS: Record<string, string> = {
   timeout: "2000, '2s', or 0 / false (or --no-timeouts) to disable timeouts",
   slow: "75 or '1s'",
+  '--shutdown-grace': "3000 or '3s' (0: stop the running tests at once)",
+  shutdownGrace: "3000 or '3s' (0: stop the running tests at once)",
 };
 
 /** Milliseconds, or a duration mocha's own parser reads ('2s', '1m'). */

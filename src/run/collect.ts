@@ -14,7 +14,7 @@ import type { Interrupts } from './interrupts.js';
 
 export interface LoadContext {
   bus: EventBus;
-  interrupts: Pick<Interrupts, 'stoppedAtOnce'>;
+  interrupts: Pick<Interrupts, 'stoppedAtOnce' | 'cutReason'>;
   admin: Pick<Admin, 'terminate'>;
   loadTimeout: number;
   /** The backends each slot's worker opened, for the watchdog to end. */
@@ -58,7 +58,7 @@ export async function collectUnstarted(left: PlanEntry[], pools: SlotPool[], rea
   await Promise.all(
     pools.map(async (pool) => {
       for (let entry = queue.shift(); entry !== undefined; entry = queue.shift()) {
-        const fr = new FileRun(entry.file.rel, entry.round, pool, { bus: o.bus, cutOff: cancelled });
+        const fr = new FileRun(entry.file.rel, entry.round, pool, { bus: o.bus, cutOff: cancelled, cutReason: () => o.interrupts.cutReason });
         if (cancelled()) {
           fr.notRunWhole(reason);
           continue;

@@ -150,7 +150,7 @@ async function runEntry(
     if (r === null || r.timeout <= 0) dog.clear();
     else dog.armBlocked(r.timeout + WATCHDOG_GRACE_MS, `${r.what} exceeded its timeout of ${r.timeout} ms without yielding the event loop; bulkhead terminated the worker of slot ${pool.slot}`);
   };
-  const fr: FileRun = new FileRun(entry.file.rel, entry.round, pool, { bus: o.bus, cutOff: () => o.interrupts.stoppedAtOnce }, (r) => arm(r));
+  const fr: FileRun = new FileRun(entry.file.rel, entry.round, pool, { bus: o.bus, cutOff: () => o.interrupts.stoppedAtOnce, cutReason: () => o.interrupts.cutReason }, (r) => arm(r));
   const outcome = await runWatched(
     pool,
     {

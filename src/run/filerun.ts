@@ -17,6 +17,8 @@ export interface FileRunOutput {
   bus: EventBus;
   /** A second signal is cutting the run off: afterSecondSignal rewrites what the cut does to the running tests. */
   cutOff(): boolean;
+  /** Why the cut-off tests are not run (a second signal, or the shutdown grace ran out). */
+  cutReason?(): string;
 }
 
 /** A failed hook: mocha skips the tests of its suite and of the suites inside it. */
@@ -176,7 +178,7 @@ export class FileRun {
 
   /** Every event of this file goes out here, so the second signal's rule applies to all of them. */
   private emit(event: RunEvent): void {
-    const out = this.out.cutOff() ? afterSecondSignal(event) : event;
+    const out = this.out.cutOff() ? afterSecondSignal(event, this.out.cutReason?.()) : event;
     if (out !== null) this.out.bus.emit(out);
   }
 
