@@ -27,7 +27,8 @@ export async function bisectCommand(config: Config, io: RunIO, target: Target): 
   const record = readRecord(recordFile);
   const { sequence, candidates, targetEntry } = locate(record, recordedPlan(record, config.root), wanted, recordFile);
   // Each probe provisions its slot afresh, so nothing an earlier probe left behind decides the next one.
-  const probeConfig: Config = { ...config, ...recordedConditions(config, record), workers: 1, seed: record.seed, mocha: { ...config.mocha, bail: false } };
+  // Without retries, so a test that was flaky (failed, then passed on a retry's fresh connection) fails a probe.
+  const probeConfig: Config = { ...config, ...recordedConditions(config, record), workers: 1, seed: record.seed, mocha: { ...config.mocha, bail: false, retries: 0 } };
 
   let probes = 0;
   const cache = new Map<string, { failed: boolean; record: RunRecord }>();
@@ -41,7 +42,8 @@ export async function bisectCommand(config: Config, io: RunIO, target: Target): 
     const slot = probePlan(sequence, subset, targetEntry, wanted);
     const result = await session(probeConfig, io, target, { files: [...new Set(slot.map((e) => e.file))], workers: 1, exact: true, quiet: true, makePlan: () => fixedPlan([slot], record.seed) });
     if (result.record.outcome.interrupted) throw new BulkheadError('ERR_BULKHEAD_USAGE', 'bisect was interrupted (Ctrl-C).', { exitCode: EXIT.interrupted });
-    const failed = result.record.slots.some((s) => s.files.some((f) => f.tests.some((t) => t.title === wanted && t.state === 'failed')));
+    // A retry the test asks for itself (this.retries()) still runs: a pass on a retry is the failure seen.
+    const failed = result.record.slots.some((s) => s.files.some((f) => f.tests.some((t) => t.title === wanted && (t.state === 'failed' || t.flaky))));
     info.write(`bisect: probe ${probes}: ${subset.length} test(s) before it -> ${failed ? 'fails' : 'passes'}\n`);
     cache.set(key, { failed, record: result.record });
     return failed;
@@ -71,7 +73,7 @@ export async function bisectCommand(config: Config, io: RunIO, target: Target): 
 
 function locate(record: RunRecord, slots: PlanEntry[][], wanted: string, file: string): { sequence: PlanEntry[]; candidates: Candidate[]; targetEntry: number } {
   for (const [i, s] of record.slots.filter((x) => x.files.length > 0).entries()) {
-    const entry = s.files.findIndex((f) => f.tests.some((t) => t.title === wanted && t.state === 'failed'));
+    const entry = s.files.findIndex((f) => f.tests.some((t) => t.title === wanted && (t.state === 'failed' || t.flaky)));
     if (entry === -1) continue;
     const sequence = slots[i] ?? [];
     const candidates: Candidate[] = [];
@@ -84,7 +86,7 @@ function locate(record: RunRecord, slots: PlanEntry[][], wanted: string, file: s
     });
     return { sequence, candidates, targetEntry: entry };
   }
-  throw errors.usage(`No failed test titled "${wanted}" is in the run record ${file}. Give the full title exactly as the summary shows it (suites first, separated by spaces).`);
+  throw errors.usage(`No failed or flaky test titled "${wanted}" is in the run record ${file}. Give the full title exactly as the summary shows it (suites first, separated by spaces).`);
 }
 
 function probePlan(sequence: PlanEntry[], subset: readonly Candidate[], targetEntry: number, wanted: string): PlanEntry[] {

@@ -83,19 +83,27 @@ export async function replayCommand(config: Config, io: RunIO, target: Target): 
   return result.code;
 }
 
-/** Test by test: did each recorded outcome happen again? */
+/**
+ * Test by test: did each recorded outcome happen again? Only the outcomes that differ are listed, grouped by the
+ * change (recorded failed, now passed: N), since a replay of a thousand tests that reproduced is one line of news.
+ */
 export function compare(before: RunRecord, after: RunRecord): string {
   const now = outcomes(after);
-  const lines: string[] = [];
+  const changes = new Map<string, string[]>();
   let same = 0;
   let total = 0;
   for (const [key, state] of outcomes(before)) {
     if (state === 'notrun') continue;
     total++;
     const again = now.get(key) ?? 'notrun';
-    const title = key.replace('\u0000', ': ');
-    if (again === state) same++;
-    lines.push(`  ${again === state ? 'reproduced' : 'differs   '} ${title} (recorded ${state}, now ${again})`);
+    if (again === state) {
+      same++;
+      continue;
+    }
+    const change = `recorded ${state}, now ${again}`;
+    changes.set(change, [...(changes.get(change) ?? []), key.replace('\u0000', ': ')]);
   }
-  return `\nreplay: ${same} of ${total} outcomes reproduced\n${lines.join('\n')}\n`;
+  const lines = [`replay: ${same} of ${total} outcomes reproduced${total === same ? '' : `; ${total - same} differ:`}`];
+  for (const [change, titles] of changes) lines.push(`  ${change}: ${titles.length}`, ...titles.map((t) => `    ${t}`));
+  return `\n${lines.join('\n')}\n`;
 }

@@ -8,7 +8,14 @@ import { SESSION_REASON_TEXT, describeReasons } from '../protocol/messages.js';
 export interface SummaryOptions {
   /** --fail-on-flaky: the flaky line says that they fail the run. */
   failOnFlaky: boolean;
+  /** --chaos was on: a run it hit nowhere says so. */
+  chaos?: boolean;
+  /** Plain runs name the bisect command for a flaky test; replay and bisect write other records. */
+  command?: 'run' | 'replay' | 'bisect';
 }
+
+/** Where every plain run writes its record (run/session.ts's LAST_RUN, relative to the project root). */
+const LAST_RUN = '.bulkhead/last-run.json';
 
 export function renderSummary(record: RunRecord, options: SummaryOptions): string {
   const o = record.outcome;
@@ -27,6 +34,10 @@ export function renderSummary(record: RunRecord, options: SummaryOptions): strin
   if (flaky.length > 0) {
     lines.push(`flaky: ${flaky.length}${options.failOnFlaky ? ' (--fail-on-flaky: the run fails)' : ''}`);
     for (const f of flaky) lines.push(`  ${f.file}: ${f.title} (passed on attempt ${f.attempts})`);
+    lines.push(...flakyHint(flaky, options.command ?? 'run'));
+  }
+  if (options.chaos === true && record.chaos.length === 0 && o.passed + o.failed > 0) {
+    lines.push('injected faults: 0 (--chaos hit nothing: no query a test sent through db() drew a fault; raise the probabilities, or check that the tests query through db())');
   }
   if (record.chaos.length > 0) {
     lines.push(`injected faults: ${record.chaos.length}`);
@@ -60,6 +71,21 @@ function endedSessions(record: RunRecord): string[] {
     }
   }
   return lines;
+}
+
+/**
+ * A retry runs on a fresh connection (workers/hooks.ts), so a test that failed and then passed was most likely
+ * failed by its session: state an earlier test left on the worker's connection. bisect finds that test.
+ */
+function flakyHint(flaky: readonly { title: string }[], command: 'run' | 'replay' | 'bisect'): string[] {
+  const cause = `  a fresh connection cured ${flaky.length === 1 ? 'it' : 'them'}: each retry runs on a new connection, so the failing attempt most likely met session state an earlier test left (SET, a temporary table, an open transaction, a lock)`;
+  if (command !== 'run') return [`${cause}; bisect the record of the run that showed it.`];
+  return [`${cause}; to find that test:`, ...flaky.map((f) => `    bulkhead bisect ${LAST_RUN} --test ${shellQuote(f.title)}`)];
+}
+
+/** A title as one shell word: single quotes, with any single quote in it closed, escaped and reopened. */
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /**

@@ -195,7 +195,7 @@ async function report(x: Session, stop: Stop, warnings: string[]): Promise<Sessi
     if (config.record !== null) writeRecord(config.record, record);
     if (s.epilogue !== undefined) info.write(s.epilogue(record));
     if (config.verbose) info.write(x.phases.lines());
-    const summary = renderSummary(record, { failOnFlaky: config.failOnFlaky });
+    const summary = renderSummary(record, { failOnFlaky: config.failOnFlaky, chaos: config.chaos !== null, command: config.command });
     if (io.closing !== undefined) io.closing.hold(summary);
     else info.write(summary);
   }
