@@ -8,6 +8,8 @@ import { SESSION_REASON_TEXT, describeReasons } from '../protocol/messages.js';
 export interface SummaryOptions {
   /** --fail-on-flaky: the flaky line says that they fail the run. */
   failOnFlaky: boolean;
+  /** The leak policy (config key leaks): 'fail' says that the leaks fail the run. */
+  leaks?: 'report' | 'fail' | 'ignore';
   /** --chaos was on: a run it hit nowhere says so. */
   chaos?: boolean;
   /** Plain runs name the bisect command for a flaky test; replay and bisect write other records. */
@@ -44,8 +46,9 @@ export function renderSummary(record: RunRecord, options: SummaryOptions): strin
     for (const c of record.chaos) lines.push(`  ${c.fault} on w${c.slot}${thread(c.incarnation, ' (', ')')} in ${c.file}: ${c.title}`);
   }
   if (record.leaks.length > 0) {
-    lines.push(`leaked connections: ${record.leaks.reduce((n, l) => n + l.count, 0)} (closed at the end of the run)`);
-    for (const l of record.leaks) lines.push(`  ${l.file} (w${l.slot}${thread(l.incarnation, ', ', '')}): ${l.count} session(s) left open [${l.applicationNames.join(', ') || 'no application_name'}]`);
+    const fails = options.leaks === 'fail' ? '; leaks: \'fail\' fails the run' : '';
+    lines.push(`leaked connections: ${record.leaks.reduce((n, l) => n + l.count, 0)} (still open when the worker closed, after its afterAll hooks; bulkhead ended them${fails})`);
+    for (const l of record.leaks) lines.push(`  w${l.slot}${thread(l.incarnation, ' (', ')')}: ${l.count} session(s) left open [${l.applicationNames.join(', ') || 'no application_name'}], after ${l.file || 'no file'}`);
   }
   const notRun = notRunList(record);
   if (notRun.length > 0) {

@@ -43,6 +43,11 @@ export async function execute(o: ExecuteOptions): Promise<{ stop: Stop; plan: Pl
     if (e.type === 'connect') pids.set(e.slot, [...(pids.get(e.slot) ?? []), e.pid]);
   });
   const slotPids = (slot: number): number[] => pids.get(slot) ?? [];
+  // The files each slot ran, for the leak report at the end.
+  const ran = new Map<number, string[]>();
+  o.bus.on('leak-files', (e) => {
+    if (e.type === 'file:end') ran.set(e.slot, [...new Set([...(ran.get(e.slot) ?? []), e.file])]);
+  });
   const pools = o.pools;
   const workers = pools.length;
   for (const p of pools) p.assign(o.resources.env(p.slot), o.resources.target(p.slot), o.resources.database(p.slot));
@@ -58,6 +63,7 @@ export async function execute(o: ExecuteOptions): Promise<{ stop: Stop; plan: Pl
     // as "unexpected EOF" (mid-transaction, even). What the ended sessions raise in a thread after its close task
     // is never reported: the thread is about to go.
     await Promise.all(pools.map((p) => p.closeConnection()));
+    await reportLeaks(used, o, slotPids, ran);
     await o.resources.closeLeaks().catch(() => 0);
     await Promise.all(pools.map((p) => p.close()));
     return { stop, plan, workers: used.length, pids: [...pids.values()].flat() };
@@ -174,11 +180,23 @@ async function runEntry(
       await pool.recycle();
       if (!(await recover(pool, fr, o))) return false;
     }
-    const leak = await o.resources.leaks(pool.slot, slotPids(pool.slot)).catch(() => ({ count: 0, applicationNames: [] }));
-    if (leak.count > 0) o.bus.emit({ type: 'leak', file: fr.file, slot: pool.slot, incarnation: pool.incarnation, count: leak.count, applicationNames: leak.applicationNames });
   }
   if (o.config.mocha.bail && fr.failed) halt('bail');
   return true;
+}
+
+/*
+ * Sessions a worker's code still holds once the worker has closed (after its afterAll hooks), found on the slot's
+ * database: a pool an app keeps for the worker's lifetime is open after every file by design, so checking after
+ * each file reported it as a leak every time (and waited out the grace period on the critical path).
+ */
+async function reportLeaks(pools: readonly SlotPool[], o: ExecuteOptions, slotPids: (slot: number) => number[], ran: ReadonlyMap<number, string[]>): Promise<void> {
+  if (o.config.leaks === 'ignore') return;
+  for (const pool of pools) {
+    const leak = await o.resources.leaks(pool.slot, slotPids(pool.slot)).catch(() => ({ count: 0, applicationNames: [] }));
+    const files = ran.get(pool.slot) ?? [];
+    if (leak.count > 0) o.bus.emit({ type: 'leak', file: files.join(', '), slot: pool.slot, incarnation: pool.incarnation, count: leak.count, applicationNames: leak.applicationNames });
+  }
 }
 
 /**

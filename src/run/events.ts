@@ -31,7 +31,7 @@ export type RunEvent =
   | { type: 'connect'; slot: number; incarnation: number; generation: number; pid: number }
   | { type: 'output'; file: string; stream: 'stdout' | 'stderr'; text: string }
   | { type: 'chaos'; file: string; slot: number; incarnation: number; fault: ChaosFault; title: string }
-  /** Sessions the file left open on its slot's database, found after it ended. */
+  /** Sessions still open on a slot's database when its worker closed; `file` lists the files the slot ran. */
   | { type: 'leak'; file: string; slot: number; incarnation: number; count: number; applicationNames: string[] }
   | { type: 'run:end'; interrupted: boolean };
 

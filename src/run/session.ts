@@ -195,11 +195,11 @@ async function report(x: Session, stop: Stop, warnings: string[]): Promise<Sessi
     if (config.record !== null) writeRecord(config.record, record);
     if (s.epilogue !== undefined) info.write(s.epilogue(record));
     if (config.verbose) info.write(x.phases.lines());
-    const summary = renderSummary(record, { failOnFlaky: config.failOnFlaky, chaos: config.chaos !== null, command: config.command });
+    const summary = renderSummary(record, { failOnFlaky: config.failOnFlaky, chaos: config.chaos !== null, command: config.command, leaks: config.leaks });
     if (io.closing !== undefined) io.closing.hold(summary);
     else info.write(summary);
   }
-  const passed = outcomePasses(record.outcome, config.failOnFlaky) && bus.broken.length === 0;
+  const passed = outcomePasses(record.outcome, config.failOnFlaky) && bus.broken.length === 0 && !(config.leaks === 'fail' && record.leaks.length > 0);
   const code = stop === 'interrupt' ? EXIT.interrupted : passed ? EXIT.ok : EXIT.failed;
   return { code, record };
 }
