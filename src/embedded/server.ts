@@ -13,6 +13,7 @@ import {
   type Binaries, type Log, type ServerUser, type Template,
 } from './cache.js';
 import { reapRun, reapStale, runBases } from './runs.js';
+import { reachableBinaries, reachableCache } from './reach.js';
 import { spawnWatchdog, type ServerCommand } from './watchdog.js';
 import { isBulkheadError } from '../errors.js';
 
@@ -70,11 +71,14 @@ const READY_TIMEOUT_MS = 60_000;
 export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedServer> {
   const started = performance.now();
   const log: Log = options.log ?? (() => undefined);
-  const cache = path.join(path.resolve(options.root), 'node_modules', '.cache', 'bulkhead');
+  let cache = path.join(path.resolve(options.root), 'node_modules', '.cache', 'bulkhead');
   try {
-    // 1. The binaries, and the OS user to run them as (PostgreSQL refuses to run as root).
-    const bins = await locateBinaries();
+    // 1. The binaries, and the OS user to run them as (PostgreSQL refuses to run as root); as root, both placed
+    // where that user can reach them.
+    const located = await locateBinaries();
     const user = await serverUser(log);
+    cache = await reachableCache(cache, user, log);
+    const bins = await reachableBinaries(located, cache, user, log);
     // 2. Reap what killed runs left behind while the cached cluster is checked or built: they share nothing.
     const bases = await runBases(cache, user);
     const [template] = await Promise.all([
