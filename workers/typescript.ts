@@ -1,12 +1,7 @@
 // TypeScript specs run without a build step: tsx's loaders are registered in a worker only when it needs them,
 // since registering costs start-up time that plain JavaScript suites should not pay.
-const TS = /\.(c|m)?tsx?$/;
-
+// Whether a run needs them is decided on the main thread (WorkerData.typescript).
 let registered: Promise<void> | null = null;
-
-export function needsTypeScript(paths: readonly string[]): boolean {
-  return paths.some((p) => TS.test(p));
-}
 
 export function ensureTypeScript(): Promise<void> {
   registered ??= (async () => {

@@ -17,7 +17,8 @@ import { createMocha, loadFile } from './load.js';
 import { attributeUncaught, streamEvents } from './stream.js';
 import { loadConfigHooks } from './confighooks.js';
 import { serializeError } from '../src/protocol/serialize.js';
-import { ensureTypeScript, needsTypeScript } from './typescript.js';
+import { ensureTypeScript } from './typescript.js';
+import { RootHooks } from './roothooks.js';
 import { configureChaos, setChaosRunner } from './chaos.js';
 import { StopReason } from './stop.js';
 import { drainTimers, withOrigin, withoutOrigin } from './origin.js';
@@ -40,12 +41,12 @@ process.env[ENV_WORKER] = String(data.slot);
 installCapture();
 
 let stopHook: ((info: { slot: number }) => unknown) | null = null;
-let prepared: Promise<Mocha.RootHookObject | undefined> | null = null;
+let prepared: Promise<RootHooks> | null = null;
 
 /** Once per worker: TypeScript support, bulkhead config hooks, and `--require` modules (root hook plugins). */
-function prepare(file: string, target: RunTask['target'], database: RunTask['database']): Promise<Mocha.RootHookObject | undefined> {
+function prepare(target: RunTask['target'], database: RunTask['database']): Promise<RootHooks> {
   prepared ??= withoutOrigin(async () => {
-    if (needsTypeScript([file, ...data.mocha.requires, data.configFile ?? ''])) await ensureTypeScript();
+    if (data.typescript) await ensureTypeScript();
     // Before anything of the project loads pg: its clients are then the patched ones the reset rule can see.
     patchApplicationPg(data.root);
     configureSessionCheck({ slot: data.slot, target: target ?? data.target, onEnded: (session) => emitCurrent({ type: 'session:ended', session }) });
@@ -61,9 +62,9 @@ function prepare(file: string, target: RunTask['target'], database: RunTask['dat
     stopHook = hooks.onWorkerStop ?? null;
     await hooks.onWorkerStart?.({ slot: data.slot, db: database ?? process.env['PGDATABASE'] ?? null });
     configureChaos(data.chaos, (fault, title) => emitCurrent({ type: 'chaos', fault, title }));
-    if (data.mocha.requires.length === 0) return undefined;
+    if (data.mocha.requires.length === 0) return new RootHooks(undefined, data.rootHooks, data.slot);
     const plugins = await runHelpers().handleRequires(data.mocha.requires);
-    return plugins.rootHooks;
+    return new RootHooks(plugins.rootHooks, data.rootHooks, data.slot);
   });
   return prepared;
 }
@@ -83,6 +84,9 @@ function emitCurrent(event: WorkerEvent): void {
 export default async function run(task: Task): Promise<RunResult | CloseResult> {
   if (task.kind === 'close') {
     if (!data.mocha.exit) await drainTimers(LATE_ERRORS_GRACE_MS);
+    // The plugin's afterAll (once per worker) runs before onWorkerStop and the goodbye: it may still use the database.
+    const hooks = prepared === null ? null : await prepared.catch(() => null);
+    const hooksError = hooks === null ? null : await hooks.close(data.mocha.timeout);
     // onWorkerStop runs only in a worker whose onWorkerStart ran, and before its connection goes.
     let stopError: unknown = null;
     try {
@@ -94,6 +98,7 @@ export default async function run(task: Task): Promise<RunResult | CloseResult> 
     await closeSessionCheck();
     // Errors that surfaced after this worker's last file ended have no file run to report them; the pool does.
     const late = drainOrphans().map(({ file, error }) => ({ origin: file, error: serializeError(error) }));
+    if (hooksError !== null) late.push({ origin: null, error: serializeError(hooksError) });
     if (stopError !== null) late.push({ origin: null, error: serializeError(stopError) });
     return { closed: true, generation: currentGeneration(), late };
   }
@@ -126,8 +131,8 @@ async function runTask(task: RunTask, port: import('node:worker_threads').Messag
   try {
     // The slot's database settings go in before anything of the user's loads (requires, config, specs).
     Object.assign(process.env, task.env);
-    const rootHooks = await prepare(task.file, task.target, task.database);
-    mocha = createMocha(data.mocha, rootHooks);
+    const rootHooks = await prepare(task.target, task.database);
+    mocha = createMocha(data.mocha, rootHooks.forFile(relative(task.file)));
     const loaded = await loadFile(mocha, task, data.mocha.files, emit);
     if (loaded === null || task.mode === 'collect') return await finish(task.file, mocha);
     await runMocha(mocha, loaded, emit, port, stop);

@@ -126,7 +126,7 @@ function flaky(flags: BulkheadFlags, root: string, seed: number | null): Pick<Co
   };
 }
 
-type DatabaseKeys = 'embedded' | 'isolation' | 'transaction' | 'setup' | 'keepDatabases' | 'allowAnyDatabase';
+type DatabaseKeys = 'embedded' | 'isolation' | 'transaction' | 'setup' | 'keepDatabases' | 'allowAnyDatabase' | 'rootHooks';
 
 function databases(flags: BulkheadFlags, env: NodeJS.ProcessEnv, user: UserConfig, root: string, configFile: string | null): Pick<Config, DatabaseKeys> {
   const isolation = flags.isolation ?? env['BULKHEAD_ISOLATION'] ?? user.isolation ?? null;
@@ -145,7 +145,14 @@ function databases(flags: BulkheadFlags, env: NodeJS.ProcessEnv, user: UserConfi
     setup,
     keepDatabases: flags.keepDatabases || user.keepDatabases === true,
     allowAnyDatabase: flags.allowAnyDatabase || user.allowAnyDatabase === true,
+    rootHooks: rootHooks(user.rootHooks),
   };
+}
+
+function rootHooks(value: unknown): Config['rootHooks'] {
+  if (value === undefined) return 'per-worker';
+  if (value === 'per-worker' || value === 'per-file') return value;
+  throw errors.config('rootHooks', `${JSON.stringify(value)} is not a choice`, "Use 'per-worker' (a root hook plugin's beforeAll/afterAll once per worker, the default) or 'per-file' (once per file, as mocha --parallel).");
 }
 
 function files(m: MochaArgs): Pick<Config, 'spec' | 'extension' | 'ignore' | 'recursive' | 'sort'> {

@@ -28,6 +28,11 @@ export interface UserConfig {
   leaks?: Leaks;
   /** Milliseconds the running tests get after the first signal before they are stopped at once (default 3000). */
   shutdownGrace?: number;
+  /**
+   * A root hook plugin's beforeAll/afterAll: 'per-worker' (default) runs them once in each worker, before its first
+   * file and as it closes, as serial mocha runs them once; 'per-file' runs them around every file, as mocha --parallel.
+   */
+  rootHooks?: 'per-worker' | 'per-file';
   /** Runs on every new worker connection, for SET search_path, statement_timeout and the like. */
   onConnect?: (client: import('pg').Client) => unknown;
   /** Runs once in each worker before its first spec file, with its slot and database name. */
@@ -63,6 +68,7 @@ export interface Config {
   isolation: Isolation | null;
   transaction: boolean;
   setup: string | null;
+  rootHooks: 'per-worker' | 'per-file';
   keepDatabases: boolean;
   allowAnyDatabase: boolean;
   spec: string[];

@@ -39,6 +39,7 @@ const USER_KEYS: Record<keyof UserConfig, Kind | readonly Kind[]> = {
   loadTimeout: ['number', 'string'],
   leaks: 'string',
   shutdownGrace: ['number', 'string'],
+  rootHooks: 'string',
   onConnect: 'function',
   onWorkerStart: 'function',
   onWorkerStop: 'function',

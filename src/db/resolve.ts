@@ -2,7 +2,8 @@
 // described in messages: host:port/database as user, never with its password.
 import { parse as parseConnectionString } from 'pg-connection-string';
 import type { ConnectionTarget } from '../protocol/messages.js';
-import { targetFromEnv } from '../protocol/target.js';
+import { resolveUser, targetFromEnv } from '../protocol/target.js';
+import { withUser } from './environment.js';
 
 export interface ResolvedTarget {
   /** Passed to workers; null means "pg reads the PG* variables itself". */
@@ -14,8 +15,10 @@ export interface ResolvedTarget {
 
 /** The external target the environment names; the caller has checked that it names one. */
 export function resolveTarget(env: NodeJS.ProcessEnv = process.env): ResolvedTarget {
-  const target = targetFromEnv(env);
-  return { target, source: target === null ? 'PG*' : 'DATABASE_URL', where: where(target, env) };
+  const named = targetFromEnv(env);
+  // The user goes in explicitly, resolved as libpq does: pg would send none when USER is unset.
+  const target = withUser(named, env);
+  return { target, source: named === null ? 'PG*' : 'DATABASE_URL', where: where(target, env) };
 }
 
 /** host:port/database as user of a target, without its password, for messages. */
@@ -27,6 +30,7 @@ export function where(target: ConnectionTarget | null, env: NodeJS.ProcessEnv = 
     return 'DATABASE_URL (unparsable)';
   }
   // pg fills what the target leaves out from the PG* variables, as libpq does.
-  const user = c.user ?? env['PGUSER'] ?? env['USER'] ?? 'postgres';
+  // The user that is really sent: an empty one in a URL means "not given", as it does to pg.
+  const user = (c.user !== null && c.user !== undefined && c.user !== '' ? c.user : undefined) ?? resolveUser(env) ?? '(none)';
   return `${c.host ?? env['PGHOST'] ?? env['PGHOSTADDR'] ?? 'localhost'}:${c.port ?? env['PGPORT'] ?? 5432}/${c.database ?? env['PGDATABASE'] ?? user} as ${user}`;
 }

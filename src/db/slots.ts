@@ -3,6 +3,7 @@
 import type { Leaks, SlotDatabase } from './types.js';
 import type { ConnectionTarget } from '../protocol/messages.js';
 import { retarget } from './connect.js';
+import { connectionEnv } from './environment.js';
 import type { Admin, Session } from './admin.js';
 import { sessionsOn } from './server.js';
 import { names } from './safety.js';
@@ -20,23 +21,14 @@ function baseEnv(slot: number): Record<string, string> {
   return own === undefined || own === '' ? { PGAPPNAME: appTag(slot) } : {};
 }
 
-/** Database isolation: PGDATABASE always; DATABASE_URL when the target can be written as one. */
+/**
+ * Every mode gives the worker the whole connection environment of the database its db() uses (DATABASE_URL,
+ * PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE), replacing whatever the user's shell had: with the embedded
+ * server, or a DATABASE_URL and stale PG* variables side by side, the app's own pool would otherwise dial elsewhere.
+ */
 export function databaseSlot(target: ConnectionTarget | null, slot: number, database: string): SlotDatabase {
   const slotTarget = retarget(target, database);
-  const env: Record<string, string> = { ...baseEnv(slot), PGDATABASE: database };
-  const url = slotTarget.connectionString ?? urlOf(slotTarget);
-  if (url !== null) env['DATABASE_URL'] = url;
-  return { slot, database, target: slotTarget, env };
-}
-
-// A target given as fields (the programmatic API) still yields a DATABASE_URL for the specs' own pools. From PG*
-// variables alone none is made: PGSERVICE, PGPASSFILE and socket paths have no faithful URL form, and pg and
-// libpq both fall back to the PG* variables, PGDATABASE included, when DATABASE_URL is unset.
-function urlOf(t: ConnectionTarget): string | null {
-  if (t.host === undefined || t.host.startsWith('/') || t.database === undefined) return null;
-  const auth = t.user === undefined ? '' : `${encodeURIComponent(t.user)}${t.password === undefined ? '' : `:${encodeURIComponent(t.password)}`}@`;
-  const host = t.host.includes(':') ? `[${t.host}]` : t.host;
-  return `postgres://${auth}${host}${t.port === undefined ? '' : `:${t.port}`}/${encodeURIComponent(t.database)}`;
+  return { slot, database, target: slotTarget, env: { ...baseEnv(slot), ...connectionEnv(slotTarget, database) } };
 }
 
 /**
@@ -47,23 +39,22 @@ function urlOf(t: ConnectionTarget): string | null {
 export function schemaSlot(target: ConnectionTarget | null, slot: number, database: string): SlotDatabase {
   const schema = names.schema(slot);
   const option = `-c search_path=${schema},public`;
-  const env: Record<string, string> = { ...baseEnv(slot), PGOPTIONS: [process.env['PGOPTIONS'], option].filter(Boolean).join(' ') };
   let slotTarget = target;
   const cs = target?.connectionString;
-  if (target !== null && cs !== undefined && !cs.startsWith('/')) {
+  if (target !== null && cs !== undefined && /^postgres(ql)?:/i.test(cs)) {
     const url = new URL(cs);
     const own = url.searchParams.get('options');
     if (own !== null) {
       url.searchParams.set('options', `${own} ${option}`);
       slotTarget = { ...target, connectionString: url.toString() };
-      env['DATABASE_URL'] = url.toString();
     }
   }
+  const env = { ...baseEnv(slot), ...connectionEnv(slotTarget, database), PGOPTIONS: [process.env['PGOPTIONS'], option].filter(Boolean).join(' ') };
   return { slot, database, schema, target: slotTarget, env };
 }
 
 export function sharedSlot(target: ConnectionTarget | null, slot: number, database: string): SlotDatabase {
-  return { slot, database, target, env: baseEnv(slot) };
+  return { slot, database, target, env: { ...baseEnv(slot), ...connectionEnv(target, database) } };
 }
 
 /*

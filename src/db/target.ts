@@ -10,6 +10,7 @@ import { hasExternalTarget } from '../protocol/target.js';
 import { startEmbedded } from '../embedded/server.js';
 import type { EmbeddedServer } from '../embedded/server.js';
 import { provision } from './provision.js';
+import { connectionEnv } from './environment.js';
 import type { Isolation, SlotResources, TeardownReport } from './types.js';
 
 export interface Target {
@@ -18,6 +19,11 @@ export interface Target {
   version: string;
   where: string;
   admin: Admin;
+  /**
+   * DATABASE_URL and PG* naming the target database, for the main thread's user code (mochaGlobalSetup and
+   * teardown, --require modules): it runs before the slots are built, so what it migrates every slot copies.
+   */
+  env: Record<string, string>;
   /** Masks the target's password (and anything shaped like one) in what the run prints or records. */
   redactor: Redactor;
   /** `session` is the configuration of the session provisioning (replay and bisect adjust isolation and workers). */
@@ -72,6 +78,7 @@ export async function openTarget(config: Config, info: NodeJS.WritableStream): P
       version,
       where: resolved.where,
       admin,
+      env: connectionEnv(resolved.target, null),
       redactor: new Redactor(resolved.target),
       provision: (workers, session = config) => slots(session, resolved, admin, workers, info),
       close,
@@ -132,6 +139,7 @@ function dryRunTarget(): Target {
     version: 'not connected',
     where: 'no server',
     admin: new Admin(null),
+    env: {},
     redactor: Redactor.fromEnv(),
     provision: () =>
       Promise.resolve({

@@ -73,6 +73,13 @@ export interface WorkerMochaOptions {
 export interface WorkerData {
   slot: number;
   root: string;
+  /**
+   * Register tsx before loading anything: some file of the run (spec, --require, --file, setup, config) is
+   * TypeScript. Decided on the main thread for the whole run, so the order a worker meets files in does not matter.
+   */
+  typescript: boolean;
+  /** A root hook plugin's beforeAll/afterAll: once per worker (first file, worker close) or once per file (mocha --parallel). */
+  rootHooks: 'per-worker' | 'per-file';
   target: ConnectionTarget | null;
   /** Absolute path of bulkhead.config.* so the worker can import its hooks (onConnect, ...). */
   configFile: string | null;

@@ -1,5 +1,6 @@
 // What both threads need to know about where the database is: the environment variables that name it, and the
 // hand-off through which the public db() reaches the worker's connection.
+import os from 'node:os';
 import type pg from 'pg';
 import type { ConnectionTarget } from './messages.js';
 
@@ -9,6 +10,21 @@ export const PG_VARIABLES = ['PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGDATABASE', 'PG
 /** DATABASE_URL or a PG* variable is set. */
 export function hasExternalTarget(env: NodeJS.ProcessEnv): boolean {
   return ['DATABASE_URL', ...PG_VARIABLES].some((k) => env[k] !== undefined && env[k] !== '');
+}
+
+/**
+ * The user name libpq would send: PGUSER, else the operating-system user. node-postgres reads USER instead, which
+ * containers and CI jobs often leave unset; then it sends none and the server refuses. Undefined only when the
+ * process has no user name at all (a uid without a passwd entry).
+ */
+export function resolveUser(env: NodeJS.ProcessEnv): string | undefined {
+  const own = env['PGUSER'];
+  if (own !== undefined && own !== '') return own;
+  try {
+    return os.userInfo().username;
+  } catch {
+    return env['USER'] !== undefined && env['USER'] !== '' ? env['USER'] : undefined;
+  }
 }
 
 /** DATABASE_URL as a target; null means "pg reads the PG* variables (and its defaults) itself". */

@@ -1,5 +1,7 @@
 // Executes one Plan on fresh slot pools: dispatch, the load and per-test watchdogs, crash containment, --bail and Ctrl-C,
 // and the guaranteed teardown order (connections closed with a goodbye, then what dead workers left behind).
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import type { Config } from '../config/types.js';
 import type { Admin } from '../db/admin.js';
 import type { SlotResources } from '../db/types.js';
@@ -73,14 +75,35 @@ export async function execute(o: ExecuteOptions): Promise<{ stop: Stop; plan: Pl
 }
 
 /** One single-thread pool per slot, started at once: threads load mocha and pg while the slots are provisioned. */
-export function startPools(config: Config, workers: number): SlotPool[] {
-  return Array.from({ length: workers }, (_, i) => new SlotPool(workerData(config, i + 1), process.env));
+export function startPools(config: Config, workers: number, files: readonly SpecFile[]): SlotPool[] {
+  const typescript = usesTypeScript(config, files);
+  return Array.from({ length: workers }, (_, i) => new SlotPool(workerData(config, i + 1, typescript), process.env));
 }
 
-function workerData(config: Config, slot: number): WorkerData {
+const TYPESCRIPT = /\.(c|m)?tsx?$/;
+
+/**
+ * Decided once for the whole run, from every file it may load: a worker that meets a .js spec first must still
+ * load the .ts one after it (a worker deciding from its first file could not).
+ */
+export function usesTypeScript(config: Config, files: readonly SpecFile[]): boolean {
+  const paths = [...files.map((f) => f.path), ...config.mocha.requires, ...config.mocha.files, config.configFile ?? '', config.setup ?? ''];
+  if (paths.some((p) => TYPESCRIPT.test(p))) return true;
+  if (config.setup === null) return false;
+  // A setup directory of migrations: its modules may be TypeScript.
+  try {
+    return readdirSync(path.resolve(config.root, config.setup)).some((name) => TYPESCRIPT.test(name));
+  } catch {
+    return false;
+  }
+}
+
+function workerData(config: Config, slot: number, typescript: boolean): WorkerData {
   return {
     slot,
     root: config.root,
+    typescript,
+    rootHooks: config.rootHooks,
     target: null,
     configFile: config.configFile,
     chaos: config.chaos,

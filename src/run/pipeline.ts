@@ -32,8 +32,11 @@ export async function run(config: Config, io: RunIO): Promise<number> {
   const closing = new ClosingLines(infoStream(config, io));
   const held: RunIO = { ...io, closing };
   const target = await openTarget(config, infoStream(config, io));
+  // Main-thread user code (mochaGlobalSetup/Teardown, --require modules) sees the target as workers see their slot.
+  const restoreEnv = applyEnv(target.env);
   try {
-    // mochaGlobalSetup runs once, after the server is up (it may seed it) and before any worker starts.
+    // mochaGlobalSetup runs once, after the server is up (it may seed it) and before any slot is built, so what it
+    // migrates into the target is what every slot database copies.
     const fixtures = await globalFixtures(config);
     let code: number;
     try {
@@ -45,9 +48,22 @@ export async function run(config: Config, io: RunIO): Promise<number> {
     }
     return code;
   } finally {
+    restoreEnv();
     await target.close();
     closing.flush();
   }
+}
+
+/** Sets variables in process.env; the returned function puts the previous values back (run() may be called again). */
+function applyEnv(env: Record<string, string>): () => void {
+  const before = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  return () => {
+    for (const [k, v] of Object.entries(before)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
 }
 
 async function runCommand(config: Config, io: RunIO, target: Target): Promise<number> {

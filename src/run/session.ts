@@ -103,7 +103,7 @@ export async function session(config: Config, io: RunIO, target: Target, s: Sess
   const x = await wire(config, io, target, s, phases);
   // 2. Start the threads and provision the slots meanwhile.
   phases.provision = performance.now();
-  const pools = startPools(config, x.workers);
+  const pools = startPools(config, x.workers, s.files);
   const resources = await target.provision(x.workers, config).catch(async (err: unknown) => {
     await Promise.all(pools.map((p) => p.close()));
     throw err;
