@@ -100,9 +100,7 @@ describe('compatibility matrix: an application with its own pools, migrations an
           const target = await createTarget('compat');
           targets.push(target);
           const run = row.run ?? ((dir: string, t: Target) => runCli([...row.args, '--reporter', 'json'], { cwd: dir, env: { DATABASE_URL: t.url, ...(row.isolated ? { COMPAT_ISOLATED: '1' } : {}) } }));
-          const t0 = performance.now();
           results.set(row.name, await run(fx.dir, target));
-          console.log(`${row.name}: ${Math.round(performance.now() - t0)} ms`);
         } catch (err) {
           results.set(row.name, err instanceof Error ? err : new Error(String(err)));
         }
