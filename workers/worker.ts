@@ -83,10 +83,12 @@ function emitCurrent(event: WorkerEvent): void {
 
 export default async function run(task: Task): Promise<RunResult | CloseResult> {
   if (task.kind === 'close') {
-    if (!data.mocha.exit) await drainTimers(LATE_ERRORS_GRACE_MS);
-    // The plugin's afterAll (once per worker) runs before onWorkerStop and the goodbye: it may still use the database.
+    // The plugin's afterAll (once per worker) runs first, as serial mocha runs the root afterAll before it waits for
+    // the event loop: it ends the app's pools, whose idle timers would otherwise hold the wait below to its limit.
+    // It runs before onWorkerStop and the goodbye, since it may still use the database.
     const hooks = prepared === null ? null : await prepared.catch(() => null);
     const hooksError = hooks === null ? null : await hooks.close(data.mocha.timeout);
+    if (!data.mocha.exit) await drainTimers(LATE_ERRORS_GRACE_MS);
     // onWorkerStop runs only in a worker whose onWorkerStart ran, and before its connection goes.
     let stopError: unknown = null;
     try {
