@@ -6,6 +6,7 @@ import type { RunEvent } from '../run/events.js';
 import type { ChaosFault, EndedSession, RebuildInfo, SerializedError } from '../protocol/messages.js';
 import { BulkheadError, EXIT } from '../errors.js';
 import type { Redactor } from '../db/redact.js';
+import { recordProblem } from './recordshape.js';
 
 export const RECORD_FORMAT = 'bulkhead-run';
 export const RECORD_VERSION = 1;
@@ -261,6 +262,8 @@ export function readRecord(file: string): RunRecord {
     throw recordError(file, `has format version ${r.version}, newer than this bulkhead understands (${RECORD_VERSION}); upgrade bulkhead to read it`);
   }
   if (!Array.isArray(r.slots) || typeof r.workers !== 'number') throw recordError(file, 'is missing its schedule ("slots"); it is corrupt');
+  const problem = recordProblem(r);
+  if (problem !== null) throw recordError(file, `is damaged: ${problem}; run the suite again to write a fresh one (or restore the file)`);
   // Records written before the not-run files, the leaks and the ended sessions were kept read as having none.
   return { ...r, notRunFiles: r.notRunFiles ?? [], leaks: r.leaks ?? [], sessionsEnded: r.sessionsEnded ?? [] } as RunRecord;
 }

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Config, Isolation } from '../config/types.js';
 import { recordedFiles } from './discover.js';
-import { errors } from '../errors.js';
+import { errors, EXIT } from '../errors.js';
 import { readRecord } from './record.js';
 import type { RecordedState, RunRecord } from './record.js';
 import { fixedPlan } from './schedule.js';
@@ -78,9 +78,24 @@ export async function replayCommand(config: Config, io: RunIO, target: Target): 
     quiet: false,
     makePlan: () => fixedPlan(slots, recorded.seed),
     label: `, replaying ${path.relative(config.root, file)}`,
-    epilogue: (now) => compare(recorded, now),
+    epilogue: (now) => compare(recorded, now) + gone(recorded, now),
   });
-  return result.code;
+  // A replay that could not run what the record names reproduces nothing: the record no longer fits the project.
+  return vanished(recorded, result.record).length > 0 ? EXIT.usage : result.code;
+}
+
+/** Tests the record ran that the project no longer has: not even listed (renamed, removed, or their file changed). */
+function vanished(before: RunRecord, after: RunRecord): string[] {
+  const present = new Set<string>();
+  for (const s of after.slots) for (const f of s.files) for (const t of f.tests) present.add(`${f.key}\u0000${t.title}`);
+  return [...outcomes(before)].filter(([key, state]) => state !== 'notrun' && !present.has(key)).map(([key]) => key.replace('\u0000', ': '));
+}
+
+function gone(before: RunRecord, after: RunRecord): string {
+  const missing = vanished(before, after);
+  if (missing.length === 0) return '';
+  const lines = missing.map((t) => `  ${t}`).join('\n');
+  return `\nreplay: ${missing.length} recorded test${missing.length === 1 ? '' : 's'} no longer exist${missing.length === 1 ? 's' : ''} in this project (renamed or removed), so the replay could not run ${missing.length === 1 ? 'it' : 'them'}; replay a record written by the current code (exit 2):\n${lines}\n`;
 }
 
 /**
