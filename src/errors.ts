@@ -15,7 +15,9 @@ export type ErrorCode =
   | 'ERR_BULKHEAD_SETUP'
   | 'ERR_BULKHEAD_CAPACITY'
   | 'ERR_BULKHEAD_PROVISION'
-  | 'ERR_BULKHEAD_EMBEDDED';
+  | 'ERR_BULKHEAD_EMBEDDED'
+  | 'ERR_BULKHEAD_SHARD'
+  | 'ERR_BULKHEAD_TIMINGS';
 
 /** Exit status the CLI uses for each class of error. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, database: 3, interrupted: 130 } as const;

@@ -15,9 +15,13 @@ function defaults(): BulkheadFlags {
   return flags as BulkheadFlags;
 }
 
-/** `replay <record>` / `bisect <record>` at the front of argv: the command and its record, and what follows. */
+/**
+ * `replay <record>` / `bisect <record>` at the front of argv: the command and its record, and what follows. `list`
+ * takes spec arguments as a run does; `merge` takes its records as the positional arguments that follow.
+ */
 function command(argv: readonly string[]): { command: Command; recordArg?: string; args: string[] } {
   const [first, second] = argv;
+  if (first === 'list' || first === 'merge') return { command: first, args: argv.slice(1) };
   if (first !== 'replay' && first !== 'bisect') return { command: 'run', args: [...argv] };
   if (second === undefined || second.startsWith('-')) throw errors.usage(`"bulkhead ${first}" needs a run record, for example: bulkhead ${first} .bulkhead/last-run.json`);
   return { command: first, recordArg: second, args: argv.slice(2) };

@@ -6,13 +6,17 @@ import type { BulkheadOption, MochaOption, OptionGroup } from './options.js';
 const WIDTH = 112;
 /** Where help lines start: the flag column is this wide. */
 const COLUMN = 33;
-const GROUPS: readonly OptionGroup[] = ['Workers and databases', 'Flaky failures', 'Other'];
+const GROUPS: readonly OptionGroup[] = ['Workers and databases', 'Flaky failures', 'Shards', 'Other'];
 
 const HEAD = `Usage:
   bulkhead [spec..] [options]            run the suite
   bulkhead replay <record> [options]     run a recorded schedule again, slot by slot, and compare outcomes
   bulkhead bisect <record> --test "<full title>" [--pair]
                                          find the tests that make a test fail when they run before it
+  bulkhead list [spec..] [--shard i/n] [--json]
+                                         print the planned spec files, one per line
+  bulkhead merge <record..> [--record <file>] [--timings <file>]
+                                         combine the records of the shards of one plan, checking each test ran once
 
 Runs mocha spec files on a pool of worker threads. Each worker owns one lazily created PostgreSQL
 connection, discarded and rebuilt after any test that breaks it.

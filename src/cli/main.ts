@@ -7,6 +7,8 @@ import { helpText } from './help.js';
 import { run } from '../run/pipeline.js';
 import { Interrupts } from '../run/interrupts.js';
 import { Redactor } from '../db/redact.js';
+import { mergeCommand } from './merge.js';
+import { listCommand } from './list.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -44,7 +46,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   // What escapes the run is printed here, where the run's own target is out of reach: the environment names it.
   const redactor = Redactor.fromEnv();
   try {
-    const { config, flags } = await loadConfig(argv);
+    // merge reads records, not a suite: no configuration, no server.
+    if (argv[0] === 'merge' && !argv.includes('--help') && !argv.includes('-h')) return mergeCommand(argv.slice(1), process.stdout);
+    const { config, flags } = await loadConfig(argv.length > 0 && argv[0] === 'merge' ? ['--help'] : argv);
     if (flags.help) {
       process.stdout.write(helpText());
       return EXIT.ok;
@@ -53,6 +57,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${version()}\n`);
       return EXIT.ok;
     }
+    if (config.command === 'list') return listCommand(config, process.stdout, process.stderr);
     for (const [signal, handler] of handlers) process.on(signal, handler);
     interrupts.setGrace(config.shutdownGrace);
     const offNow = interrupts.on('now', () => {

@@ -3,11 +3,11 @@
 // from both tables, and mochaargs.ts takes its examples from MOCHA_OPTIONS (mocha's own metadata says which of
 // mocha's flags take a value).
 
-export type Command = 'run' | 'replay' | 'bisect';
+export type Command = 'run' | 'replay' | 'bisect' | 'list' | 'merge';
 
 const ALL: readonly Command[] = ['run', 'replay', 'bisect'];
 
-export type OptionGroup = 'Workers and databases' | 'Flaky failures' | 'Other';
+export type OptionGroup = 'Workers and databases' | 'Flaky failures' | 'Shards' | 'Other';
 
 export interface BulkheadOption {
   /** The field of BulkheadFlags it sets. */
@@ -43,15 +43,18 @@ export const BULKHEAD_OPTIONS = [
   { key: 'repeat', names: ['--repeat'], kind: 'value', arg: '<n>', example: '10', commands: ['run'], group: 'Flaky failures', help: 'run each selected test n times' },
   { key: 'untilFail', names: ['--until-fail'], kind: 'optional', arg: '[=max]', commands: ['run'], group: 'Flaky failures', help: 'repeat the whole selection until the first failure (default max 100)' },
   { key: 'failOnFlaky', names: ['--fail-on-flaky'], kind: 'boolean', commands: ALL, group: 'Flaky failures', help: 'fail the run when a test passed only on a retry' },
-  { key: 'record', names: ['--record'], kind: 'value', arg: '<file>', example: 'run.json', commands: ['run', 'replay'], group: 'Flaky failures', help: 'also write the run record here (.bulkhead/last-run.json is always written)' },
+  { key: 'record', names: ['--record'], kind: 'value', arg: '<file>', example: 'run.json', commands: ['run', 'replay', 'merge'], group: 'Flaky failures', help: 'also write the run record here (.bulkhead/last-run.json is always written; merge: the combined record)' },
   { key: 'lastFailed', names: ['--last-failed'], kind: 'boolean', commands: ['run'], group: 'Flaky failures', help: 'run only the tests that failed in the last run' },
   { key: 'chaos', names: ['--chaos'], kind: 'value', arg: '<spec>', example: 'terminate=0.05,drop=0.02', commands: ALL, group: 'Flaky failures', help: 'inject faults: terminate=P,drop=P,delay=P,delay-ms=N,seed=N (P per query)' },
   { key: 'test', names: ['--test'], kind: 'value', arg: '"<full title>"', example: '"suite name test name"', commands: ['bisect'], group: 'Flaky failures', help: 'the test that fails' },
   { key: 'pair', names: ['--pair'], kind: 'boolean', commands: ['bisect'], group: 'Flaky failures', help: 'look for a single culprit (fastest)' },
-  { key: 'configFile', names: ['--config-file'], kind: 'value', arg: '<path>', example: 'bulkhead.config.js', commands: ALL, group: 'Other', help: 'bulkhead config file (default: bulkhead.config.{ts,mts,js,mjs,cjs,json})' },
-  { key: 'noConfigFile', names: ['--no-config-file'], kind: 'boolean', commands: ALL, group: 'Other', help: 'ignore bulkhead.config.*' },
+  { key: 'shard', names: ['--shard'], kind: 'value', arg: '<i/n>', example: '2/3', commands: ['run', 'list'], group: 'Shards', help: 'run the i-th of n duration-balanced shares of the files (env BULKHEAD_SHARD, or the CI engine\'s parallel-job variables)' },
+  { key: 'timings', names: ['--timings'], kind: 'value', arg: '<file>', example: 'timings.json', commands: ['run', 'list', 'merge'], group: 'Shards', help: 'seconds per spec file, { "<path>": s }, to balance shards and order files (default: .bulkhead/timings.json); merge writes it' },
+  { key: 'json', names: ['--json'], kind: 'boolean', commands: ['list'], group: 'Shards', help: 'print the planned files with their recorded seconds as JSON' },
+  { key: 'configFile', names: ['--config-file'], kind: 'value', arg: '<path>', example: 'bulkhead.config.js', commands: [...ALL, 'list'], group: 'Other', help: 'bulkhead config file (default: bulkhead.config.{ts,mts,js,mjs,cjs,json})' },
+  { key: 'noConfigFile', names: ['--no-config-file'], kind: 'boolean', commands: [...ALL, 'list'], group: 'Other', help: 'ignore bulkhead.config.*' },
   { key: 'verbose', names: ['--verbose'], kind: 'boolean', commands: ALL, group: 'Other', help: 'print phase timings, provisioning times and per-worker details' },
-  { key: 'help', names: ['-h', '--help'], kind: 'boolean', commands: ALL, group: 'Other', help: 'show this help' },
+  { key: 'help', names: ['-h', '--help'], kind: 'boolean', commands: [...ALL, 'list', 'merge'], group: 'Other', help: 'show this help' },
   { key: 'version', names: ['-V', '--version'], kind: 'boolean', commands: ALL, group: 'Other', help: 'print the version' },
 ] as const satisfies readonly BulkheadOption[];
 

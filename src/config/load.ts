@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { count, deepFreeze, duration, integer, list, positiveCount, positiveInt, reporterOptions } from './values.js';
 import { resolveRequire } from './requires.js';
 import { parseChaos } from './chaos.js';
+import { detectShard } from '../plan/shard.js';
 
 const require = createRequire(import.meta.url);
 const { loadOptions } = require('mocha/lib/cli/options.cjs') as { loadOptions(argv: string[]): Record<string, unknown> };
@@ -65,11 +66,12 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   const mocha = mochaConfig(m, root);
   const seed = flags.shuffle === undefined ? null : flags.shuffle === null ? newSeed() : integer('--shuffle', flags.shuffle);
   const config: Config = {
-    command: flags.command,
+    command: runCommand(flags.command),
     recordArg: flags.recordArg ?? null,
     root,
     ...slots,
     ...flaky(flags, root, seed),
+    ...shards(flags, env, user, root, configFile),
     ...databases(flags, env, user, root, configFile),
     ...files(m),
     ...reporting(m),
@@ -94,6 +96,12 @@ function leaks(user: UserConfig): Leaks {
   const value = user.leaks ?? 'report';
   if (!['report', 'fail', 'ignore'].includes(value)) throw errors.config('leaks', `"${value}" is not a leak policy`, "Use 'report' (the default), 'fail' or 'ignore'.");
   return value;
+}
+
+/** `merge` reads records, not a suite: the CLI hands it to its own command before any configuration is loaded. */
+function runCommand(command: BulkheadFlags['command']): Config['command'] {
+  if (command === 'merge') throw errors.usage('"bulkhead merge" takes run records only, for example: bulkhead merge shard-1.json shard-2.json.');
+  return command;
 }
 
 /** .mocharc's `jobs` (mocha --parallel's worker count) counts as a default below bulkhead's own settings. */
@@ -124,6 +132,18 @@ function flaky(flags: BulkheadFlags, root: string, seed: number | null): Pick<Co
     chaos: flags.chaos === undefined ? null : parseChaos(flags.chaos, seed),
     bisect: { test: flags.test ?? null, pair: flags.pair },
   };
+}
+
+function shards(flags: BulkheadFlags, env: NodeJS.ProcessEnv, user: UserConfig, root: string, configFile: string | null): Pick<Config, 'shard' | 'timings' | 'json'> {
+  if (user.shards !== undefined) positiveInt('shards', user.shards);
+  // Replay and bisect run a recorded schedule: a CI engine's shard variables must not cut it.
+  const shard = flags.command === 'run' || flags.command === 'list' ? detectShard(flags.shard, env, user.shards) : null;
+  if (user.timings !== undefined && typeof user.timings !== 'string') throw errors.config('timings', `it must be a file path, not ${JSON.stringify(user.timings)}`, 'Give the path of a JSON file of { "<spec path>": seconds }.');
+  const timings =
+    flags.timings !== undefined ? path.resolve(root, flags.timings)
+    : typeof user.timings === 'string' ? path.resolve(configFile === null ? root : path.dirname(configFile), user.timings)
+    : null;
+  return { shard, timings, json: flags.json };
 }
 
 type DatabaseKeys = 'embedded' | 'isolation' | 'transaction' | 'setup' | 'keepDatabases' | 'allowAnyDatabase' | 'rootHooks';

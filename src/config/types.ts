@@ -1,5 +1,6 @@
 // The configuration as the rest of bulkhead sees it (Config, validated and frozen) and as users write it (UserConfig).
 import type { ChaosSpec, WorkerMochaOptions } from '../protocol/messages.js';
+import type { Shard } from '../plan/shard.js';
 
 export type Isolation = 'database' | 'schema' | 'shared';
 
@@ -33,6 +34,10 @@ export interface UserConfig {
    * file and as it closes, as serial mocha runs them once; 'per-file' runs them around every file, as mocha --parallel.
    */
   rootHooks?: 'per-worker' | 'per-file';
+  /** The number of shards when the CI engine gives only an index (a Kubernetes Indexed Job's completions). */
+  shards?: number;
+  /** Seconds per spec file, to balance shards and order files; relative to this file. */
+  timings?: string;
   /** Runs on every new worker connection, for SET search_path, statement_timeout and the like. */
   onConnect?: (client: import('pg').Client) => unknown;
   /** Runs once in each worker before its first spec file, with its slot and database name. */
@@ -44,7 +49,7 @@ export interface UserConfig {
 }
 
 export interface Config {
-  command: 'run' | 'replay' | 'bisect';
+  command: 'run' | 'replay' | 'bisect' | 'list';
   /** The run record named after "replay" or "bisect". */
   recordArg: string | null;
   root: string;
@@ -62,6 +67,12 @@ export interface Config {
   /** --record: a second place to write the run record (.bulkhead/last-run.json is always written). */
   record: string | null;
   lastFailed: boolean;
+  /** --shard, BULKHEAD_SHARD or the CI engine's parallel-job variables; null runs the whole plan. */
+  shard: Shard | null;
+  /** --timings / `timings`: the durations file to read; null reads .bulkhead/timings.json if there is one. */
+  timings: string | null;
+  /** list --json */
+  json: boolean;
   chaos: ChaosSpec | null;
   bisect: { test: string | null; pair: boolean };
   embedded: boolean;

@@ -40,6 +40,8 @@ const USER_KEYS: Record<keyof UserConfig, Kind | readonly Kind[]> = {
   leaks: 'string',
   shutdownGrace: ['number', 'string'],
   rootHooks: 'string',
+  shards: 'number',
+  timings: 'string',
   onConnect: 'function',
   onWorkerStart: 'function',
   onWorkerStop: 'function',

@@ -20,8 +20,8 @@ const HARNESS = new RegExp(HARNESS_SESSION);
 
 export async function provisionDatabases(ctx: Context): Promise<Provisioned> {
   const { admin, opts, base, log } = ctx;
-  const template = names.template(base);
-  const slotNames = Array.from({ length: opts.workers }, (_, i) => names.slotDatabase(base, i + 1));
+  const template = names.template(base, opts.scope);
+  const slotNames = Array.from({ length: opts.workers }, (_, i) => names.slotDatabase(base, i + 1, opts.scope));
   const built = await admin.serial(() => build(ctx, template, slotNames), { repeat: false });
 
   // What the run uses afterwards: reclone after a crash, the leak detector, teardown.
@@ -109,13 +109,15 @@ async function build(ctx: Context, template: string, slotNames: readonly string[
  * would otherwise wait for a run with as many slots. They go now, but only those that carry our marker; the
  * template lock held here means no live run on this target uses them. One still in use is left, with a note.
  */
-async function dropSurplusSlots(admin: Admin, base: string, workers: number, log: (line: string) => void): Promise<void> {
+async function dropSurplusSlots(admin: Admin, base: string, workers: number, scope: string, log: (line: string) => void): Promise<void> {
+  const pattern = names.slotPattern(scope);
   const { rows } = await admin.client.query<{ datname: string; c: string | null }>(
-    "SELECT datname, shobj_description(oid, 'pg_database') AS c FROM pg_database WHERE datname ~ '_bulkhead_w[0-9]+$' ORDER BY datname",
+    "SELECT datname, shobj_description(oid, 'pg_database') AS c FROM pg_database WHERE datname ~ $1 ORDER BY datname",
+    [pattern],
   );
   for (const { datname, c } of rows) {
-    const slot = Number(/_bulkhead_w([0-9]+)$/.exec(datname)?.[1]);
-    if (!(slot > workers) || names.slotDatabase(base, slot) !== datname || !isOurs(c)) continue;
+    const slot = Number(new RegExp(pattern).exec(datname)?.[1]);
+    if (!(slot > workers) || names.slotDatabase(base, slot, scope) !== datname || !isOurs(c)) continue;
     try {
       await dropOurDatabase(admin, datname);
       log(`bulkhead: dropped ${datname}, left by an earlier run with more workers`);
@@ -128,7 +130,7 @@ async function dropSurplusSlots(admin: Admin, base: string, workers: number, log
 /** Slots left by a crashed run go first, on this session: the clones after them run on several at once. */
 async function dropLeftovers(ctx: Context, leftovers: readonly string[]): Promise<void> {
   for (const name of leftovers) await dropOurDatabase(ctx.admin, name);
-  await dropSurplusSlots(ctx.admin, ctx.base, ctx.opts.workers, ctx.log);
+  await dropSurplusSlots(ctx.admin, ctx.base, ctx.opts.workers, ctx.opts.scope ?? '', ctx.log);
 }
 
 /** Refuses before anything is created: every name we would replace must carry our marker. Returns the slots left. */

@@ -41,11 +41,15 @@ export function derivedName(base: string, suffix: string): string {
   return `${stem}_${digest}${suffix}`;
 }
 
+const scoped = (scope: string): string => (scope === '' ? '_bulkhead' : `_bulkhead_${scope}`);
+
 export const names = {
-  slotDatabase: (base: string, slot: number): string => derivedName(base, `_bulkhead_w${slot}`),
-  template: (base: string): string => derivedName(base, '_bulkhead_tpl'),
-  /** Fixed, never derived from config: a schema name is also written into PGOPTIONS. */
-  schema: (slot: number): string => `bulkhead_w${slot}`,
+  slotDatabase: (base: string, slot: number, scope = ''): string => derivedName(base, `${scoped(scope)}_w${slot}`),
+  template: (base: string, scope = ''): string => derivedName(base, `${scoped(scope)}_tpl`),
+  /** Never derived from config but the scope (a plain s<n>): a schema name is also written into PGOPTIONS. */
+  schema: (slot: number, scope = ''): string => `bulkhead${scope === '' ? '' : `_${scope}`}_w${slot}`,
+  /** Matches the slot databases of one scope, capturing the slot number. */
+  slotPattern: (scope = ''): string => `${scoped(scope)}_w([0-9]+)$`,
 };
 
 export interface Capacity {

@@ -13,7 +13,7 @@ import { teardownOnce } from './teardown.js';
 
 export async function provisionSchemas(ctx: Context): Promise<Provisioned> {
   const { admin, opts, base, log } = ctx;
-  const slots = Array.from({ length: opts.workers }, (_, i) => schemaSlot(opts.target, i + 1, base));
+  const slots = Array.from({ length: opts.workers }, (_, i) => schemaSlot(opts.target, i + 1, base, opts.scope));
 
   const perSlot: number[] = [];
   await inTarget(ctx, async (client) => {
@@ -32,7 +32,7 @@ export async function provisionSchemas(ctx: Context): Promise<Provisioned> {
         perSlot.push(performance.now() - t);
       }
     } catch (err) {
-      for (const slot of created) await dropSchema(client, names.schema(slot)).catch(() => undefined);
+      for (const slot of created) await dropSchema(client, names.schema(slot, opts.scope)).catch(() => undefined);
       throw err;
     }
   });
@@ -57,7 +57,7 @@ export async function provisionSchemas(ctx: Context): Promise<Provisioned> {
       leftOpen: 'the specs left open',
       created: {
         kind: 'schema',
-        names: opts.keepDatabases ? [] : slots.map((s) => names.schema(s.slot)),
+        names: opts.keepDatabases ? [] : slots.map((s) => names.schema(s.slot, opts.scope)),
         drop: (name) => inTarget(ctx, (client) => dropSchema(client, name)),
       },
     }),
@@ -84,8 +84,8 @@ async function schemaComment(client: pg.Client, name: string): Promise<{ exists:
 /** The slot's schema afresh (a marked one left by a crash goes first), and the setup applied in it. */
 async function createSchema(ctx: Context, client: pg.Client, slot: number): Promise<void> {
   const { plan, opts } = ctx;
-  const schema = pg.escapeIdentifier(names.schema(slot));
-  await dropSchema(client, names.schema(slot));
+  const schema = pg.escapeIdentifier(names.schema(slot, opts.scope));
+  await dropSchema(client, names.schema(slot, opts.scope));
   try {
     await client.query(`CREATE SCHEMA ${schema}`);
     await client.query(`COMMENT ON SCHEMA ${schema} IS ${pg.escapeLiteral(markers.slot(slot))}`);

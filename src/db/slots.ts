@@ -36,8 +36,8 @@ export function databaseSlot(target: ConnectionTarget | null, slot: number, data
  * that pg and libpq read from PGOPTIONS, so the worker's connection and the specs' own pools both get it. A
  * DATABASE_URL that carries its own `options` overrides PGOPTIONS, so the setting is added there too.
  */
-export function schemaSlot(target: ConnectionTarget | null, slot: number, database: string): SlotDatabase {
-  const schema = names.schema(slot);
+export function schemaSlot(target: ConnectionTarget | null, slot: number, database: string, scope = ''): SlotDatabase {
+  const schema = names.schema(slot, scope);
   const option = `-c search_path=${schema},public`;
   let slotTarget = target;
   const cs = target?.connectionString;

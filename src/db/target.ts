@@ -97,8 +97,9 @@ function provisionLog(config: Config, info: NodeJS.WritableStream): (line: strin
 }
 
 async function slots(config: Config, resolved: ResolvedTarget, admin: Admin, workers: number, info: NodeJS.WritableStream): Promise<RunSlots> {
-  // 2. A database per slot is the default with two or more workers, or whenever a setup is configured.
-  const isolation: Isolation = config.isolation ?? (workers > 1 || config.setup !== null ? 'database' : 'shared');
+  // 2. A database per slot is the default with two or more workers, whenever a setup is configured, and for a
+  // shard: shards of one plan run at once against one server, and must not share a database.
+  const isolation: Isolation = config.isolation ?? (workers > 1 || config.setup !== null || config.shard !== null ? 'database' : 'shared');
   const p = await provision({
     target: resolved.target,
     isolation,
@@ -107,6 +108,7 @@ async function slots(config: Config, resolved: ResolvedTarget, admin: Admin, wor
     allowAnyDatabase: config.allowAnyDatabase || resolved.source === 'embedded',
     keepDatabases: config.keepDatabases,
     root: config.root,
+    scope: config.shard === null ? '' : `s${config.shard.index}`,
     log: provisionLog(config, info),
     where: resolved.where,
     // The command's one maintenance session: it lives on "postgres", off the target that may be copied.

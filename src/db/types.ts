@@ -18,6 +18,11 @@ export interface ProvisionOptions {
   keepDatabases: boolean;
   /** Resolves a relative `setup`. */
   root: string;
+  /**
+   * Part of every name this run creates ("s2" for shard 2, "" otherwise): shards of one plan run side by side on
+   * one server, each with its own template, lock and slots.
+   */
+  scope?: string;
   log?: (line: string) => void;
   /** host:port/database as user, for messages (the CLI's own description of the target); derived when absent. */
   where?: string;

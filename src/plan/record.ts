@@ -47,7 +47,8 @@ export interface RunRecord {
   seed: number | null;
   workers: number;
   target: string;
-  slots: { slot: number; files: RecordedFile[] }[];
+  /** After a merge, each slot is a lane that says which shard it came from. */
+  slots: { slot: number; shard?: number; files: RecordedFile[] }[];
   rebuilds: (RebuildInfo & { incarnation: number; file: string; at: number })[];
   /** Sessions the application opened itself that the reset rule ended, like rebuilds of its connections. */
   sessionsEnded: (EndedSession & { incarnation: number; file: string; at: number })[];
@@ -57,6 +58,20 @@ export interface RunRecord {
   /** Sessions a file left open on its slot's database (closed at the end of the run). */
   leaks: { file: string; slot: number; incarnation: number; count: number; applicationNames: string[] }[];
   outcome: RecordedOutcome;
+  /** Which share of which plan this run was (--shard); merge checks the shards against it. */
+  shard?: ShardRecord;
+  /** A merged record: the records it was made from, in shard order. */
+  merged?: { file: string; shard: number | null; total: number | null; createdAt: string; slots: number }[];
+}
+
+export interface ShardRecord {
+  index: number;
+  total: number;
+  source: string;
+  /** The fingerprint of the plan's inputs (files, durations, seed, n): shards of one plan share it. */
+  plan: string;
+  /** The whole partition, every shard's files, so a merge can name what a missing shard would have run. */
+  partition: string[][];
 }
 
 /** The one fold of the run's outcomes: the summary, the exit code, --fail-zero and --until-fail all read it. */
@@ -119,7 +134,7 @@ export class RecordBuilder {
   readonly record: RunRecord;
 
   constructor(
-    init: Pick<RunRecord, 'versions' | 'config' | 'seed' | 'workers' | 'target'>,
+    init: Pick<RunRecord, 'versions' | 'config' | 'seed' | 'workers' | 'target' | 'shard'>,
     private readonly redactor: Redactor,
   ) {
     this.record = {

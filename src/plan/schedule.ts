@@ -36,16 +36,27 @@ export interface PlanOptions {
   /** --shuffle: files are shuffled and dealt to slots; tests are shuffled inside their suites by the workers. */
   seed: number | null;
   repeat: number;
+  /**
+   * Recorded seconds per file (plan/timings.ts): the queue takes the longest first, so a long file that sorts late
+   * does not start last and leave the other slots idle. Absent or empty: path order, as mocha runs files.
+   */
+  weights?: ReadonlyMap<string, number>;
 }
 
 export function plan(files: readonly SpecFile[], options: PlanOptions): Plan {
   const rounds = Math.max(1, options.repeat);
   const expand = (list: readonly SpecFile[]): PlanEntry[] => list.flatMap((file) => Array.from({ length: rounds }, (_, round) => ({ file, round })));
-  if (options.seed === null) return { kind: 'queue', seed: null, entries: expand(files) };
+  if (options.seed === null) return { kind: 'queue', seed: null, entries: expand(longestFirst(files, options.weights)) };
   const order = shuffled(files, rng(options.seed));
   const slots: PlanEntry[][] = Array.from({ length: Math.max(1, Math.min(options.workers, order.length)) }, () => []);
   expand(order).forEach((entry, i) => slots[i % slots.length]?.push(entry));
   return { kind: 'slots', seed: options.seed, slots };
+}
+
+/** Stable: files of equal weight (every file, when nothing is known) keep their order. */
+function longestFirst(files: readonly SpecFile[], weights: ReadonlyMap<string, number> | undefined): readonly SpecFile[] {
+  if (weights === undefined || weights.size === 0) return files;
+  return [...files].sort((a, b) => (weights.get(b.rel) ?? 0) - (weights.get(a.rel) ?? 0));
 }
 
 /** A plan that runs exactly the given per-slot sequences (replay, bisect probes). */

@@ -6,7 +6,7 @@ import { discover, recordedFiles } from '../plan/discover.js';
 import type { SpecFile } from '../plan/discover.js';
 import { EXIT, errors } from '../errors.js';
 import type { BulkheadError } from '../errors.js';
-import { noTestFound, readRecord } from '../plan/record.js';
+import { noTestFound, readRecord, writeRecord } from '../plan/record.js';
 import type { RunRecord } from '../plan/record.js';
 import { plan } from '../plan/schedule.js';
 import type { Plan, PlanEntry } from '../plan/schedule.js';
@@ -17,7 +17,10 @@ import { bisectCommand } from '../plan/bisect.js';
 import { newSeed } from '../protocol/random.js';
 import { globalFixtures } from './globalfixtures.js';
 import { listText } from '../reporters/list.js';
-import { ClosingLines, LAST_RUN, infoStream, session } from './session.js';
+import { select } from '../plan/select.js';
+import type { Selection } from '../plan/select.js';
+import { TIMINGS_FILE, measuredTimings, updatedTimings, writeTimings } from '../plan/timings.js';
+import { ClosingLines, LAST_RUN, infoStream, session, startRecord } from './session.js';
 import type { RunIO, SessionResult } from './session.js';
 
 export async function run(config: Config, io: RunIO): Promise<number> {
@@ -82,7 +85,12 @@ async function runCommand(config: Config, io: RunIO, target: Target): Promise<nu
   } else {
     files = discover(config, (line) => io.err.write(`${line}\n`));
   }
-  // 3. Plan and run; --until-fail repeats the whole selection until a round fails, keeping that round's record.
+  // 3. The durations known for the files order the queue (longest first) and cut this job's shard.
+  const selection = select(config, files);
+  files = selection.files;
+  if (selection.describe !== null) infoStream(config, io).write(`bulkhead: ${selection.describe}\n`);
+  if (files.length === 0) return emptyShard(config, io, target, selection);
+  // 4. Plan and run; --until-fail repeats the whole selection until a round fails, keeping that round's record.
   const rounds = config.untilFail ?? 1;
   let result: SessionResult | null = null;
   for (let round = 1; round <= rounds; round++) {
@@ -93,8 +101,10 @@ async function runCommand(config: Config, io: RunIO, target: Target): Promise<nu
       files,
       exact: false,
       quiet: false,
-      makePlan: (chosen) => withSelection(plan(chosen, { workers: roundConfig.workers, seed: roundConfig.seed, repeat: roundConfig.repeat }), lastFailed),
+      makePlan: (chosen) => withSelection(plan(chosen, { workers: roundConfig.workers, seed: roundConfig.seed, repeat: roundConfig.repeat, weights: selection.weights }), lastFailed),
+      ...(selection.shard !== null ? { shard: selection.shard } : {}),
     });
+    rememberDurations(config, selection, result.record);
     if (result.code !== EXIT.ok || result.record.outcome.interrupted) break;
   }
   // --fail-zero: mocha fails a run in which no test was found; each file runs in a Mocha of its own here, so the
@@ -104,6 +114,28 @@ async function runCommand(config: Config, io: RunIO, target: Target): Promise<nu
     return EXIT.failed;
   }
   return result?.code ?? EXIT.ok;
+}
+
+/**
+ * What this run measured updates .bulkhead/timings.json for the next run's order. A shard leaves it alone: it
+ * measured only its share, and its siblings may be reading the file; `bulkhead merge` writes it for all of them.
+ */
+function rememberDurations(config: Config, selection: Selection, record: RunRecord): void {
+  if (selection.shard !== null || record.outcome.interrupted) return;
+  try {
+    writeTimings(path.join(config.root, TIMINGS_FILE), updatedTimings(selection.timings, measuredTimings(record)));
+  } catch {
+    // A cache that cannot be written costs the next run its order, never this run its result.
+  }
+}
+
+/** A shard with no files (more shards than files) still writes its record: merge must see every shard. */
+async function emptyShard(config: Config, io: RunIO, target: Target, selection: Selection): Promise<number> {
+  const { record } = await startRecord(config, target, 0, selection.shard ?? undefined);
+  writeRecord(path.join(config.root, LAST_RUN), record);
+  if (config.record !== null) writeRecord(config.record, record);
+  infoStream(config, io).write('bulkhead: this shard has no files to run\n0 passed, 0 failed\n');
+  return config.failZero ? EXIT.failed : EXIT.ok;
 }
 
 function noTests(config: Config): BulkheadError {

@@ -16,7 +16,7 @@ import { FileGate } from '../reporters/gate.js';
 import { MochaReplay, loadReporter, sharesStdout } from '../reporters/mocha.js';
 import { renderSummary } from '../reporters/summary.js';
 import { RecordBuilder, outcomePasses, writeRecord } from '../plan/record.js';
-import type { RunRecord } from '../plan/record.js';
+import type { RunRecord, ShardRecord } from '../plan/record.js';
 import type { Plan } from '../plan/schedule.js';
 import type { Target } from '../db/target.js';
 import { versions } from '../plan/versions.js';
@@ -61,6 +61,8 @@ export interface SessionOptions {
   label?: string;
   /** The number of slots, when the plan fixes it. */
   workers?: number;
+  /** Which share of which plan this run is (--shard), for the record. */
+  shard?: ShardRecord;
   /** Lines printed before the summary (replay's comparison), from the finished record. */
   epilogue?(record: RunRecord): string;
 }
@@ -131,7 +133,7 @@ async function wire(config: Config, io: RunIO, target: Target, s: SessionOptions
   // Fixed plans (replay, bisect) say how many slots they need; otherwise no more workers than files.
   const workers = s.workers ?? Math.max(1, Math.min(config.workers, s.files.length));
   const bus = new EventBus();
-  const builder = new RecordBuilder({ versions: await versions(target.version), config: recordedConfig(config), seed: config.seed, workers, target: target.where }, target.redactor);
+  const builder = await startRecord(config, target, workers, s.shard);
   bus.on('record', (e) => builder.handle(e));
   phases.listen(bus);
   const x: Session = { config, io, target, s, info, workers, bus, builder, replay: null, gate: null, phases };
@@ -151,6 +153,11 @@ async function wire(config: Config, io: RunIO, target: Target, s: SessionOptions
   const seed = config.seed !== null ? `, seed ${config.seed}` : '';
   info.write(`bulkhead: ${s.files.length} file${s.files.length === 1 ? '' : 's'} on ${workers} worker(s), PostgreSQL ${target.version} at ${target.where} (${target.kind})${seed}${s.label ?? ''}\n`);
   return { ...x, replay, gate };
+}
+
+/** The record's opening: the versions, the effective configuration, the seed, the target and, for a shard, which. */
+export async function startRecord(config: Config, target: Target, workers: number, shard?: ShardRecord): Promise<RecordBuilder> {
+  return new RecordBuilder({ versions: await versions(target.version), config: recordedConfig(config), seed: config.seed, workers, target: target.where, shard }, target.redactor);
 }
 
 /** Step 3: the plan on the provisioned slots (none of it after a signal during provisioning), then the leftovers. */
