@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 
 const SUITE = 'specs/**/*.spec.ts';
 
@@ -11,9 +12,14 @@ const require = createRequire(import.meta.url);
 const { loadOptions } = require('mocha/lib/cli/options.cjs') as { loadOptions(argv: string[]): { _?: unknown[] } };
 
 const args = process.argv.slice(2);
+// BULKHEAD_SPEC_JOBS=n runs the specs on n mocha workers, each with a PostgreSQL cluster of its own
+// (helpers/serversetup.ts), where the system's binaries can build one; otherwise serially against one server.
+const canCluster = existsSync('/usr/lib/postgresql') && readdirSync('/usr/lib/postgresql').some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/initdb`));
 // mocha's own parser tells spec arguments (positional or --spec) from option values such as `--grep x`.
 const named = loadOptions(args)._ ?? [];
+const jobs = Number(process.env['BULKHEAD_SPEC_JOBS'] ?? '1') > 1 && canCluster && process.env['BULKHEAD_TEST_URL'] === undefined ? Number(process.env['BULKHEAD_SPEC_JOBS']) : 1;
+const parallel = jobs > 1 ? ['--parallel', '--jobs', String(jobs)] : [];
 const mocha = require.resolve('mocha/bin/mocha.js');
-const result = spawnSync(process.execPath, [mocha, ...args, ...(named.length === 0 ? [SUITE] : [])], { stdio: 'inherit' });
+const result = spawnSync(process.execPath, [mocha, ...parallel, ...args, ...(named.length === 0 ? [SUITE] : [])], { stdio: 'inherit', env: { ...process.env, BULKHEAD_SPEC_JOBS: String(jobs) } });
 const signal = result.signal === null ? undefined : (constants.signals as Record<string, number>)[result.signal];
 process.exitCode = result.status ?? (signal !== undefined ? 128 + signal : 1);

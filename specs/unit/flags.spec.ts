@@ -31,7 +31,7 @@ describe('unit: bulkhead\'s flags (takeBulkheadFlags)', () => {
     const { flags, rest } = takeBulkheadFlags([]);
     expect(flags).to.deep.equal({
       command: 'run', embedded: false, transaction: false, keepDatabases: false, allowAnyDatabase: false, failOnFlaky: false, lastFailed: false,
-      pair: false, noConfigFile: false, verbose: false, help: false, version: false,
+      pair: false, json: false, noConfigFile: false, verbose: false, help: false, version: false,
     });
     expect(rest).to.deep.equal([]);
   });

@@ -16,7 +16,7 @@ const HEAD = `Usage:
   bulkhead list [spec..] [--shard i/n] [--json]
                                          print the planned spec files, one per line
   bulkhead merge <record..> [--record <file>] [--timings <file>]
-                                         combine the records of the shards of one plan, checking each test ran once
+                                         combine the shards' records, checking that each test ran once
 
 Runs mocha spec files on a pool of worker threads. Each worker owns one lazily created PostgreSQL
 connection, discarded and rebuilt after any test that breaks it.

@@ -11,12 +11,19 @@ import { renderSummary } from '../reporters/summary.js';
 import { LAST_RUN } from '../run/session.js';
 import { takeBulkheadFlags } from './flags.js';
 
-export function mergeCommand(argv: readonly string[], out: NodeJS.WritableStream, root = process.cwd()): number {
+/** What `bulkhead merge` was told: the records, and where to write the combined record and the durations. */
+export function mergeArgs(argv: readonly string[]): { records: string[]; record?: string; timings?: string } {
   const { flags, rest } = takeBulkheadFlags(['merge', ...argv]);
-  const unknown = rest.filter((a) => a.startsWith('-'));
+  const given = Object.entries(flags).filter(([k, v]) => !['command', 'record', 'timings'].includes(k) && v !== false && v !== undefined);
+  const unknown = [...rest.filter((a) => a.startsWith('-')), ...given.map(([k]) => k)];
   if (unknown.length > 0) throw errors.usage(`"bulkhead merge" does not take ${unknown.join(', ')}; it takes run records, --record <file> and --timings <file>.`);
   if (rest.length === 0) throw errors.usage('"bulkhead merge" needs the run records of the shards, for example: bulkhead merge shard-1.json shard-2.json shard-3.json.');
-  const inputs = rest.map((file) => ({ file, record: readRecord(path.resolve(root, file)) }));
+  return { records: rest, ...(flags.record !== undefined ? { record: flags.record } : {}), ...(flags.timings !== undefined ? { timings: flags.timings } : {}) };
+}
+
+export function mergeCommand(argv: readonly string[], out: NodeJS.WritableStream, root = process.cwd()): number {
+  const flags = mergeArgs(argv);
+  const inputs = flags.records.map((file) => ({ file, record: readRecord(path.resolve(root, file)) }));
   const { record, problems, describe } = mergeRecords(inputs);
   writeRecord(path.join(root, LAST_RUN), record);
   if (flags.record !== undefined) writeRecord(path.resolve(root, flags.record), record);

@@ -38,7 +38,8 @@ export interface PlanOptions {
   repeat: number;
   /**
    * Recorded seconds per file (plan/timings.ts): the queue takes the longest first, so a long file that sorts late
-   * does not start last and leave the other slots idle. Absent or empty: path order, as mocha runs files.
+   * does not start last and leave the other slots idle. Absent or empty, or one worker (where order cannot shorten
+   * the run): path order, as mocha runs files.
    */
   weights?: ReadonlyMap<string, number>;
 }
@@ -46,7 +47,7 @@ export interface PlanOptions {
 export function plan(files: readonly SpecFile[], options: PlanOptions): Plan {
   const rounds = Math.max(1, options.repeat);
   const expand = (list: readonly SpecFile[]): PlanEntry[] => list.flatMap((file) => Array.from({ length: rounds }, (_, round) => ({ file, round })));
-  if (options.seed === null) return { kind: 'queue', seed: null, entries: expand(longestFirst(files, options.weights)) };
+  if (options.seed === null) return { kind: 'queue', seed: null, entries: expand(options.workers > 1 ? longestFirst(files, options.weights) : files) };
   const order = shuffled(files, rng(options.seed));
   const slots: PlanEntry[][] = Array.from({ length: Math.max(1, Math.min(options.workers, order.length)) }, () => []);
   expand(order).forEach((entry, i) => slots[i % slots.length]?.push(entry));
