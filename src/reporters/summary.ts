@@ -1,6 +1,7 @@
 // The closing summary, rendered from the finished run record (the one fold of the run's outcomes): rebuilds per
 // slot, flaky tests, injected faults, leaks, the tests that never ran, and a last line that reads exactly
 // "N passed, N failed" (", N skipped" when any were skipped).
+import type { Config } from '../config/types.js';
 import type { RunRecord } from '../plan/record.js';
 import { parseRunKey } from '../plan/schedule.js';
 import { SESSION_REASON_TEXT, describeReasons } from '../protocol/messages.js';
@@ -13,7 +14,7 @@ export interface SummaryOptions {
   /** --chaos was on: a run it hit nowhere says so. */
   chaos?: boolean;
   /** Plain runs name the bisect command for a flaky test; replay and bisect write other records. */
-  command?: 'run' | 'replay' | 'bisect';
+  command?: Config['command'];
 }
 
 /** Where every plain run writes its record (run/session.ts's LAST_RUN, relative to the project root). */
@@ -80,7 +81,7 @@ function endedSessions(record: RunRecord): string[] {
  * A retry runs on a fresh connection (workers/hooks.ts), so a test that failed and then passed was most likely
  * failed by its session: state an earlier test left on the worker's connection. bisect finds that test.
  */
-function flakyHint(flaky: readonly { title: string }[], command: 'run' | 'replay' | 'bisect'): string[] {
+function flakyHint(flaky: readonly { title: string }[], command: Config['command']): string[] {
   const cause = `  a fresh connection cured ${flaky.length === 1 ? 'it' : 'them'}: each retry runs on a new connection, so the failing attempt most likely met session state an earlier test left (SET, a temporary table, an open transaction, a lock)`;
   if (command !== 'run') return [`${cause}; bisect the record of the run that showed it.`];
   return [`${cause}; to find that test:`, ...flaky.map((f) => `    bulkhead bisect ${LAST_RUN} --test ${shellQuote(f.title)}`)];
