@@ -82,13 +82,17 @@ export class Admin {
     return this.serial(() => Promise.resolve(this.versionText));
   }
 
-  /** Ends the given worker backends from the server side (only bulkhead's own workers'), waiting until they are gone. */
-  async terminate(pids: readonly number[]): Promise<number> {
-    if (this.server === null || pids.length === 0) return 0;
+  /**
+   * Ends the given worker backends from the server side (only bulkhead's own workers'), waiting until they are gone;
+   * with `own`, also every session of that slot's worker on the slot's own database.
+   */
+  async terminate(pids: readonly number[], own: { database: string; slot: number } | null = null): Promise<number> {
+    if (this.server === null || (pids.length === 0 && own === null)) return 0;
     return this.serial(async () => {
       const { rows } = await this.client.query<{ pid: number; started: string }>(
-        "SELECT pid, backend_start::text AS started FROM pg_stat_activity WHERE pid = ANY($1::int[]) AND application_name LIKE 'bulkhead:w%'",
-        [pids],
+        `SELECT pid, backend_start::text AS started FROM pg_stat_activity
+          WHERE (pid = ANY($1::int[]) OR (datname = $2 AND application_name = $3)) AND application_name LIKE 'bulkhead:w%'`,
+        [pids, own?.database ?? null, own === null ? null : `bulkhead:w${own.slot}`],
       );
       return this.end(rows);
     });

@@ -126,6 +126,7 @@ async function slots(config: Config, resolved: ResolvedTarget, admin: Admin, wor
     target: (n) => slot(n)?.target ?? resolved.target,
     env: (n) => slot(n)?.env ?? {},
     database: (n) => slot(n)?.database ?? null,
+    ownDatabase: (n) => (isolation === 'database' ? (slot(n)?.database ?? null) : null),
     recover: (n) => p.reclone(n),
     leaks: (n, pids) => p.leaks(n, pids),
     closeLeaks: () => p.closeLeaks(),

@@ -89,6 +89,11 @@ export interface SlotResources {
   env(slot: number): Record<string, string>;
   /** The name of the database the slot works in (its own, or the shared target), for onWorkerStart({ db }). */
   database(slot: number): string | null;
+  /**
+   * The slot's own database (database isolation), where every `bulkhead:w<slot>` session is this run's worker's:
+   * a watchdog ends them all, also a replacement connection still in its handshake, whose pid is not known yet.
+   */
+  ownDatabase?(slot: number): string | null;
   /** After a worker crash, before its replacement runs anything (e.g. clone the slot's database afresh). */
   recover(slot: number): Promise<void>;
   /** After each file: sessions on the slot's database that are not the worker's own. */

@@ -132,11 +132,15 @@ async function dispatch(plan: Plan, pools: SlotPool[], o: ExecuteOptions, slotPi
   };
   // Signals that came earlier (during the .only probe) act at once: nothing starts, and every file is listed below.
   const offStop = o.interrupts.on('stop', () => halt('interrupt'));
+  const ownOf = (slot: number): { database: string; slot: number } | null => {
+    const database = o.resources.ownDatabase?.(slot) ?? null;
+    return database === null ? null : { database, slot };
+  };
   // Backends are ended server-side before their threads go, so no session is abandoned mid-transaction.
   const offNow = o.interrupts.on('now', () => {
     for (const p of pools) {
       void o.admin
-        .terminate(slotPids(p.slot))
+        .terminate(slotPids(p.slot), ownOf(p.slot))
         .catch(() => 0)
         .finally(() => p.kill('interrupted twice: stopped at once'));
     }
@@ -173,7 +177,7 @@ async function runEntry(
   stopped: () => string | null,
   halt: (why: 'bail') => void,
 ): Promise<boolean> {
-  const dog = new Watchdog(pool, o.admin, slotPids);
+  const dog = new Watchdog(pool, o.admin, slotPids, (slot) => o.resources.ownDatabase?.(slot) ?? null);
   // The test watchdog: a test or hook that blocks its worker's event loop cannot time out by itself.
   const arm = (r: Running | null): void => {
     if (r === null || r.timeout <= 0) dog.clear();

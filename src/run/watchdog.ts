@@ -17,7 +17,13 @@ export class Watchdog {
   /** Bumped by every arm() and clear(): a firing that is no longer the current one must not kill the thread. */
   private generation = 0;
 
-  constructor(private readonly pool: SlotPool, private readonly admin: Pick<Admin, 'terminate'>, private readonly slotPids: (slot: number) => number[]) {}
+  constructor(
+    private readonly pool: SlotPool,
+    private readonly admin: Pick<Admin, 'terminate'>,
+    private readonly slotPids: (slot: number) => number[],
+    /** The slot's own database, when it has one: every session of its worker there is ended, known pid or not. */
+    private readonly ownDatabase: (slot: number) => string | null = () => null,
+  ) {}
 
   /** Fires `ms` from now, whatever the thread does (a file that never finishes loading may be awaiting forever). */
   arm(ms: number, reason: string): void {
@@ -62,8 +68,10 @@ export class Watchdog {
 
   private fire(armed: number, reason: string): void {
     clearInterval(this.beat);
+    const slot = this.pool.slot;
+    const database = this.ownDatabase(slot);
     void this.admin
-      .terminate(this.slotPids(this.pool.slot))
+      .terminate(this.slotPids(slot), database === null ? null : { database, slot })
       .catch(() => 0)
       // The runnable may have yielded, or the task ended (and the next file begun), while its backends were
       // being ended: only a watchdog still armed for the same runnable terminates the thread.
