@@ -46,13 +46,19 @@ export class RootHooks {
     return { ...own, beforeAll };
   }
 
+  /** What the plugin's beforeAll set on `this`: serial mocha's tests all see it, so every file here gets it too. */
+  private shared: [string, unknown][] = [];
+
   private async start(context: Mocha.Context, file: string): Promise<void> {
     const first = this.started === null;
     this.started ??= (async () => {
+      const before = new Set(Object.keys(context));
       for (const fn of this.beforeAll) await call(fn, context);
+      this.shared = Object.entries(context).filter(([key]) => !before.has(key));
     })();
     try {
       await this.started;
+      if (!first) for (const [key, value] of this.shared) (context as unknown as Record<string, unknown>)[key] = value;
     } catch (err) {
       this.failedIn ??= file;
       this.stopped.push(file);

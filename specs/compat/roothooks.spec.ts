@@ -15,6 +15,7 @@ const log = (what) => appendFileSync(new URL('../hooks.log', import.meta.url), w
 export const mochaHooks = {
   beforeAll() {
     log('beforeAll');
+    this.fromRootHook = 'set';
     if (process.env.FAIL_BEFORE_ALL === '1') throw new Error('migrations failed');
   },
   afterAll(done) {
@@ -36,7 +37,10 @@ function files(): Record<string, string> {
     out[`test/${f}.spec.js`] = `import { appendFileSync } from 'node:fs';
 before(() => appendFileSync(new URL('../hooks.log', import.meta.url), 'file-before ${f}\\n'));
 describe('${f}', () => {
-  it('${f} one', () => {});
+  it('${f} one', function () {
+    // What the plugin's beforeAll put on \`this\` reaches every test, as in serial mocha.
+    if (this.fromRootHook !== 'set') throw new Error('this.fromRootHook is ' + this.fromRootHook);
+  });
   it('${f} two', () => {});
 });
 `;
