@@ -12,7 +12,7 @@ export class FileTree {
   readonly suites: SuiteInfo[] = [];
   readonly tests: TestInfo[] = [];
 
-  constructor(root: Mocha.Suite, grep: RegExp | undefined, invert: boolean) {
+  constructor(root: Mocha.Suite, grep: RegExp | undefined, invert: boolean, private readonly lines?: { line(test: Mocha.Runnable): number | undefined }) {
     this.walk(root, null, grep, invert);
   }
 
@@ -33,6 +33,7 @@ export class FileTree {
         timeout: test.timeout(),
         slow: test.slow(),
         retries: test.retries(),
+        ...lineOf(this.lines, test),
       });
     }
     for (const child of suite.suites) this.walk(child, id, grep, invert);
@@ -72,6 +73,11 @@ export class FileTree {
       ...(testId !== undefined ? { testId } : {}),
     };
   }
+}
+
+function lineOf(lines: { line(test: Mocha.Runnable): number | undefined } | undefined, test: Mocha.Runnable): { line?: number } {
+  const line = lines?.line(test);
+  return line === undefined ? {} : { line };
 }
 
 function retryKey(test: Mocha.Runnable): string {

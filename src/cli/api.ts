@@ -41,7 +41,8 @@ export interface RunOptions {
   /** A bulkhead config file, or false to read none. */
   configFile?: string | false;
   verbose?: boolean;
-  reporter?: string;
+  /** One reporter or several, each `name` or `name:file`. */
+  reporter?: string | readonly string[];
   reporterOptions?: Readonly<Record<string, string | number | boolean>>;
   grep?: string;
   fgrep?: string;
@@ -101,7 +102,10 @@ function toArgv(options: RunOptions): string[] {
   }
   if (options.configFile === false) argv.push('--no-config-file');
   else argv.push(...flag('--config-file', options.configFile));
-  for (const [key, name] of Object.entries(MOCHA_FLAGS)) argv.push(...flag(name, given[key]));
+  for (const [key, name] of Object.entries(MOCHA_FLAGS)) {
+    const value = given[key];
+    for (const v of Array.isArray(value) ? value : [value]) argv.push(...flag(name, v));
+  }
   for (const [k, v] of Object.entries(options.reporterOptions ?? {})) argv.push(`--reporter-option=${k}=${String(v)}`);
   for (const r of options.require ?? []) argv.push(`--require=${r}`);
   argv.push(...(options.args ?? []));

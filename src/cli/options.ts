@@ -113,7 +113,7 @@ export const MOCHA_OPTIONS: readonly MochaOption[] = [
   { usage: '-u, --ui <bdd|tdd>', topic: 'tests', names: ['ui', 'u'], example: 'tdd' },
   { usage: '-r, --require <mod>', topic: 'modules', names: ['require', 'r'], example: './test/setup.js' },
   { usage: '--import <mod>', topic: 'modules', names: ['import'], example: 'tsx', note: 'resolved from the project root; a missing one is an error' },
-  { usage: '-R, --reporter <name>', topic: 'output', names: ['reporter', 'R'], example: 'dot' },
+  { usage: '-R, --reporter <name[:file]>', names: ['reporter', 'R'], example: 'dot', help: 'a reporter, repeatable, each to stdout or its own file: --reporter spec --reporter junit:reports/junit.xml (junit: bulkhead\'s own JUnit XML)' },
   { usage: '-O, --reporter-option <k=v>', topic: 'output', names: ['reporter-option', 'reporter-options', 'O'], example: 'key=value' },
   { usage: '--exit', topic: 'output', names: ['exit'] },
   { usage: '-A, --async-only', topic: 'output', names: ['async-only', 'A'] },

@@ -17,6 +17,8 @@ import { count, deepFreeze, duration, integer, list, positiveCount, positiveInt,
 import { resolveRequire } from './requires.js';
 import { parseChaos } from './chaos.js';
 import { detectShard } from '../plan/shard.js';
+import { reporterChoices } from './reporters.js';
+import { githubTarget } from '../reporters/github.js';
 
 const require = createRequire(import.meta.url);
 const { loadOptions } = require('mocha/lib/cli/options.cjs') as { loadOptions(argv: string[]): Record<string, unknown> };
@@ -56,7 +58,8 @@ function malformedRc(err: unknown): Error | null {
 export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, root = process.cwd()): Promise<{ config: Config; flags: BulkheadFlags }> {
   // 1. bulkhead's own flags out of argv; the rest through mocha's loader, which also reads .mocharc.*.
   const { flags, rest } = takeBulkheadFlags(argv);
-  const m = mochaOptions(normalizeMochaArgs(rest));
+  const normalized = normalizeMochaArgs(rest);
+  const m = mochaOptions(normalized);
   checkMochaOptions(m, flags);
   // 2. bulkhead.config.*, then every value with its precedence, checked where it is read.
   if (!flags.embedded) checkDatabaseUrl(env);
@@ -74,7 +77,8 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     ...shards(flags, env, user, root, configFile),
     ...databases(flags, env, user, root, configFile),
     ...files(m),
-    ...reporting(m),
+    ...reporting(m, normalized, root),
+    github: githubTarget(env),
     verbose: flags.verbose,
     leaks: leaks(user),
     ...mochaExtras(m, env),
@@ -180,9 +184,9 @@ function files(m: MochaArgs): Pick<Config, 'spec' | 'extension' | 'ignore' | 're
   return { spec: spec.length > 0 ? spec : ['./test'], extension: list(m['extension']), ignore: list(m['ignore']), recursive: m['recursive'] === true, sort: m['sort'] === true };
 }
 
-function reporting(m: MochaArgs): Pick<Config, 'reporter' | 'reporterOptions' | 'inlineDiffs' | 'diff' | 'forbidOnly' | 'failZero'> {
+function reporting(m: MochaArgs, argv: readonly string[], root: string): Pick<Config, 'reporters' | 'reporterOptions' | 'inlineDiffs' | 'diff' | 'forbidOnly' | 'failZero'> {
   return {
-    reporter: String(m['reporter'] ?? 'spec'),
+    reporters: reporterChoices(argv, m['reporter'], root),
     reporterOptions: reporterOptions(m['reporter-option'] ?? m['reporter-options']),
     inlineDiffs: m['inline-diffs'] === true,
     diff: m['diff'] !== false,

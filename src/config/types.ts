@@ -1,10 +1,17 @@
 // The configuration as the rest of bulkhead sees it (Config, validated and frozen) and as users write it (UserConfig).
 import type { ChaosSpec, WorkerMochaOptions } from '../protocol/messages.js';
 import type { Shard } from '../plan/shard.js';
+import type { GitHubTarget } from '../reporters/github.js';
 
 export type Isolation = 'database' | 'schema' | 'shared';
 
 export type Leaks = 'report' | 'fail' | 'ignore';
+
+/** One reporter and where it writes: an absolute file, or null for stdout. */
+export interface ReporterChoice {
+  name: string;
+  file: string | null;
+}
 
 /** What users may put in bulkhead.config.{ts,mts,js,mjs,cjs,json}. */
 export interface UserConfig {
@@ -87,7 +94,10 @@ export interface Config {
   ignore: string[];
   recursive: boolean;
   sort: boolean;
-  reporter: string;
+  /** --reporter, each `name[:file]`: every reporter of the run with its destination (null: stdout). */
+  reporters: ReporterChoice[];
+  /** GITHUB_ACTIONS=true: annotations and the step summary (reporters/github.ts); null elsewhere. */
+  github: GitHubTarget | null;
   reporterOptions: Record<string, unknown>;
   /** mocha's --inline-diffs and --no-diff, for the reporters on the main thread (Base.inlineDiffs, Base.hideDiff). */
   inlineDiffs: boolean;

@@ -24,6 +24,8 @@ export interface RecordedTest {
   flaky: boolean;
   error?: SerializedError;
   reason?: string;
+  /** The line of the spec file that declared it, when the worker saw it (workers/lines.ts). */
+  line?: number;
 }
 
 export interface RecordedFile {
@@ -175,7 +177,7 @@ export class RecordBuilder {
       case 'file:loaded': {
         const f = this.files.get(event.file);
         if (f === undefined) return;
-        f.entry.tests = event.tests.map((t) => ({ id: t.id, title: t.titlePath.join(' '), state: 'notrun', start: null, end: null, generation: null, attempts: 0, flaky: false }));
+        f.entry.tests = event.tests.map((t) => ({ id: t.id, title: t.titlePath.join(' '), state: 'notrun', start: null, end: null, generation: null, attempts: 0, flaky: false, ...(t.line !== undefined ? { line: t.line } : {}) }));
         return;
       }
       case 'test:begin': {

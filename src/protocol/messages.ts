@@ -160,6 +160,8 @@ export interface TestInfo {
   slow: number;
   /** test.retries() at load: -1 unless set (mocha's default), so reporters see the value serial mocha gives. */
   retries?: number;
+  /** The line of the spec file that declared the test (workers/lines.ts), when the stack showed it. */
+  line?: number;
 }
 
 export type HookType = 'before all' | 'before each' | 'after all' | 'after each';

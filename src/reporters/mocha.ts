@@ -6,11 +6,23 @@ import Mocha from 'mocha';
 // @ts-expect-error mocha ships no types for this module; it is how Mocha#run gives reporters their stats.
 import { createStatsCollector } from 'mocha/lib/stats-collector.js';
 import type { RunEvent } from '../run/events.js';
-import type { SerializedError } from '../protocol/messages.js';
 import { errors } from '../errors.js';
 import type { Redactor } from '../db/redact.js';
+import { thaw, toError } from './mochaerror.js';
 import { allowFunctionReporters } from './legacy.js';
 import { parseRunKey } from '../plan/schedule.js';
+import { TERMINAL_REPORTERS } from '../config/reporters.js';
+import type { ReporterChoice } from '../config/types.js';
+import { Destination } from './destination.js';
+
+/** How a replay shows things: mocha's diff settings, colour, and where it writes. */
+export interface ReplayDisplay {
+  inlineDiffs: boolean;
+  diff: boolean;
+  color?: boolean | null;
+  /** Where the reporter writes (default: stdout). */
+  dest?: Destination;
+}
 
 const C = Mocha.Runner.constants;
 
@@ -18,18 +30,14 @@ type ReporterCtor = new (runner: Mocha.Runner, options: Record<string, unknown>)
   done?: (failures: number, fn: (code?: number) => void) => void;
 };
 
-// mocha's reporters for a terminal: bulkhead's own lines (start, rebuilds, not run, the summary) can share their
-// stdout. Any other reporter's stdout may be a document (json, json-stream, tap, xunit, markdown, doc, or a
-// third-party format bulkhead cannot know), which a line of ours would make unparseable.
-const TERMINAL_REPORTERS = new Set(['spec', 'dot', 'list', 'min', 'progress', 'landing', 'nyan', 'base', 'github-actions']);
 // Stock reporters that write their document to the file named by --reporter-option output instead of stdout.
 const FILE_REPORTERS = new Set(['json', 'xunit']);
 
 /** Whether bulkhead's own lines may go to stdout next to this reporter's output (else they go to stderr). */
-export function sharesStdout(name: string, options: Record<string, unknown>): boolean {
-  if (TERMINAL_REPORTERS.has(name)) return true;
+export function sharesStdout(choice: ReporterChoice, options: Record<string, unknown>): boolean {
+  if (choice.file !== null || TERMINAL_REPORTERS.has(choice.name)) return true;
   const output = options['output'];
-  return FILE_REPORTERS.has(name) && typeof output === 'string' && output !== '';
+  return FILE_REPORTERS.has(choice.name) && typeof output === 'string' && output !== '';
 }
 
 export function loadReporter(name: string, root: string): ReporterCtor {
@@ -55,15 +63,6 @@ function reporterCause(name: string, root: string, err: unknown): unknown {
   return err instanceof Error ? new Error(err.message.split('\n')[0] ?? err.message, { cause: err }) : err;
 }
 
-/** A mutable copy of frozen plain data; anything else (a function in a JS config) is passed as is. */
-function thaw<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(thaw) as T;
-  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, thaw(v)])) as T;
-  }
-  return value;
-}
-
 type Symbols = Record<string, string>;
 let originalSymbols: Symbols | null = null;
 
@@ -73,43 +72,6 @@ function setSymbols(plain: boolean): void {
   originalSymbols ??= { ...base.symbols };
   // eslint-disable-next-line no-control-regex
   base.symbols = plain ? Object.fromEntries(Object.entries(originalSymbols).map(([k, v]) => [k, v.replace(/\u001b\[[0-9;]*m/g, '')])) : { ...originalSymbols };
-}
-
-const CARRIED = ['code', 'actual', 'expected', 'showDiff', 'operator', 'uncaught'] as const;
-const namedPrototypes = new Map<string, Error>();
-
-/** Error.prototype with `name` on top, so a rebuilt error has the name without owning it, like the original. */
-function prototypeNamed(name: string): Error {
-  let proto = namedPrototypes.get(name);
-  if (proto === undefined) {
-    proto = Object.create(Error.prototype, { name: { value: name, writable: true, configurable: true } }) as Error;
-    namedPrototypes.set(name, proto);
-  }
-  return proto;
-}
-
-/**
- * Rebuilds the worker's error with the same own properties in the same order (reporters such as json list them
- * all), every text redacted. An error made on the main thread (a crash) has no `own` list: its fields are used.
- */
-function toError(s: SerializedError, redactor: Redactor): Error {
-  const redact = (text: string): string => redactor.redact(text);
-  const err = new Error(redact(s.message)) as Error & Record<string, unknown>;
-  if (s.ownName === true) err.name = s.name;
-  else if (s.name !== 'Error') Object.setPrototypeOf(err, prototypeNamed(s.name));
-  err.stack = redact(s.stack ?? `${s.name}: ${s.message}`);
-  const carried = (key: string): unknown => {
-    if (key === 'cause') return s.cause === undefined ? undefined : toError(s.cause, redactor);
-    if (key === 'multiple') return s.multiple?.map((m) => toError(m, redactor));
-    const value = s[key as (typeof CARRIED)[number]];
-    return typeof value === 'string' ? redact(value) : value;
-  };
-  const keys = s.own ?? [...CARRIED, 'cause', 'multiple'];
-  for (const key of keys) {
-    const value = Object.prototype.hasOwnProperty.call(s.extra ?? {}, key) ? redactor.data(s.extra?.[key]) : carried(key);
-    if (value !== undefined) err[key] = value;
-  }
-  return err;
 }
 
 function noop(): void {}
@@ -126,8 +88,13 @@ export class MochaReplay {
   private readonly files = new Map<string, FileObjects>();
   private readonly paths = new Map<string, string>();
   private started = false;
+  private readonly dest: Destination;
+  /** Colour for this reporter: off in a file; else what the run says (null: mocha decides). */
+  private readonly color: boolean | null;
 
-  constructor(Reporter: ReporterCtor, options: Record<string, unknown>, private readonly projectRoot: string, total: () => number, private readonly redactor: Redactor, display: { inlineDiffs: boolean; diff: boolean; color?: boolean | null } = { inlineDiffs: false, diff: true }) {
+  constructor(Reporter: ReporterCtor, options: Record<string, unknown>, private readonly projectRoot: string, total: () => number, private readonly redactor: Redactor, display: ReplayDisplay = { inlineDiffs: false, diff: true }) {
+    this.dest = display.dest ?? Destination.stdout();
+    this.color = this.dest.file !== null ? false : (display.color ?? null);
     this.root = new (Mocha.Suite as unknown as new (title: string, ctx: Mocha.Context, isRoot: boolean) => Mocha.Suite)('', new Mocha.Context(), true);
     this.runner = new Mocha.Runner(this.root, { delay: false } as never);
     createStatsCollector(this.runner);
@@ -137,11 +104,26 @@ export class MochaReplay {
     // What Mocha#run does before it makes the reporter: the diff settings are statics of Base, read as each
     // failure is printed, and the reporter gets them among its options.
     Mocha.reporters.Base.inlineDiffs = display.inlineDiffs;
-    // mocha reads --color/--no-colors from process.argv (supports-color); -C and NO_COLOR it does not read at all.
-    if (display.color !== undefined && display.color !== null) Mocha.reporters.Base.useColors = display.color;
-    setSymbols(display.color === false);
     (Mocha.reporters.Base as unknown as { hideDiff: boolean }).hideDiff = !display.diff;
-    this.reporter = new Reporter(this.runner, { reporterOption: own, reporterOptions: own, ...display });
+    const { dest: _dest, ...shown } = display;
+    this.reporter = this.within(() => new Reporter(this.runner, { reporterOption: own, reporterOptions: own, ...shown }));
+  }
+
+  /**
+   * Runs fn as this reporter's turn: its colour and symbols, its destination. Base's statics are shared by every
+   * reporter of the run, so each turn sets them and gives them back.
+   */
+  private within<T>(fn: () => T): T {
+    const Base = Mocha.reporters.Base;
+    const colors = Base.useColors;
+    // mocha reads --color/--no-colors from process.argv (supports-color); -C and NO_COLOR it does not read at all.
+    if (this.color !== null) Base.useColors = this.color;
+    setSymbols(this.color === false);
+    try {
+      return this.dest.around(fn);
+    } finally {
+      Base.useColors = colors;
+    }
   }
 
   private objects(file: string): FileObjects {
@@ -158,6 +140,12 @@ export class MochaReplay {
   }
 
   handle(event: RunEvent): void {
+    // The tests' own output is the set's to echo (reporters/set.ts), once, whatever the number of reporters.
+    if (event.type === 'output') return;
+    this.within(() => this.replay(event));
+  }
+
+  private replay(event: RunEvent): void {
     switch (event.type) {
       case 'run:begin':
         this.started = true;
@@ -249,9 +237,6 @@ export class MochaReplay {
         this.runner.emit(C.EVENT_TEST_END, test);
         return;
       }
-      case 'output':
-        (event.stream === 'stdout' ? process.stdout : process.stderr).write(this.redactor.redact(event.text));
-        return;
       case 'file:end':
         this.files.delete(event.file);
         this.paths.delete(event.file);
@@ -263,13 +248,19 @@ export class MochaReplay {
 
   /** Ends the replayed run and waits for reporters that write files (xunit, junit) to finish. */
   async end(): Promise<void> {
-    if (!this.started) this.handle({ type: 'run:begin', files: 0, workers: 0, target: '' });
-    this.runner.emit(C.EVENT_SUITE_END, this.root);
-    this.runner.emit(C.EVENT_RUN_END);
-    const failures = (this.runner.stats?.failures ?? 0);
-    const done = this.reporter.done;
-    if (typeof done === 'function') {
-      await new Promise<void>((resolve) => done.call(this.reporter, failures, () => resolve()));
+    try {
+      if (!this.started) this.handle({ type: 'run:begin', files: 0, workers: 0, target: '' });
+      this.within(() => {
+        this.runner.emit(C.EVENT_SUITE_END, this.root);
+        this.runner.emit(C.EVENT_RUN_END);
+      });
+      const failures = this.runner.stats?.failures ?? 0;
+      const done = this.reporter.done;
+      if (typeof done === 'function') {
+        await new Promise<void>((resolve) => this.within(() => done.call(this.reporter, failures, () => resolve())));
+      }
+    } finally {
+      this.dest.close();
     }
   }
 }

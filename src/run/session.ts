@@ -12,8 +12,9 @@ import type { Interrupts } from './interrupts.js';
 import type { Stop } from './dispatch.js';
 import type { SlotPool } from './slotpool.js';
 import type { SlotResources } from '../db/types.js';
-import { FileGate } from '../reporters/gate.js';
-import { MochaReplay, loadReporter, sharesStdout } from '../reporters/mocha.js';
+import { sharesStdout } from '../reporters/mocha.js';
+import { Reporters } from '../reporters/set.js';
+import { reportToGitHub } from '../reporters/github.js';
 import { renderSummary } from '../reporters/summary.js';
 import { RecordBuilder, outcomePasses, writeRecord } from '../plan/record.js';
 import type { RunRecord, ShardRecord } from '../plan/record.js';
@@ -75,7 +76,7 @@ export interface SessionResult {
 
 /** The stream that bulkhead's own lines go to: stderr when the reporter's stdout must stay machine-readable. */
 export function infoStream(config: Config, io: RunIO): NodeJS.WritableStream {
-  return sharesStdout(config.reporter, config.reporterOptions) ? io.out : io.err;
+  return config.reporters.every((r) => sharesStdout(r, config.reporterOptions)) ? io.out : io.err;
 }
 
 /** What the steps of one session share. */
@@ -91,8 +92,7 @@ interface Session {
   /** The run record as the events arrive: the one fold of the session's outcomes. */
   builder: RecordBuilder;
   /** The reporters (none for a quiet bisect probe). */
-  replay: MochaReplay | null;
-  gate: FileGate | null;
+  reporters: Reporters | null;
   phases: Phases;
 }
 
@@ -136,23 +136,21 @@ async function wire(config: Config, io: RunIO, target: Target, s: SessionOptions
   const builder = await startRecord(config, target, workers, s.shard);
   bus.on('record', (e) => builder.handle(e));
   phases.listen(bus);
-  const x: Session = { config, io, target, s, info, workers, bus, builder, replay: null, gate: null, phases };
+  const x: Session = { config, io, target, s, info, workers, bus, builder, reporters: null, phases };
   if (s.quiet) return x;
   let total = 0;
   bus.on('count', (e) => {
     if (e.type === 'file:loaded') total += e.tests.length;
   });
-  const Reporter = loadReporter(config.reporter, config.root);
   // Reporters read runner.total when they are made (json-stream's "start", progress). A replay or bisect plan
   // names every test, so it is known up front; otherwise a file's tests are known only once a worker loaded
   // it, and runner.total grows as files load (knowing it at the start would take loading every file twice).
   const planned = s.exact ? namedTests(s.makePlan(s.files)) : null;
-  const replay = new MochaReplay(Reporter, config.reporterOptions, config.root, () => planned ?? total, target.redactor, { inlineDiffs: config.inlineDiffs, diff: config.diff, color: config.color });
-  const gate = new FileGate((e) => replay.handle(e));
-  bus.on('reporter', (e) => gate.push(e));
+  const reporters = new Reporters({ config, total: () => planned ?? total, redactor: target.redactor });
+  reporters.listen(bus);
   const seed = config.seed !== null ? `, seed ${config.seed}` : '';
   info.write(`bulkhead: ${s.files.length} file${s.files.length === 1 ? '' : 's'} on ${workers} worker(s), PostgreSQL ${target.version} at ${target.where} (${target.kind})${seed}${s.label ?? ''}\n`);
-  return { ...x, replay, gate };
+  return { ...x, reporters };
 }
 
 /** The record's opening: the versions, the effective configuration, the seed, the target and, for a shard, which. */
@@ -177,7 +175,7 @@ async function executePlan(x: Session, pools: SlotPool[], resources: SlotResourc
     stop = done.stop;
     pids = done.pids;
   }
-  x.gate?.flush();
+  x.reporters?.flush();
   bus.emit({ type: 'run:end', interrupted: stop === 'interrupt' });
   const leftover = await target.admin.terminate(pids).catch((err: unknown) => {
     // A server that cannot be reached holds no sessions; teardown says what that leaves behind.
@@ -194,19 +192,21 @@ async function executePlan(x: Session, pools: SlotPool[], resources: SlotResourc
 async function report(x: Session, stop: Stop, warnings: string[]): Promise<SessionResult> {
   const { bus, config, io, s, info } = x;
   const record = x.builder.record;
-  await x.replay?.end();
-  for (const b of bus.broken) io.err.write(`bulkhead: reporter "${b.name}" failed and was dropped: ${String(b.error)}\n`);
+  await x.reporters?.end(record, io.out);
+  const broken = [...(x.reporters?.broken ?? []), ...bus.broken];
+  for (const b of broken) io.err.write(`bulkhead: reporter "${b.name}" failed and was dropped: ${String(b.error)}\n`);
   for (const line of warnings) io.err.write(`${line}\n`);
   if (!s.quiet) {
     writeRecord(path.join(config.root, LAST_RUN), record);
     if (config.record !== null) writeRecord(config.record, record);
+    if (config.github !== null) github(config, record, info, io.err);
     if (s.epilogue !== undefined) info.write(s.epilogue(record));
     if (config.verbose) info.write(x.phases.lines());
     const summary = renderSummary(record, { failOnFlaky: config.failOnFlaky, chaos: config.chaos !== null, command: config.command, leaks: config.leaks });
     if (io.closing !== undefined) io.closing.hold(summary);
     else info.write(summary);
   }
-  const passed = outcomePasses(record.outcome, config.failOnFlaky) && bus.broken.length === 0 && !(config.leaks === 'fail' && record.leaks.length > 0);
+  const passed = outcomePasses(record.outcome, config.failOnFlaky) && broken.length === 0 && !(config.leaks === 'fail' && record.leaks.length > 0);
   const code = stop === 'interrupt' ? EXIT.interrupted : passed ? EXIT.ok : EXIT.failed;
   return { code, record };
 }
@@ -242,6 +242,17 @@ class Phases {
   }
 }
 
+/** GitHub's annotations and step summary: a file that cannot be written is a warning, not a lost run. */
+function github(config: Config, record: RunRecord, info: NodeJS.WritableStream, err: NodeJS.WritableStream): void {
+  if (config.github === null) return;
+  const replay = `bulkhead replay ${path.relative(config.root, config.record ?? path.join(config.root, LAST_RUN))}`;
+  try {
+    reportToGitHub(record, config.root, config.github, info, config.command === 'run' ? replay : null);
+  } catch (error) {
+    err.write(`bulkhead: warning: could not write the GitHub step summary: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+}
+
 /** Teardown never loses the run: a failure is one more warning. */
 async function teardown(resources: { teardown(): Promise<string[]> }): Promise<string[]> {
   return resources.teardown().catch((err: unknown) => [`bulkhead: warning: cleaning up after the run failed: ${err instanceof Error ? err.message : String(err)}`]);
@@ -260,6 +271,6 @@ function namedTests(p: Plan): number | null {
 
 /** The effective configuration, as the record keeps it: no target, no password, no functions. */
 function recordedConfig(config: Config): Record<string, unknown> {
-  const { root: _root, configFile, record: _record, ...rest } = config;
+  const { root: _root, configFile, record: _record, github: _github, ...rest } = config;
   return { ...rest, configFile: configFile === null ? null : path.relative(config.root, configFile) };
 }

@@ -1,0 +1,168 @@
+// Reports people read, from one run of a small project on two workers: several reporters at once (each with its
+// own destination, one of them broken), the JUnit document (checked with a real XML parser against the run record),
+// the same JUnit from `bulkhead merge`, and GitHub's annotations and step summary.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import { XMLParser } from 'fast-xml-parser';
+import { closingLine, fixture, runCli } from '../helpers/fixture.js';
+import type { CliResult, Fixture } from '../helpers/fixture.js';
+import { expectUsage } from '../helpers/output.js';
+import { loadRecord } from '../flaky/lastrun.js';
+import type { RunRecord } from '../../src/plan/record.js';
+import { HOOK_LINE, LINES, SUITE } from './suite.js';
+
+type Node = Record<string, unknown>;
+const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['testsuite', 'testcase', 'property'].includes(name), parseAttributeValue: false, textNodeName: '#text' });
+
+function asList(value: unknown): Node[] {
+  return value === undefined ? [] : (value as Node[]);
+}
+
+function props(node: Node): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const p of asList((node['properties'] as Node | undefined)?.['property'])) (out[String(p['name'])] ??= []).push(String(p['value']));
+  return out;
+}
+
+describe('reports: several reporters, JUnit, merge and GitHub', function () {
+  let fx: Fixture;
+  let run: CliResult;
+  let merged: CliResult;
+  let record: RunRecord;
+  let summaryFile: string;
+  const file = (rel: string): string => readFileSync(path.join(fx.dir, rel), 'utf8');
+
+  before(async function () {
+    fx = fixture(SUITE, { packages: ['mocha'] });
+    summaryFile = path.join(fx.dir, 'step-summary.md');
+    const reporters = ['--reporter', 'spec', '--reporter', 'junit:reports/junit.xml', '--reporter', 'json:reports/run.json', '--reporter', './broken.cjs:reports/broken.out'];
+    // GITHUB_WORKSPACE is the folder above the project: annotation paths must be relative to the repository.
+    const github = { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: path.dirname(fx.dir), GITHUB_STEP_SUMMARY: summaryFile, CI: 'true' };
+    run = await runCli(['-w', '2', '--retries', '1', '--timeout', '20000', ...reporters], { cwd: fx.dir, env: github });
+    record = loadRecord(fx.dir);
+    merged = await runCli(['merge', '.bulkhead/last-run.json', '--record', 'merged.json', '--reporter', 'junit:reports/merged.xml'], { cwd: fx.dir, env: { GITHUB_ACTIONS: '' } });
+  });
+
+  after(function () {
+    fx.remove();
+  });
+
+  describe('several reporters at once', function () {
+    it('the run itself: exit 1, the closing line and the record', function () {
+      expect(run.code, run.output).to.equal(1);
+      expect(closingLine(run.output)).to.deep.equal({ passed: 3, failed: 3, skipped: 1 });
+      expect(record.outcome).to.include({ passed: 3, failed: 3, skipped: 1, notRun: 1, flaky: 1 });
+    });
+
+    it('spec writes to the terminal, and the tests\' output is echoed once', function () {
+      expect(run.stdout).to.match(/^ {4}✔ counts rows/m);
+      expect(run.stdout).to.match(/^ {4}\d\) compares <values> & "quotes"$/m);
+      expect(run.stdout.match(/^output from plain$/gm)).to.have.length(1);
+      expect(run.stdout).to.not.include('"stats"');
+      expect(run.stdout).to.not.include('broken reporter started');
+    });
+
+    it('json writes its document to its file, with the run\'s counts', function () {
+      const doc = JSON.parse(file('reports/run.json')) as { stats: Record<string, number>; failures: { fullTitle: string }[] };
+      expect(doc.stats).to.include({ tests: 6, passes: 3, pending: 1, failures: 3 });
+      expect(doc.failures.map((f) => f.fullTitle).sort()).to.deep.equal(['orders divides by zero', 'plain broken hook "before each" hook for "never runs"', 'plain compares <values> & "quotes"']);
+    });
+
+    it('a broken reporter is named on stderr and dropped; its file holds only its own lines', function () {
+      expect(run.stderr).to.include('bulkhead: reporter "./broken.cjs" failed and was dropped: Error: broken reporter on pass');
+      expect(file('reports/broken.out')).to.equal('broken reporter started\n');
+    });
+  });
+
+  describe('the JUnit reporter', function () {
+    let doc: Node;
+    let cases: (Node & { suite: string })[];
+
+    before(function () {
+      doc = parser.parse(file('reports/junit.xml')) as Node;
+      const suites = asList((doc['testsuites'] as Node)['testsuite']);
+      cases = suites.flatMap((s) => asList(s['testcase']).map((c) => ({ ...c, suite: String(s['name']) })));
+    });
+
+    it('counts match the run record exactly, at the top and per file', function () {
+      const top = doc['testsuites'] as Node;
+      const o = record.outcome;
+      expect(top).to.include({ tests: String(o.passed + o.failed + o.skipped + o.notRun), failures: String(o.failed), skipped: String(o.skipped + o.notRun), errors: '0' });
+      const suites = asList(top['testsuite']);
+      expect(suites.map((s) => [s['name'], s['tests'], s['failures'], s['skipped']]).sort()).to.deep.equal([
+        ['test/orders.spec.ts', '3', '1', '1'],
+        ['test/plain.spec.js', '5', '2', '1'],
+      ]);
+      expect(cases.filter((c) => c['failure'] !== undefined)).to.have.length(o.failed);
+    });
+
+    it('every test has its file and the line that declared it (TypeScript through source maps too)', function () {
+      const tests = cases.filter((c) => !String(c['name']).startsWith('"'));
+      expect(Object.fromEntries(tests.map((c) => [c['name'], Number(c['line'])]))).to.deep.equal(LINES);
+      for (const c of cases) expect(c['file']).to.equal(c.suite);
+    });
+
+    it('a server error carries its type, message, SQLSTATE, stack and the rebuilds it caused', function () {
+      const c = cases.find((x) => x['name'] === 'orders divides by zero') as Node;
+      const f = c['failure'] as Node;
+      expect(f).to.include({ type: 'error', message: 'division by zero' });
+      expect(String(f['#text'])).to.match(/^SQLSTATE 22012\nerror: division by zero\n\s+at /);
+      expect(props(c)['bulkhead.sqlstate']).to.deep.equal(['22012']);
+      expect(props(c)['bulkhead.rebuild']?.[0]).to.match(/^connection 1 rebuilt after test "orders divides by zero": database error \(SQLSTATE 22012\)/);
+      const slot = record.slots.find((s) => s.files.some((x) => x.file === 'test/orders.spec.ts'))?.slot;
+      expect(props(c)['bulkhead.slot']).to.deep.equal([String(slot)]);
+    });
+
+    it('marks the flaky test, skips the pending one and says why a test did not run; the hook is a failure', function () {
+      expect(props(cases.find((x) => x['name'] === 'plain is flaky') as Node)['bulkhead.flaky']).to.deep.equal(['passed on attempt 2']);
+      expect((cases.find((x) => x['name'] === 'plain broken hook never runs') as Node)['skipped']).to.deep.equal({ message: 'not run: hook failed: "before each" hook for "never runs"' });
+      const hook = cases.find((x) => x['name'] === '"before each" hook for "never runs"') as Node;
+      expect(hook['failure']).to.include({ type: 'Error', message: 'hook boom' });
+      expect((cases.find((x) => x['name'] === 'plain compares <values> & "quotes"') as Node)['failure']).to.include({ type: 'AssertionError' });
+    });
+
+    it('bulkhead merge writes the same document from the merged record', function () {
+      expect(merged.code, merged.output).to.equal(1);
+      expect(file('reports/merged.xml')).to.equal(file('reports/junit.xml'));
+    });
+  });
+
+  describe('GitHub Actions', function () {
+    it('one ::error annotation per failure, at the file relative to the repository and its line', function () {
+      const project = path.basename(fx.dir);
+      const lines = run.stdout.split('\n').filter((l) => l.startsWith('::'));
+      expect(lines).to.have.members([
+        `::error file=${project}/test/orders.spec.ts,line=${LINES['orders divides by zero']},title=orders divides by zero::error: division by zero`,
+        `::error file=${project}/test/plain.spec.js,line=${LINES['plain compares <values> & "quotes"']},title=plain compares <values> & "quotes"::AssertionError: expected { a: 1 } to deeply equal { a: 2 }`,
+        `::error file=${project}/test/plain.spec.js,line=${HOOK_LINE},title="before each" hook for "never runs"::Error: hook boom`,
+      ]);
+      expect(merged.stdout).to.not.include('::error');
+    });
+
+    it('a markdown step summary: counts, failures, flaky, rebuilds, slowest files and the replay command', function () {
+      const md = readFileSync(summaryFile, 'utf8');
+      expect(md).to.include('| passed | failed | skipped | not run | flaky | rebuilds |\n|---|---|---|---|---|---|\n| 3 | 3 | 1 | 1 | 1 | 2 |');
+      expect(md).to.include('| test/orders.spec.ts | orders divides by zero | 22012 division by zero |');
+      expect(md).to.include('- test/plain.spec.js: plain is flaky (passed on attempt 2)');
+      expect(md).to.match(/- w\d gen 1 in test\/orders\.spec\.ts, after test "orders divides by zero": database error \(22012\)/);
+      expect(md).to.match(/#### Slowest files\n\n\| file \| seconds \|\n\|---\|---\|\n\| test\/\w+\.spec\.\w+ \| \d+\.\d\d \|/);
+      expect(md).to.include('Replay this run: `bulkhead replay .bulkhead/last-run.json`');
+    });
+  });
+
+  describe('bad --reporter values', function () {
+    const cases: [string[], RegExp][] = [
+      [['--reporter', 'junit:'], /--reporter "junit:" has an empty destination after the colon/],
+      [['--reporter', 'json', '--reporter', 'tap'], /The reporter "json" writes a document to stdout/],
+      [['--reporter', 'junit:a.xml', '--reporter', 'xunit:a.xml'], /Two reporters write to a\.xml/],
+    ];
+    let results: CliResult[];
+    before(async function () {
+      results = await Promise.all(cases.map(([args]) => runCli(args, { cwd: fx.dir })));
+    });
+    it('each is a usage error that names the fix, exit 2', function () {
+      cases.forEach(([, mentions], i) => expectUsage(results[i] as CliResult, mentions));
+    });
+  });
+});
