@@ -2,7 +2,8 @@
 // the tests a file declared before it failed to load announced so they are reported as not run.
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import Mocha from 'mocha';
+import type Mocha from 'mocha';
+import { MochaRuntime } from './mocha.js';
 import type { RunTask, WorkerEvent, WorkerMochaOptions } from '../src/protocol/messages.js';
 import { serializeError } from '../src/protocol/serialize.js';
 import { FileTree } from './tree.js';
@@ -34,7 +35,7 @@ export function createMocha(o: WorkerMochaOptions, rootHooks: Mocha.RootHookObje
   if (o.grep !== undefined) options.grep = o.grep;
   if (o.fgrep !== undefined) options.fgrep = o.fgrep;
   if (rootHooks !== undefined) options.rootHooks = rootHooks;
-  return new Mocha(options);
+  return new MochaRuntime(options);
 }
 
 // Mocha insists on a reporter; events are streamed by our own listeners instead.
@@ -46,7 +47,7 @@ function SilentReporter(): void {}
  * cleared, so a repeat load imports a fresh module instance under a distinct URL instead.
  */
 async function loadAgain(mocha: Mocha, file: string, count: number): Promise<void> {
-  const C = Mocha.Suite.constants;
+  const C = MochaRuntime.Suite.constants;
   (mocha as unknown as { lazyLoadFiles(lazy: boolean): void }).lazyLoadFiles(true);
   mocha.suite.emit(C.EVENT_FILE_PRE_REQUIRE, globalThis, file, mocha);
   delete require.cache[file];

@@ -1,10 +1,11 @@
 // Runs one spec file per task with a fresh Mocha, streaming events as they happen. Imports only protocol types
 // from src/; never the pool.
-import { threadId } from 'node:worker_threads';
+// Piscina hands its workerData to node's Worker as is; importing it from piscina would load all of piscina again.
+import { threadId, workerData as piscinaData } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import Mocha from 'mocha';
-import { workerData as piscinaData } from 'piscina';
+import type Mocha from 'mocha';
+import { MochaRuntime } from './mocha.js';
 import type { CloseResult, ControlMessage, RunResult, RunTask, Task, WorkerData, WorkerEvent } from '../src/protocol/messages.js';
 import { ENV_WORKER } from '../src/protocol/messages.js';
 import { attach, detach, drainOrphans, installCapture, setMochaRunning, takeExitCalled } from './capture.js';
@@ -174,7 +175,7 @@ function runMocha(mocha: Mocha, tree: FileTree, emit: (event: WorkerEvent) => vo
       // its afterEach hooks run; specs read this.currentTest.err there. A Base keeps that true in the worker.
       // It also turns the failure's actual and expected values into text, within maxDiffSize as in mocha.
       const size = data.mocha.maxDiffSize;
-      new Mocha.reporters.Base(r, (size !== undefined ? { reporterOption: { maxDiffSize: size } } : {}) as Mocha.MochaOptions);
+      new MochaRuntime.reporters.Base(r, (size !== undefined ? { reporterOption: { maxDiffSize: size } } : {}) as Mocha.MochaOptions);
       setChaosRunner(r);
       stop.watch(r);
       streamEvents(r, tree, emit, stop, data.mocha.bail);

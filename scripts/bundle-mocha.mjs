@@ -1,0 +1,27 @@
+// Part of `npm run build`: mocha as one file for the worker threads (dist/workers/mocha.bundle.cjs).
+// Why: each worker thread loads mocha afresh, and resolving and reading its ~38 files costs ~250 ms of CPU per
+// thread on Node 20, where the one file costs ~40 ms (issue 11). workers/mocha.ts uses it only when it was built
+// from the mocha that is installed. Mocha's parallel mode is never used inside a worker, so it stays out.
+import { build } from 'esbuild';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(path.join(root, 'package.json'));
+const version = require('mocha/package.json').version;
+await build({
+  stdin: {
+    contents: `module.exports = { version: ${JSON.stringify(version)}, Mocha: require('mocha/lib/mocha.cjs') };`,
+    resolveDir: root,
+    loader: 'js',
+  },
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: ['*parallel-buffered-runner.cjs'],
+  outfile: path.join(root, 'dist', 'workers', 'mocha.bundle.cjs'),
+  logLevel: 'error',
+  legalComments: 'eof',
+});
