@@ -16,7 +16,7 @@ const FILES = {
   'test/query.spec.js': `import { db } from 'bulkhead';
 describe('query', function () {
   it('runs a query longer than the old watchdog allowed', async function () {
-    this.timeout(6000);
+    this.timeout(30000);
     await (await db()).query('SELECT pg_sleep(${SLOW_MS / 1000})');
   });
   it('uses the same connection afterwards', async function () {
@@ -27,11 +27,11 @@ describe('query', function () {
   'test/sync.spec.js': `${busy}
 describe('sync', function () {
   it('blocks its loop within the timeout it raised', function () {
-    this.timeout(6000);
+    this.timeout(30000);
     busy(${SLOW_MS});
   });
   describe('a beforeEach raises its test\\'s timeout', function () {
-    beforeEach(function () { this.currentTest.timeout(6000); });
+    beforeEach(function () { this.currentTest.timeout(30000); });
     it('blocks within it', function () { busy(${SLOW_MS}); });
   });
 });
@@ -39,7 +39,7 @@ describe('sync', function () {
   'test/hook.spec.js': `${busy}
 describe('hook', function () {
   before(function () {
-    this.timeout(6000);
+    this.timeout(30000);
     busy(${SLOW_MS});
   });
   it('runs after its slow before hook', function () {});
