@@ -1,11 +1,13 @@
 // Reports people read, from one run of a small project on two workers: several reporters at once (each with its
 // own destination, one of them broken), the JUnit document (checked with a real XML parser against the run record),
 // the same JUnit from `bulkhead merge`, and GitHub's annotations and step summary.
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { XMLParser } from 'fast-xml-parser';
-import { closingLine, fixture, runCli } from '../helpers/fixture.js';
+import { BIN, closingLine, fixture, runCli } from '../helpers/fixture.js';
+import { scratchPerSuite } from '../helpers/server.js';
 import type { CliResult, Fixture } from '../helpers/fixture.js';
 import { expectUsage } from '../helpers/output.js';
 import { loadRecord } from '../flaky/lastrun.js';
@@ -25,8 +27,22 @@ function props(node: Node): Record<string, string[]> {
   return out;
 }
 
-describe('reports: several reporters, JUnit, merge and GitHub', function () {
+/** Runs bulkhead in a pseudo-terminal (util-linux script, sized, since log-update draws nothing in 0 columns). */
+function inTerminal(cwd: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  const command = `stty cols 120 rows 40; exec ${[process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ')}`;
+  return new Promise((resolve, reject) => {
+    execFile('script', ['-qfec', command, '/dev/null'], { cwd, env: { ...process.env, ...env }, maxBuffer: 1 << 24 }, (err, stdout) => (err !== null && err.code !== 1 ? reject(err) : resolve(stdout)));
+  });
+}
+
+// eslint-disable-next-line no-control-regex
+const ESCAPES = /\u001b\[[0-9;?]*[A-Za-z]/g;
+
+describe('reports: several reporters, JUnit, merge, GitHub and the progress', function () {
+  const scratch = scratchPerSuite('p13reports');
   let fx: Fixture;
+  let tty: Fixture;
+  let terminal: string;
   let run: CliResult;
   let merged: CliResult;
   let record: RunRecord;
@@ -39,13 +55,18 @@ describe('reports: several reporters, JUnit, merge and GitHub', function () {
     const reporters = ['--reporter', 'spec', '--reporter', 'junit:reports/junit.xml', '--reporter', 'json:reports/run.json', '--reporter', './broken.cjs:reports/broken.out'];
     // GITHUB_WORKSPACE is the folder above the project: annotation paths must be relative to the repository.
     const github = { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: path.dirname(fx.dir), GITHUB_STEP_SUMMARY: summaryFile, CI: 'true' };
-    run = await runCli(['-w', '2', '--retries', '1', '--timeout', '20000', ...reporters], { cwd: fx.dir, env: github });
+    tty = fixture(SUITE, { packages: ['mocha'] });
+    // The same suite in a terminal, side by side on a database of its own; CI and NO_COLOR would ask for plain lines.
+    const inTty = inTerminal(tty.dir, ['-w', '2', '--timeout', '20000'], { DATABASE_URL: scratch().url, CI: '', NO_COLOR: '', TERM: 'xterm' });
+    run = await runCli(['-w', '2', '--retries', '1', '--timeout', '20000', '--progress', 'plain', ...reporters], { cwd: fx.dir, env: github });
+    terminal = await inTty;
     record = loadRecord(fx.dir);
     merged = await runCli(['merge', '.bulkhead/last-run.json', '--record', 'merged.json', '--reporter', 'junit:reports/merged.xml'], { cwd: fx.dir, env: { GITHUB_ACTIONS: '' } });
   });
 
   after(function () {
     fx.remove();
+    tty.remove();
   });
 
   describe('several reporters at once', function () {
@@ -148,6 +169,31 @@ describe('reports: several reporters, JUnit, merge and GitHub', function () {
       expect(md).to.match(/- w\d gen 1 in test\/orders\.spec\.ts, after test "orders divides by zero": database error \(22012\)/);
       expect(md).to.match(/#### Slowest files\n\n\| file \| seconds \|\n\|---\|---\|\n\| test\/\w+\.spec\.\w+ \| \d+\.\d\d \|/);
       expect(md).to.include('Replay this run: `bulkhead replay .bulkhead/last-run.json`');
+    });
+  });
+
+  describe('progress', function () {
+    it('plain: a line per finished file on stderr, no escape codes, the last one with the run\'s counts', function () {
+      const lines = run.stderr.split('\n').filter((l) => l.startsWith('bulkhead: progress: '));
+      expect(lines, run.stderr).to.have.length(2);
+      expect(lines[0]).to.match(/^bulkhead: progress: 1\/2 files, \d+ tests?, \d failed, [01] flaky, \d rebuilds?, \d+s(, ~\d+s left)?; w\d test\/\w+\.spec\.\w+/);
+      expect(lines[1]).to.match(/^bulkhead: progress: 2\/2 files, 6 tests, 3 failed, 1 flaky, 2 rebuilds, \d+s$/);
+      expect(run.stderr).to.not.match(ESCAPES);
+      expect(run.stdout).to.not.match(ESCAPES);
+    });
+
+    it('in a terminal: a block drawn in place on stderr, and every reporter line intact on a line of its own', function () {
+      expect(terminal).to.match(/\u001b\[2K\u001b\[1A/);
+      const lines = terminal.replace(ESCAPES, '').split(/\r?\n/);
+      const blocks = lines.filter((l) => /bulkhead: \d+\/2 files/.test(l));
+      expect(blocks.length, terminal).to.be.greaterThan(0);
+      for (const l of blocks) expect(l, terminal).to.match(/^bulkhead: \d\/2 files, \d+ tests?, \d failed, \d flaky, \d rebuilds?, \d+s(, ~\d+s left)?$/);
+      for (const title of ['counts rows', 'passes']) expect(lines.filter((l) => l.includes(title) && /✔/.test(l)), terminal).to.have.length(1);
+      expect(lines.find((l) => l.includes('✔ counts rows'))).to.match(/^ {4}✔ counts rows( \(\d+ms\))?$/);
+      expect(lines.find((l) => l.includes('✔ passes'))).to.equal('    ✔ passes');
+      expect(lines).to.include('output from plain');
+      expect(lines.filter((l) => /^ {2}w\d {2}/.test(l)).every((l) => /^ {2}w[12] {2}(idle|test\/\w+\.spec\.\w+( › .+)?)$/.test(l)), terminal).to.equal(true);
+      expect(lines.find((l) => /passed, \d+ failed/.test(l))).to.match(/^\d passed, \d failed, 1 skipped$/);
     });
   });
 

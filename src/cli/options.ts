@@ -53,6 +53,7 @@ export const BULKHEAD_OPTIONS = [
   { key: 'json', names: ['--json'], kind: 'boolean', commands: ['list'], group: 'Shards', help: 'print the planned files with their recorded seconds as JSON' },
   { key: 'configFile', names: ['--config-file'], kind: 'value', arg: '<path>', example: 'bulkhead.config.js', commands: [...ALL, 'list'], group: 'Other', help: 'bulkhead config file (default: bulkhead.config.{ts,mts,js,mjs,cjs,json})' },
   { key: 'noConfigFile', names: ['--no-config-file'], kind: 'boolean', commands: [...ALL, 'list'], group: 'Other', help: 'ignore bulkhead.config.*' },
+  { key: 'progress', names: ['--progress'], kind: 'value', arg: '<mode>', example: 'plain', commands: ALL, group: 'Other', help: 'progress on stderr: auto (default: drawn in place on a terminal, else a plain line every 30 s), live, plain (a line per finished file) or off' },
   { key: 'verbose', names: ['--verbose'], kind: 'boolean', commands: ALL, group: 'Other', help: 'print phase timings, provisioning times and per-worker details' },
   { key: 'help', names: ['-h', '--help'], kind: 'boolean', commands: [...ALL, 'list', 'merge'], group: 'Other', help: 'show this help' },
   { key: 'version', names: ['-V', '--version'], kind: 'boolean', commands: ALL, group: 'Other', help: 'print the version' },

@@ -19,6 +19,7 @@ import { parseChaos } from './chaos.js';
 import { detectShard } from '../plan/shard.js';
 import { reporterChoices } from './reporters.js';
 import { githubTarget } from '../reporters/github.js';
+import type { ProgressMode } from '../reporters/live.js';
 
 const require = createRequire(import.meta.url);
 const { loadOptions } = require('mocha/lib/cli/options.cjs') as { loadOptions(argv: string[]): Record<string, unknown> };
@@ -79,6 +80,7 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     ...files(m),
     ...reporting(m, normalized, root),
     github: githubTarget(env),
+    progress: progressMode(flags.progress),
     verbose: flags.verbose,
     leaks: leaks(user),
     ...mochaExtras(m, env),
@@ -94,6 +96,12 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     mocha,
   };
   return { config: deepFreeze(config), flags };
+}
+
+function progressMode(value: string | undefined): ProgressMode {
+  if (value === undefined) return 'auto';
+  if (['auto', 'live', 'plain', 'off'].includes(value)) return value as ProgressMode;
+  throw errors.usage(`--progress ${value} is not a mode; use auto (drawn in place on a terminal, plain lines elsewhere), live, plain or off.`);
 }
 
 function leaks(user: UserConfig): Leaks {

@@ -2,6 +2,7 @@
 import type { ChaosSpec, WorkerMochaOptions } from '../protocol/messages.js';
 import type { Shard } from '../plan/shard.js';
 import type { GitHubTarget } from '../reporters/github.js';
+import type { ProgressMode } from '../reporters/live.js';
 
 export type Isolation = 'database' | 'schema' | 'shared';
 
@@ -96,6 +97,8 @@ export interface Config {
   sort: boolean;
   /** --reporter, each `name[:file]`: every reporter of the run with its destination (null: stdout). */
   reporters: ReporterChoice[];
+  /** --progress: the progress on stderr (reporters/live.ts). */
+  progress: ProgressMode;
   /** GITHUB_ACTIONS=true: annotations and the step summary (reporters/github.ts); null elsewhere. */
   github: GitHubTarget | null;
   reporterOptions: Record<string, unknown>;

@@ -26,6 +26,8 @@ export interface ReporterContext {
   /** The run's test count so far (see session.ts). */
   total: () => number;
   redactor: Redactor;
+  /** The live progress, taken off the screen before any reporter writes. */
+  screen?: { clear(): void } | null;
 }
 
 export class Reporters {
@@ -58,6 +60,7 @@ export class Reporters {
   }
 
   private deliver(event: RunEvent): void {
+    this.ctx.screen?.clear();
     if (event.type === 'output') {
       (event.stream === 'stdout' ? process.stdout : process.stderr).write(this.ctx.redactor.redact(event.text));
       return;

@@ -15,6 +15,9 @@ import type { SlotResources } from '../db/types.js';
 import { sharesStdout } from '../reporters/mocha.js';
 import { Reporters } from '../reporters/set.js';
 import { reportToGitHub } from '../reporters/github.js';
+import { Progress, progressKind } from '../reporters/live.js';
+import { ProgressState } from '../reporters/progress.js';
+import { readTimings } from '../plan/timings.js';
 import { renderSummary } from '../reporters/summary.js';
 import { RecordBuilder, outcomePasses, writeRecord } from '../plan/record.js';
 import type { RunRecord, ShardRecord } from '../plan/record.js';
@@ -91,8 +94,9 @@ interface Session {
   bus: EventBus;
   /** The run record as the events arrive: the one fold of the session's outcomes. */
   builder: RecordBuilder;
-  /** The reporters (none for a quiet bisect probe). */
+  /** The reporters and the progress (none for a quiet bisect probe). */
   reporters: Reporters | null;
+  progress: Progress | null;
   phases: Phases;
 }
 
@@ -117,6 +121,7 @@ export async function session(config: Config, io: RunIO, target: Target, s: Sess
   try {
     done = await executePlan(x, pools, resources);
   } catch (err) {
+    x.progress?.stop();
     for (const line of await teardown(resources)) io.err.write(`${line}\n`);
     throw err;
   }
@@ -136,7 +141,7 @@ async function wire(config: Config, io: RunIO, target: Target, s: SessionOptions
   const builder = await startRecord(config, target, workers, s.shard);
   bus.on('record', (e) => builder.handle(e));
   phases.listen(bus);
-  const x: Session = { config, io, target, s, info, workers, bus, builder, reporters: null, phases };
+  const x: Session = { config, io, target, s, info, workers, bus, builder, reporters: null, progress: null, phases };
   if (s.quiet) return x;
   let total = 0;
   bus.on('count', (e) => {
@@ -146,11 +151,13 @@ async function wire(config: Config, io: RunIO, target: Target, s: SessionOptions
   // names every test, so it is known up front; otherwise a file's tests are known only once a worker loaded
   // it, and runner.total grows as files load (knowing it at the start would take loading every file twice).
   const planned = s.exact ? namedTests(s.makePlan(s.files)) : null;
-  const reporters = new Reporters({ config, total: () => planned ?? total, redactor: target.redactor });
+  const progress = startProgress(config, io, s, workers);
+  if (progress !== null) bus.on('progress', (e) => progress.handle(e));
+  const reporters = new Reporters({ config, total: () => planned ?? total, redactor: target.redactor, screen: progress });
   reporters.listen(bus);
   const seed = config.seed !== null ? `, seed ${config.seed}` : '';
   info.write(`bulkhead: ${s.files.length} file${s.files.length === 1 ? '' : 's'} on ${workers} worker(s), PostgreSQL ${target.version} at ${target.where} (${target.kind})${seed}${s.label ?? ''}\n`);
-  return { ...x, reporters };
+  return { ...x, reporters, progress };
 }
 
 /** The record's opening: the versions, the effective configuration, the seed, the target and, for a shard, which. */
@@ -192,6 +199,7 @@ async function executePlan(x: Session, pools: SlotPool[], resources: SlotResourc
 async function report(x: Session, stop: Stop, warnings: string[]): Promise<SessionResult> {
   const { bus, config, io, s, info } = x;
   const record = x.builder.record;
+  x.progress?.stop();
   await x.reporters?.end(record, io.out);
   const broken = [...(x.reporters?.broken ?? []), ...bus.broken];
   for (const b of broken) io.err.write(`bulkhead: reporter "${b.name}" failed and was dropped: ${String(b.error)}\n`);
@@ -240,6 +248,15 @@ class Phases {
       `bulkhead: run ${f(end - this.run)}, total ${f(end - this.start)}\n`
     );
   }
+}
+
+/** The progress on stderr, unless --progress off or nothing would show it. */
+function startProgress(config: Config, io: RunIO, s: SessionOptions, workers: number): Progress | null {
+  const { kind, interval } = progressKind(config.progress, io.err, process.env);
+  if (kind === 'off') return null;
+  const rounds = config.command === 'run' ? config.repeat : 1;
+  const paths = s.files.map((f) => f.rel);
+  return new Progress(new ProgressState(paths.length * rounds, workers, paths, readTimings(config.root, config.timings)), kind, io.err, interval);
 }
 
 /** GitHub's annotations and step summary: a file that cannot be written is a warning, not a lost run. */
