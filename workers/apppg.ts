@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { EventEmitter } from 'node:events';
+import { chaosEnabled, destroySocket, throughChaos } from './chaos.js';
 
 /** What bulkhead reads of an application's pg.Client. */
 export interface AppClient extends EventEmitter {
@@ -21,6 +22,13 @@ interface Prototype {
 interface PgModule {
   Client?: { prototype: Prototype };
   Pool?: { prototype: Prototype };
+}
+
+/** Ends an application client's backend server-side (a chaos `terminate`); set by the worker, which knows the target. */
+let terminator: ((pid: number) => Promise<void>) | null = null;
+
+export function configureAppTermination(terminate: (pid: number) => Promise<void>): void {
+  terminator = terminate;
 }
 
 /** bulkhead's own clients (db(), the reaper, the check session): never the application's, never judged. */
@@ -84,6 +92,7 @@ export function patchApplicationPg(root: string): void {
         const status = this.getTransactionStatus?.() ?? null;
         const before = times.get(this);
         times.set(this, { query: now, fromIdle: status === 'T' || status === 'E' ? (before?.fromIdle ?? now) : now });
+        if (chaosEnabled()) return throughChaos(() => query.apply(this, args), args, chaosTarget(this));
       }
       return query.apply(this, args);
     };
@@ -97,6 +106,22 @@ export function patchApplicationPg(root: string): void {
     // pg-pool drops an idle client whose backend ended and re-emits the error on the pool, with the client.
     quietFor(pool, (_self, args) => typeof args[1] === 'object' && args[1] !== null && ended.has(args[1]));
   }
+}
+
+/** A chaos fault on an application client: its backend ended (its 'error' is then expected) or its socket cut. */
+function chaosTarget(client: AppClient): { terminate(): Promise<void>; destroy(): void } {
+  return {
+    terminate: async () => {
+      const pid = client.processID;
+      if (pid === undefined || pid === null || terminator === null) return;
+      markEnded(client);
+      await terminator(pid);
+    },
+    destroy: () => {
+      markEnded(client);
+      destroySocket(client);
+    },
+  };
 }
 
 function quietFor(proto: Prototype, expected: (self: object, args: unknown[]) => boolean): void {

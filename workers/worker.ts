@@ -11,7 +11,8 @@ import { ENV_WORKER } from '../src/protocol/messages.js';
 import { attach, detach, drainOrphans, installCapture, setMochaRunning, takeExitCalled } from './capture.js';
 import { closeConnection, configureConnection, continueGenerations, currentGeneration } from './connection.js';
 import { installResetHooks, settleFile, watchFailures, watchSessions } from './hooks.js';
-import { patchApplicationPg } from './apppg.js';
+import { configureAppTermination, patchApplicationPg } from './apppg.js';
+import { terminateBackend } from './client.js';
 import { closeSessionCheck, configureSessionCheck } from './appcheck.js';
 import type { FileTree } from './tree.js';
 import { createMocha, loadFile } from './load.js';
@@ -50,6 +51,7 @@ function prepare(target: RunTask['target'], database: RunTask['database']): Prom
     if (data.typescript) await ensureTypeScript();
     // Before anything of the project loads pg: its clients are then the patched ones the reset rule can see.
     patchApplicationPg(data.root);
+    configureAppTermination((pid) => terminateBackend(target ?? data.target, data.slot, pid));
     configureSessionCheck({ slot: data.slot, target: target ?? data.target, onEnded: (session) => emitCurrent({ type: 'session:ended', session }) });
     const hooks = await loadConfigHooks(data.configFile);
     configureConnection({

@@ -40,7 +40,7 @@ export function renderSummary(record: RunRecord, options: SummaryOptions): strin
     lines.push(...flakyHint(flaky, options.command ?? 'run'));
   }
   if (options.chaos === true && record.chaos.length === 0 && o.passed + o.failed > 0) {
-    lines.push('injected faults: 0 (--chaos hit nothing: no query a test sent through db() drew a fault; raise the probabilities, or check that the tests query through db())');
+    lines.push('injected faults: 0 (--chaos hit nothing: no query a test sent through db() or the project\'s own pg drew a fault; raise the probabilities, or check that the tests query through pg, which chaos patches, rather than another driver)');
   }
   if (record.chaos.length > 0) {
     lines.push(`injected faults: ${record.chaos.length}`);
