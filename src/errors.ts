@@ -17,7 +17,8 @@ export type ErrorCode =
   | 'ERR_BULKHEAD_PROVISION'
   | 'ERR_BULKHEAD_EMBEDDED'
   | 'ERR_BULKHEAD_SHARD'
-  | 'ERR_BULKHEAD_TIMINGS';
+  | 'ERR_BULKHEAD_TIMINGS'
+  | 'ERR_BULKHEAD_MOCHA';
 
 /** Exit status the CLI uses for each class of error. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, database: 3, interrupted: 130 } as const;
@@ -196,5 +197,9 @@ export const errors = {
         `reaper; 2 for bulkhead itself), but ${available}. ${fix}; pools that your specs open themselves need room on top of that.`,
       { exitCode: EXIT.usage },
     );
+  },
+  /** The project's mocha is a version bulkhead does not run (the message itself is shared with bulkhead/register). */
+  mochaUnsupported(message: string): BulkheadError {
+    return new BulkheadError('ERR_BULKHEAD_MOCHA', message);
   },
 };

@@ -1,7 +1,7 @@
 // Where the reset rule meets mocha: failures are judged the moment they happen (a broken connection must not
 // reach the test's own afterEach hooks), and the transaction state once the test and all its hooks are done.
 import type Mocha from 'mocha';
-import { MochaRuntime } from './mocha.js';
+import { mochaInUse } from '../src/protocol/mochacopy.js';
 import { discard, enterTest, leaveTest, protocolSettled, settled, snapshot } from './connection.js';
 import { endScope } from './transaction.js';
 import type { Culprit } from './connection.js';
@@ -22,7 +22,7 @@ function culpritOf(runnable: Mocha.Runnable, tree: FileTree | null): Culprit {
 
 /** Judges every failure of a test, a retry attempt or a hook as it is reported. */
 export function watchFailures(runner: Mocha.Runner, tree: FileTree | null): void {
-  const C = MochaRuntime.Runner.constants;
+  const C = mochaInUse().Mocha.Runner.constants;
   const judge = (runnable: Mocha.Runnable, err: unknown, retry: boolean): void => {
     if (findDatabaseFault(err) !== undefined) watch.failed = true;
     const decision = shouldDiscard({ error: err, connection: snapshot(), atEnd: false });
@@ -44,7 +44,7 @@ function closeWindow(): void {
 }
 
 export function watchSessions(runner: Mocha.Runner): void {
-  const C = MochaRuntime.Runner.constants;
+  const C = mochaInUse().Mocha.Runner.constants;
   watch.suites = [];
   runner.on(C.EVENT_SUITE_BEGIN, () => {
     closeWindow();

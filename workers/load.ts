@@ -3,11 +3,10 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type Mocha from 'mocha';
-import { MochaRuntime } from './mocha.js';
+import { mochaInUse } from '../src/protocol/mochacopy.js';
 import type { RunTask, WorkerEvent, WorkerMochaOptions } from '../src/protocol/messages.js';
 import { serializeError } from '../src/protocol/serialize.js';
 import { FileTree } from './tree.js';
-import { DefinitionLines } from './lines.js';
 import { selectTests, shuffleSuite } from './order.js';
 
 const require = createRequire(import.meta.url);
@@ -35,7 +34,7 @@ export function createMocha(o: WorkerMochaOptions, rootHooks: Mocha.RootHookObje
   if (o.grep !== undefined) options.grep = o.grep;
   if (o.fgrep !== undefined) options.fgrep = o.fgrep;
   if (rootHooks !== undefined) options.rootHooks = rootHooks;
-  return new MochaRuntime(options);
+  return new (mochaInUse().Mocha)(options);
 }
 
 // Mocha insists on a reporter; events are streamed by our own listeners instead.
@@ -47,7 +46,7 @@ function SilentReporter(): void {}
  * cleared, so a repeat load imports a fresh module instance under a distinct URL instead.
  */
 async function loadAgain(mocha: Mocha, file: string, count: number): Promise<void> {
-  const C = MochaRuntime.Suite.constants;
+  const C = mochaInUse().Mocha.Suite.constants;
   (mocha as unknown as { lazyLoadFiles(lazy: boolean): void }).lazyLoadFiles(true);
   mocha.suite.emit(C.EVENT_FILE_PRE_REQUIRE, globalThis, file, mocha);
   delete require.cache[file];
@@ -62,7 +61,6 @@ export async function loadFile(mocha: Mocha, task: RunTask, setupFiles: readonly
   const file = task.file;
   // --file setup files load before the spec, into the same Mocha, as in serial mocha: their root hooks apply.
   const paths = [...setupFiles, file];
-  const lines = new DefinitionLines(mocha.suite, file);
   try {
     for (const p of paths) {
       const count = (loadCounts.get(p) ?? 0) + 1;
@@ -78,7 +76,7 @@ export async function loadFile(mocha: Mocha, task: RunTask, setupFiles: readonly
     // mocha's require() then import() may each have run the describe blocks, declaring every suite twice: a test
     // is announced once per place in its suite (two tests of one suite may share a title; two loads do not share
     // a suite).
-    const declared = new FileTree(mocha.suite, undefined, false, lines);
+    const declared = new FileTree(mocha.suite, undefined, false);
     const places = new Map<string, number>();
     const seen = new Set<string>();
     const tests = declared.tests.filter((t) => {
@@ -101,7 +99,7 @@ export async function loadFile(mocha: Mocha, task: RunTask, setupFiles: readonly
   if (task.select !== undefined) selectTests(mocha.suite, task.select);
   const opts = mocha.options as { grep?: RegExp | string; invert?: boolean };
   const grep = opts.grep === undefined ? undefined : opts.grep instanceof RegExp ? opts.grep : new RegExp(opts.grep);
-  const tree = new FileTree(mocha.suite, grep, opts.invert === true, lines);
+  const tree = new FileTree(mocha.suite, grep, opts.invert === true);
   emit({ type: 'file:loaded', suites: tree.suites, tests: tree.tests, hasOnly });
   return tree;
 }

@@ -1,7 +1,7 @@
 // Mocha's runner events as worker events, streamed the moment they happen; and uncaught errors charged to the file
 // (or the finished test) whose code raised them.
 import type Mocha from 'mocha';
-import { MochaRuntime } from './mocha.js';
+import { mochaInUse } from '../src/protocol/mochacopy.js';
 import type { WorkerEvent } from '../src/protocol/messages.js';
 import { serializeError } from '../src/protocol/serialize.js';
 import { uncaughtThrough, currentGeneration } from './connection.js';
@@ -20,7 +20,7 @@ export function attributeUncaught(runner: Mocha.Runner, emit: (event: WorkerEven
   const mochaUncaught = own.uncaught;
   const file = currentOrigin();
   let lastEnded: string | null = null;
-  runner.on(MochaRuntime.Runner.constants.EVENT_TEST_END, (test: Mocha.Test) => {
+  runner.on(mochaInUse().Mocha.Runner.constants.EVENT_TEST_END, (test: Mocha.Test) => {
     lastEnded = test.fullTitle();
   });
   own.uncaught = (err: unknown): void => {
@@ -61,7 +61,7 @@ let wrapped = false;
 function followTimeouts(): void {
   if (wrapped) return;
   wrapped = true;
-  const proto = MochaRuntime.Runnable.prototype as unknown as { timeout(this: Mocha.Runnable, ...args: unknown[]): unknown };
+  const proto = mochaInUse().Mocha.Runnable.prototype as unknown as { timeout(this: Mocha.Runnable, ...args: unknown[]): unknown };
   const original = proto.timeout;
   proto.timeout = function (this: Mocha.Runnable, ...args: unknown[]): unknown {
     const result = original.apply(this, args);
@@ -74,7 +74,7 @@ function followTimeouts(): void {
 }
 
 export function streamEvents(runner: Mocha.Runner, tree: FileTree, emit: (event: WorkerEvent) => void, stop: StopReason, bail: boolean): void {
-  const C = MochaRuntime.Runner.constants;
+  const C = mochaInUse().Mocha.Runner.constants;
   followTimeouts();
   active = { runner, emit };
   runner.once(C.EVENT_RUN_END, () => {

@@ -2,12 +2,12 @@
 // from src/; never the pool.
 // Piscina hands its workerData to node's Worker as is; importing it from piscina would load all of piscina again.
 import { threadId, workerData as piscinaData } from 'node:worker_threads';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import type Mocha from 'mocha';
-import { MochaRuntime } from './mocha.js';
+import { preferBundle } from './mocha.js';
 import type { CloseResult, ControlMessage, RunResult, RunTask, Task, WorkerData, WorkerEvent } from '../src/protocol/messages.js';
 import { ENV_WORKER } from '../src/protocol/messages.js';
+import { mochaInUse, useMocha } from '../src/protocol/mochacopy.js';
 import { attach, detach, drainOrphans, installCapture, setMochaRunning, takeExitCalled } from './capture.js';
 import { closeConnection, configureConnection, continueGenerations, currentGeneration } from './connection.js';
 import { installResetHooks, settleFile, watchFailures, watchSessions } from './hooks.js';
@@ -32,14 +32,15 @@ import { drainTimers, withOrigin, withoutOrigin } from './origin.js';
 const LATE_ERRORS_GRACE_MS = 1000;
 
 const data = piscinaData as WorkerData;
-const require = createRequire(import.meta.url);
 // Loaded only for --require/--import: it pulls in mocha's watch mode, which costs every worker's start-up.
 interface RunHelpers {
   handleRequires(requires: string[]): Promise<{ rootHooks?: Mocha.RootHookObject }>;
 }
-const runHelpers = (): RunHelpers => require('mocha/lib/cli/run-helpers.cjs') as RunHelpers;
+const runHelpers = (): RunHelpers => mochaInUse().load<RunHelpers>('lib/cli/run-helpers');
 
 process.env[ENV_WORKER] = String(data.slot);
+useMocha(data.mochaPackage);
+preferBundle(data.mochaPackage);
 installCapture();
 
 let stopHook: ((info: { slot: number }) => unknown) | null = null;
@@ -177,7 +178,7 @@ function runMocha(mocha: Mocha, tree: FileTree, emit: (event: WorkerEvent) => vo
       // its afterEach hooks run; specs read this.currentTest.err there. A Base keeps that true in the worker.
       // It also turns the failure's actual and expected values into text, within maxDiffSize as in mocha.
       const size = data.mocha.maxDiffSize;
-      new MochaRuntime.reporters.Base(r, (size !== undefined ? { reporterOption: { maxDiffSize: size } } : {}) as Mocha.MochaOptions);
+      new (mochaInUse().Mocha.reporters.Base)(r, (size !== undefined ? { reporterOption: { maxDiffSize: size } } : {}) as Mocha.MochaOptions);
       setChaosRunner(r);
       stop.watch(r);
       streamEvents(r, tree, emit, stop, data.mocha.bail);

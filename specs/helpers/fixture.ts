@@ -66,11 +66,11 @@ export function runCli(args: readonly string[], options: CliOptions): Promise<Cl
 /**
  * Runs plain mocha (the repository's) in a fixture project. mocha resolves `--require <package>` from its own
  * location, which here is the repository, so the fixture's node_modules is put on NODE_PATH: in a user's project
- * mocha and bulkhead sit side by side in the same node_modules.
+ * mocha and bulkhead sit side by side in the same node_modules. `bin` runs another mocha (a project's own copy).
  */
-export function runMocha(args: readonly string[], options: CliOptions): Promise<CliResult> {
+export function runMocha(args: readonly string[], options: CliOptions, bin = MOCHA_BIN): Promise<CliResult> {
   const nodePath = [path.join(options.cwd, 'node_modules'), process.env['NODE_PATH']].filter((p) => p !== undefined && p !== '').join(path.delimiter);
-  return runScript(MOCHA_BIN, args, { ...options, env: { NODE_PATH: nodePath, ...options.env } });
+  return runScript(bin, args, { ...options, env: { NODE_PATH: nodePath, ...options.env } });
 }
 
 /** Runs `node script ...args`: a program of the fixture's own, such as one that calls bulkhead's run() API. */

@@ -10,6 +10,7 @@ import type { BulkheadFlags } from '../cli/flags.js';
 import { checkMochaOptions, mochaExtras } from './mochaopts.js';
 import { checkDatabaseUrl } from './dburl.js';
 import { newSeed } from '../protocol/random.js';
+import { chooseMocha, unsupportedMochaMessage, useMocha } from '../protocol/mochacopy.js';
 import type { Config, Isolation, Leaks, UserConfig } from './types.js';
 import { findConfigFile, jsonErrorPosition, loadUserConfig } from './userfile.js';
 import { readFileSync } from 'node:fs';
@@ -23,6 +24,17 @@ import type { ProgressMode } from '../reporters/live.js';
 
 const require = createRequire(import.meta.url);
 const { loadOptions } = require('mocha/lib/cli/options.cjs') as { loadOptions(argv: string[]): Record<string, unknown> };
+
+/**
+ * The specs and reporters run on the project's mocha when it has one (a spec importing `describe` from 'mocha' gets
+ * the running copy), on bulkhead's own when it has none; a project copy outside the supported range is refused.
+ */
+function projectMochaPackage(root: string): string {
+  const choice = chooseMocha(root);
+  if (!choice.ok) throw errors.mochaUnsupported(unsupportedMochaMessage(choice.found, choice.own, "The project's mocha"));
+  useMocha(choice.copy.dir);
+  return choice.copy.dir;
+}
 
 /** Loading can be slow (TypeScript, heavy imports), but not endless. */
 const DEFAULT_LOAD_TIMEOUT = 30_000;
@@ -59,6 +71,7 @@ function malformedRc(err: unknown): Error | null {
 export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, root = process.cwd()): Promise<{ config: Config; flags: BulkheadFlags }> {
   // 1. bulkhead's own flags out of argv; the rest through mocha's loader, which also reads .mocharc.*.
   const { flags, rest } = takeBulkheadFlags(argv);
+  const mochaPackage = projectMochaPackage(root);
   const normalized = normalizeMochaArgs(rest);
   const m = mochaOptions(normalized);
   checkMochaOptions(m, flags);
@@ -73,6 +86,7 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     command: runCommand(flags.command),
     recordArg: flags.recordArg ?? null,
     root,
+    mochaPackage,
     ...slots,
     ...flaky(flags, root, seed),
     ...shards(flags, env, user, root, configFile),

@@ -61,6 +61,8 @@ export interface Config {
   /** The run record named after "replay" or "bisect". */
   recordArg: string | null;
   root: string;
+  /** The mocha copy that runs the specs and reporters: the project's when it has one, else bulkhead's (its directory). */
+  mochaPackage: string;
   workers: number;
   /** Whether --workers (or its env/config) was given, rather than the default. */
   workersGiven: boolean;

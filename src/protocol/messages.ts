@@ -89,6 +89,8 @@ export interface WorkerData {
   /** --node-option: Node options for the slot's thread, already checked to be ones a thread takes. */
   nodeOptions: string[];
   mocha: WorkerMochaOptions;
+  /** The directory of the mocha copy that runs the specs (the project's, else bulkhead's): see protocol/mochacopy.ts. */
+  mochaPackage: string;
 }
 
 export type TaskMode = 'run' | 'collect';

@@ -1,17 +1,11 @@
 // Errors cross the thread boundary as plain data; assertion diffs are stringified the way mocha's reporters expect.
 // The main thread rebuilds an error with the same own properties (see reporters/mocha.ts), so reporters that list
 // an error's properties (json) print what they would under serial mocha.
-import { createRequire } from 'node:module';
 import type { SerializedError } from './messages.js';
+import { mochaInUse } from './mochacopy.js';
 
-// Looked up at first use: by then a worker thread has put its own one-file mocha (workers/mocha.ts) in the module
-// cache under mocha's path, so this file does not load the many files of mocha again.
-const require = createRequire(import.meta.url);
-let mochaStringify: ((value: unknown) => string) | null = null;
-function stringify(value: unknown): string {
-  mochaStringify ??= (require('mocha/lib/mocha.cjs') as { utils: { stringify(value: unknown): string } }).utils.stringify;
-  return mochaStringify(value);
-}
+// The diff of the mocha that runs the specs, as its reporters would print it.
+const stringify = (value: unknown): string => (mochaInUse().Mocha as unknown as { utils: { stringify(value: unknown): string } }).utils.stringify(value);
 
 /** Own properties that have a field of their own in SerializedError. */
 const CARRIED = new Set(['code', 'actual', 'expected', 'showDiff', 'operator', 'uncaught', 'cause', 'multiple']);

@@ -4,7 +4,7 @@
 // lines never reach another's destination.
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import Mocha from 'mocha';
+import { mochaInUse } from '../protocol/mochacopy.js';
 
 type Write = NodeJS.WriteStream['write'];
 
@@ -37,20 +37,21 @@ export class Destination {
     const out = process.stdout;
     const own = Object.prototype.hasOwnProperty.call(out, 'write');
     const previous = out.write;
-    const colors = Mocha.reporters.Base.useColors;
+    const Base = mochaInUse().Mocha.reporters.Base;
+    const colors = Base.useColors;
     out.write = ((chunk: string | Uint8Array, encoding?: unknown, cb?: unknown): boolean => {
       writeAll(fd, chunk);
       const done = typeof encoding === 'function' ? encoding : cb;
       if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
       return true;
     }) as Write;
-    Mocha.reporters.Base.useColors = false;
+    Base.useColors = false;
     try {
       return fn();
     } finally {
       if (own) out.write = previous;
       else delete (out as { write?: Write }).write;
-      Mocha.reporters.Base.useColors = colors;
+      Base.useColors = colors;
     }
   }
 

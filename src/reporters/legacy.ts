@@ -2,7 +2,8 @@
 // `Base.call(this, runner)` (mocha-junit-reporter is one) throws "Class constructor Base cannot be invoked
 // without 'new'", even under plain mocha. A static `call` on Base does the constructor's work for such a
 // reporter: the same fields, sharing the failure list that Base's own listeners fill.
-import Mocha from 'mocha';
+import type Mocha from 'mocha';
+import { mochaInUse } from '../protocol/mochacopy.js';
 
 interface BaseFields {
   failures: unknown[];
@@ -12,7 +13,7 @@ interface BaseFields {
 }
 
 export function allowFunctionReporters(): void {
-  const Base = Mocha.reporters.Base as unknown as new (runner: Mocha.Runner, options?: unknown) => BaseFields;
+  const Base = mochaInUse().Mocha.reporters.Base as unknown as new (runner: Mocha.Runner, options?: unknown) => BaseFields;
   if (Object.prototype.hasOwnProperty.call(Base, 'call')) return;
   Object.defineProperty(Base, 'call', {
     configurable: true,

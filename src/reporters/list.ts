@@ -1,6 +1,6 @@
 // --list-reporters and --list-interfaces: mocha's lists, printed as mocha prints them (one-and-dones.js), and
 // nothing is run.
-import Mocha from 'mocha';
+import { mochaInUse } from '../protocol/mochacopy.js';
 
 type Described = Record<string, { description?: string; browserOnly?: boolean; abstract?: boolean }>;
 
@@ -24,5 +24,6 @@ function keys(obj: Described): string {
 }
 
 export function listText(what: 'reporters' | 'interfaces'): string {
+  const { Mocha } = mochaInUse();
   return keys((what === 'reporters' ? Mocha.reporters : Mocha.interfaces) as unknown as Described);
 }

@@ -2,9 +2,8 @@
 // each file's suites and tests as real mocha objects and replays the worker events on a real mocha Runner.
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import Mocha from 'mocha';
-// @ts-expect-error mocha ships no types for this module; it is how Mocha#run gives reporters their stats.
-import { createStatsCollector } from 'mocha/lib/stats-collector.js';
+import type Mocha from 'mocha';
+import { mochaInUse } from '../protocol/mochacopy.js';
 import type { RunEvent } from '../run/events.js';
 import { errors } from '../errors.js';
 import type { Redactor } from '../db/redact.js';
@@ -24,7 +23,10 @@ export interface ReplayDisplay {
   dest?: Destination;
 }
 
-const C = Mocha.Runner.constants;
+/** The project's mocha (else bulkhead's): its reporters, and the Runner, Suite and Test objects they are given. */
+const M = (): typeof Mocha => mochaInUse().Mocha;
+// Event names are the same strings in every supported mocha.
+const C = M().Runner.constants;
 
 type ReporterCtor = new (runner: Mocha.Runner, options: Record<string, unknown>) => Mocha.reporters.Base & {
   done?: (failures: number, fn: (code?: number) => void) => void;
@@ -41,7 +43,7 @@ export function sharesStdout(choice: ReporterChoice, options: Record<string, unk
 }
 
 export function loadReporter(name: string, root: string): ReporterCtor {
-  const builtin = (Mocha.reporters as unknown as Record<string, ReporterCtor>)[name];
+  const builtin = (M().reporters as unknown as Record<string, ReporterCtor>)[name];
   if (builtin !== undefined) return builtin;
   allowFunctionReporters();
   try {
@@ -64,14 +66,16 @@ function reporterCause(name: string, root: string, err: unknown): unknown {
 }
 
 type Symbols = Record<string, string>;
-let originalSymbols: Symbols | null = null;
+/** Each copy's Base, with the symbols it came with. */
+const originalSymbols = new WeakMap<object, Symbols>();
 
 /** mocha's ✔ and ✖ come coloured from log-symbols, whatever useColors says: without colour they are plain. */
 function setSymbols(plain: boolean): void {
-  const base = Mocha.reporters.Base as unknown as { symbols: Symbols };
-  originalSymbols ??= { ...base.symbols };
+  const base = M().reporters.Base as unknown as { symbols: Symbols };
+  const original = originalSymbols.get(base) ?? { ...base.symbols };
+  originalSymbols.set(base, original);
   // eslint-disable-next-line no-control-regex
-  base.symbols = plain ? Object.fromEntries(Object.entries(originalSymbols).map(([k, v]) => [k, v.replace(/\u001b\[[0-9;]*m/g, '')])) : { ...originalSymbols };
+  base.symbols = plain ? Object.fromEntries(Object.entries(original).map(([k, v]) => [k, v.replace(/\u001b\[[0-9;]*m/g, '')])) : { ...original };
 }
 
 function noop(): void {}
@@ -95,16 +99,20 @@ export class MochaReplay {
   constructor(Reporter: ReporterCtor, options: Record<string, unknown>, private readonly projectRoot: string, total: () => number, private readonly redactor: Redactor, display: ReplayDisplay = { inlineDiffs: false, diff: true }) {
     this.dest = display.dest ?? Destination.stdout();
     this.color = this.dest.file !== null ? false : (display.color ?? null);
-    this.root = new (Mocha.Suite as unknown as new (title: string, ctx: Mocha.Context, isRoot: boolean) => Mocha.Suite)('', new Mocha.Context(), true);
-    this.runner = new Mocha.Runner(this.root, { delay: false } as never);
-    createStatsCollector(this.runner);
+    const RootSuite = M().Suite as unknown as new (title: string, ctx: Mocha.Context, isRoot: boolean) => Mocha.Suite;
+    this.root = new RootSuite('', new (M().Context)(), true);
+    this.runner = new (M().Runner)(this.root, { delay: false } as never);
+    // How Mocha#run gives reporters their stats: mocha 11 exports the function itself, mocha 12 a named export.
+    type Collect = (runner: Mocha.Runner) => void;
+    const stats = mochaInUse().load<Collect | { createStatsCollector: Collect }>('lib/stats-collector');
+    (typeof stats === 'function' ? stats : stats.createStatsCollector)(this.runner);
     Object.defineProperty(this.runner, 'total', { get: total, configurable: true });
     // Reporters may fill in defaults on their options (mocha-junit-reporter does); the config's copy is frozen.
     const own = thaw(options);
     // What Mocha#run does before it makes the reporter: the diff settings are statics of Base, read as each
     // failure is printed, and the reporter gets them among its options.
-    Mocha.reporters.Base.inlineDiffs = display.inlineDiffs;
-    (Mocha.reporters.Base as unknown as { hideDiff: boolean }).hideDiff = !display.diff;
+    M().reporters.Base.inlineDiffs = display.inlineDiffs;
+    (M().reporters.Base as unknown as { hideDiff: boolean }).hideDiff = !display.diff;
     const { dest: _dest, ...shown } = display;
     this.reporter = this.within(() => new Reporter(this.runner, { reporterOption: own, reporterOptions: own, ...shown }));
   }
@@ -114,7 +122,7 @@ export class MochaReplay {
    * reporter of the run, so each turn sets them and gives them back.
    */
   private within<T>(fn: () => T): T {
-    const Base = Mocha.reporters.Base;
+    const Base = M().reporters.Base;
     const colors = Base.useColors;
     // mocha reads --color/--no-colors from process.argv (supports-color); -C and NO_COLOR it does not read at all.
     if (this.color !== null) Base.useColors = this.color;
@@ -160,12 +168,12 @@ export class MochaReplay {
         const abs = this.pathOf(event.file);
         for (const s of event.suites) {
           const parent = o.suites.get(s.parentId ?? 'root') ?? this.root;
-          const suite = Mocha.Suite.create(parent, s.title);
+          const suite = M().Suite.create(parent, s.title);
           suite.file = abs;
           o.suites.set(s.id, suite);
         }
         for (const t of event.tests) {
-          const test = new Mocha.Test(t.title, noop);
+          const test = new (M().Test)(t.title, noop);
           const parent = o.suites.get(t.suiteId) ?? this.root;
           parent.addTest(test);
           test.file = abs;
@@ -218,7 +226,7 @@ export class MochaReplay {
       }
       case 'hook:fail': {
         const suite = this.objects(event.file).suites.get(event.hook.suiteId) ?? this.root;
-        const hook = new Mocha.Hook(event.hook.title, noop);
+        const hook = new (M().Hook)(event.hook.title, noop);
         hook.parent = suite;
         (hook as Mocha.Hook & { file?: string }).file = this.pathOf(event.file);
         // Runner#fail marks the runnable failed before it emits 'fail'; reporters that list failures at the end
@@ -228,7 +236,7 @@ export class MochaReplay {
         return;
       }
       case 'file:fail': {
-        const test = new Mocha.Test(event.title, noop);
+        const test = new (M().Test)(event.title, noop);
         this.root.addTest(test);
         test.file = this.pathOf(event.file);
         test.state = 'failed';

@@ -109,6 +109,7 @@ function workerData(config: Config, slot: number, typescript: boolean): WorkerDa
     chaos: config.chaos,
     transaction: config.transaction,
     nodeOptions: [...config.nodeOptions],
+    mochaPackage: config.mochaPackage,
     mocha: { ...config.mocha, requires: [...config.mocha.requires], globals: [...config.mocha.globals], files: [...config.mocha.files], ...maxDiffSize(config) },
   };
 }

@@ -1,15 +1,14 @@
 // mocha's global fixtures: `mochaGlobalSetup` / `mochaGlobalTeardown` exported by a --require module run once for
 // the whole run, on the main thread (as in mocha's parallel mode), around every worker's files.
-import { createRequire } from 'node:module';
 import type { Config } from '../config/types.js';
 import { BulkheadError, EXIT } from '../errors.js';
+import { mochaInUse } from '../protocol/mochacopy.js';
 
-const require = createRequire(import.meta.url);
 interface RunHelpers {
   handleRequires(requires: string[]): Promise<{ globalSetup?: Fixture[]; globalTeardown?: Fixture[] }>;
 }
 // Loaded only when there are --require modules: it pulls in mocha's watch mode, which costs start-up.
-const runHelpers = (): RunHelpers => require('mocha/lib/cli/run-helpers.cjs') as RunHelpers;
+const runHelpers = (): RunHelpers => mochaInUse().load<RunHelpers>('lib/cli/run-helpers');
 
 type Fixture = (this: Record<string, unknown>) => unknown;
 
