@@ -1,5 +1,7 @@
 // The server a run talks to (external from DATABASE_URL/PG*, or the embedded one) and how each slot gets its
 // database. Opened once per command; every session (and so every bisect probe) provisions fresh slots.
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import type { Config } from '../config/types.js';
 import { Admin } from './admin.js';
@@ -42,7 +44,7 @@ export type RunSlots = SlotResources & {
 const EMBEDDED_DATABASE = 'bulkhead_test';
 
 async function embedded(config: Config, info: NodeJS.WritableStream): Promise<{ server: EmbeddedServer; resolved: ResolvedTarget }> {
-  const server = await startEmbedded({ root: config.root, ...(config.verbose ? { log: (line: string) => info.write(`${line}\n`) } : {}) });
+  const server = await startEmbedded({ root: config.root, ...(config.verbose ? { log: serverLog(config.root, info) } : {}) });
   try {
     const client = new pg.Client({ ...server.target, application_name: 'bulkhead:main' });
     await client.connect();
@@ -57,6 +59,25 @@ async function embedded(config: Config, info: NodeJS.WritableStream): Promise<{ 
   }
   const target = { ...server.target, database: EMBEDDED_DATABASE };
   return { server, resolved: { target, source: 'embedded', where: server.where.replace(/\/postgres as /, `/${EMBEDDED_DATABASE} as `) } };
+}
+
+/** Where --verbose puts the embedded server's log and initdb's transcript, overwritten by each run. */
+export const EMBEDDED_LOG = path.join('.bulkhead', 'embedded-server.log');
+
+/**
+ * --verbose: the server's log and initdb's transcript go to a file, whose path is printed, never between the
+ * reporter's lines; bulkhead's own notes about the server (its lines start with "bulkhead:") are printed as well.
+ */
+function serverLog(root: string, info: NodeJS.WritableStream): (line: string) => void {
+  const file = path.join(root, EMBEDDED_LOG);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, '');
+  info.write(`bulkhead: the embedded server's log and initdb's transcript: ${file}\n`);
+  return (line) => {
+    // Synchronous and unbuffered: the last lines before a crash are what the reader of this file needs.
+    appendFileSync(file, `${line}\n`);
+    if (line.startsWith('bulkhead:')) info.write(`${line}\n`);
+  };
 }
 
 export async function openTarget(config: Config, info: NodeJS.WritableStream): Promise<Target> {

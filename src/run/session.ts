@@ -104,7 +104,7 @@ interface Session {
 export async function session(config: Config, io: RunIO, target: Target, s: SessionOptions): Promise<SessionResult> {
   // The summary of an earlier session (an --until-fail round) goes out before this session prints anything.
   io.closing?.flush();
-  const phases = new Phases(performance.now());
+  const phases = new Phases();
   // 1. Wire the event stream to the run record and the reporters.
   const x = await wire(config, io, target, s, phases);
   // 2. Start the threads and provision the slots meanwhile.
@@ -221,15 +221,13 @@ async function report(x: Session, stop: Stop, warnings: string[]): Promise<Sessi
 
 /**
  * Where the time went (--verbose), for the benchmarks' profile notes. performance.now() counts from the process
- * start, so the session's start is the startup time.
+ * start.
  */
 class Phases {
   provision = 0;
   run = 0;
   private firstTest: number | null = null;
   private runEnd: number | null = null;
-
-  constructor(private readonly start: number) {}
 
   listen(bus: EventBus): void {
     bus.on('phases', (e) => {
@@ -238,14 +236,19 @@ class Phases {
     });
   }
 
+  /**
+   * The phases cut one interval, from the process start to now, at five points, so they add up to the total (each is
+   * rounded on its own, so the sum may be off by a millisecond or two): startup is everything before provisioning
+   * (loading, the server check or the embedded server's start, global setup, the reporters).
+   */
   lines(): string {
     const end = performance.now();
     const f = (ms: number): string => `${ms.toFixed(0)} ms`;
     const first = this.firstTest ?? this.run;
     const last = this.runEnd ?? end;
     return (
-      `bulkhead: phases: startup ${f(this.start)}, provisioning ${f(this.run - this.provision)}, dispatch ${f(first - this.run)} (to the first test), tests ${f(last - first)}, teardown ${f(end - last)}\n` +
-      `bulkhead: run ${f(end - this.run)}, total ${f(end - this.start)}\n`
+      `bulkhead: phases: startup ${f(this.provision)}, provisioning ${f(this.run - this.provision)}, dispatch ${f(first - this.run)} (to the first test), tests ${f(last - first)}, teardown ${f(end - last)}\n` +
+      `bulkhead: run ${f(end - this.run)}, total ${f(end)}\n`
     );
   }
 }
