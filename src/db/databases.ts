@@ -1,5 +1,5 @@
-// Database isolation: a template built from the setup (or a per-run copy of the target when there is none), then
-// one `CREATE DATABASE ... TEMPLATE` per slot, each marked so that only bulkhead ever drops it.
+// Database isolation: a template built from the setup (or, without one, the target itself), then one
+// `CREATE DATABASE ... TEMPLATE` per slot, each marked so that only bulkhead ever drops it.
 import pg from 'pg';
 import { errors } from '../errors.js';
 import type { Context, Provisioned } from './types.js';
@@ -23,6 +23,8 @@ export async function provisionDatabases(ctx: Context): Promise<Provisioned> {
   const template = names.template(base, opts.scope);
   const slotNames = Array.from({ length: opts.workers }, (_, i) => names.slotDatabase(base, i + 1, opts.scope));
   const built = await admin.serial(() => build(ctx, template, slotNames), { repeat: false });
+  // Without a setup the slots are copies of the target itself (as is a slot cloned again after a crash).
+  const source = ctx.plan === null ? base : template;
 
   // What the run uses afterwards: reclone after a crash, the leak detector, teardown.
   const ledger = new LeakLedger();
@@ -47,9 +49,9 @@ export async function provisionDatabases(ctx: Context): Promise<Provisioned> {
       // What the dead worker left is ours to end: the database is about to be replaced.
       await admin.end(await sessionsOn(admin.client, name));
       await dropOurDatabase(admin, name);
-      await createDatabase(admin.client, name, template, markers.slot(slot));
+      await createDatabase(admin.client, name, source, markers.slot(slot));
       ledger.forget(slot);
-      log(`bulkhead: slot ${slot}: ${name} cloned again from ${template} in ${ms(t)} ms`);
+      log(`bulkhead: slot ${slot}: ${name} cloned again from ${source} in ${ms(t)} ms`);
     }),
     leaks: (slot, ownPids) => admin.serial(() => ledger.find(slot, async () => {
       const sessions = await sessionsOn(admin.client, slotName(slot));
@@ -61,9 +63,8 @@ export async function provisionDatabases(ctx: Context): Promise<Provisioned> {
       leftOpen: 'left on the slot databases',
       created: {
         kind: 'database',
-        // The per-run copy of the target (no setup) is never reused, so it goes even with --keep-databases, which
-        // keeps the slots for inspection; a template built from a setup stays for the next run.
-        names: [...(opts.keepDatabases ? [] : slotNames), ...(ctx.plan === null ? [template] : [])],
+        // A template built from a setup stays for the next run; without a setup there is none.
+        names: opts.keepDatabases ? [] : slotNames,
         drop: (name) => dropOurDatabase(admin, name),
       },
       // The lock on the template, taken by build(): the next run on this target may go on.
@@ -92,10 +93,11 @@ async function build(ctx: Context, template: string, slotNames: readonly string[
     const t0 = performance.now();
     const built = await ensureTemplate(ctx, template);
     const templateMs = performance.now() - t0;
-    log(`bulkhead: template ${template} ${built.reused ? 'reused (setup unchanged)' : built.ran ? 'built from the setup' : `copied from ${base}`} in ${ms(t0)} ms`);
+    if (ctx.plan === null) log(`bulkhead: no setup: the slots are cloned straight from ${base}`);
+    else log(`bulkhead: template ${template} ${built.reused ? 'reused (setup unchanged)' : 'built from the setup'} in ${ms(t0)} ms`);
     await dropLeftovers(ctx, leftovers);
     const t1 = performance.now();
-    const perSlot = await cloneAll(ctx, template, slotNames.map((name, i) => ({ name, marker: markers.slot(i + 1) })));
+    const perSlot = await cloneAll(ctx, ctx.plan === null ? base : template, slotNames.map((name, i) => ({ name, marker: markers.slot(i + 1) })));
     return { ...built, timings: { template: templateMs, perSlot, slots: performance.now() - t1 } };
   } catch (err) {
     if (ctx.plan === null) await dropOurDatabase(admin, template).catch(() => undefined);
@@ -148,12 +150,12 @@ async function ourLeftovers(admin: Admin, template: string, slotNames: readonly 
 async function ensureTemplate(ctx: Context, template: string): Promise<{ reused: boolean; ran: boolean }> {
   const { admin, plan } = ctx;
   if (plan === null) {
-    // Zero-config: a private snapshot of the target, the slots' template, so the target must be idle only now,
-    // not at every reclone. CREATE DATABASE itself waits a few seconds for other sessions to leave the target and
-    // then names them (55006 -> templateBusy), so there is no racy pre-check here. (Copying the snapshot beside
-    // the slots instead measured no faster on two cores, and made each slot's share of the work larger.)
+    // Zero-config: the slots are cloned straight from the target; a per-run snapshot of it in between cost every
+    // run one more whole copy on its critical path (~360 ms of 776 ms of provisioning on 50 files at -w 2, issue
+    // 11). The target must then be idle while the slots are made, and again when a crashed slot is cloned anew.
+    // CREATE DATABASE itself waits a few seconds for other sessions to leave the target and then names them
+    // (55006 -> templateBusy), so there is no racy pre-check here. A snapshot an older version left goes.
     await dropOurDatabase(admin, template);
-    await createDatabase(admin.client, template, ctx.base, markers.snapshot);
     return { reused: false, ran: false };
   }
   const current = await databaseComment(admin.client, template);
