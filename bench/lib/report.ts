@@ -64,7 +64,7 @@ export function renderMarkdown(rec: BenchRecord): string {
     rec.summary.rebuild.map((r) => [r.what, String(r.n), fmt(r.medianMs), fmt(r.p95Ms), x(r.vsBareConnect), r.note ?? ''])), '');
 
   out.push('## Provisioning: per-slot database clones', '');
-  out.push('bulkhead per slot: the wall time of all its slot clones (its `--verbose` line; the per-run snapshot of the target is made before them and not counted) divided by the slots, against the same template.', '');
+  out.push('bulkhead per slot: the wall time of all its slot clones (its `--verbose` line; without a setup they are cloned straight from the target) divided by the slots, against the same template.', '');
   out.push(table(['slots', 'bulkhead per slot ms', 'bare clone per slot ms (one at a time)', '× bare (one at a time)', 'bare clones at once: wall ms', 'per slot ms'],
     rec.summary.provisioning.map((r) => [String(r.slots), fmt(r.bulkheadPerSlotMs, 1), fmt(r.bareSequentialPerSlotMs, 1), x(ratio(r.bulkheadPerSlotMs, r.bareSequentialPerSlotMs)), fmt(r.bareConcurrentWallMs, 1), fmt(r.bareConcurrentPerSlotMs, 1)])), '');
 

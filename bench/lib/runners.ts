@@ -16,6 +16,8 @@ export interface Runner {
   /** Worker threads (bulkhead), --jobs (mocha --parallel), 1 for serial mocha. */
   workers: number;
   parallel: boolean;
+  /** More arguments (bulkhead's --embedded for the inner loop). */
+  args?: readonly string[];
 }
 
 export const RUNNERS: readonly Runner[] = [
@@ -26,7 +28,12 @@ export const RUNNERS: readonly Runner[] = [
   { id: 'bulkhead-w2', label: 'bulkhead -w 2', kind: 'bulkhead', workers: 2, parallel: true },
   { id: 'bulkhead-w4', label: 'bulkhead -w 4', kind: 'bulkhead', workers: 4, parallel: true },
   { id: 'bulkhead-w8', label: 'bulkhead -w 8', kind: 'bulkhead', workers: 8, parallel: true },
+  // The inner loop only (not a default runner of the timing suites): a warm embedded server instead of the target.
+  { id: 'bulkhead-embedded', label: 'bulkhead --embedded -w 1', kind: 'bulkhead', workers: 1, parallel: true, args: ['--embedded'] },
 ];
+
+/** The runners of the DB-bound and overhead suites unless --runners names others. */
+export const DEFAULT_RUNNERS: readonly Runner[] = RUNNERS.filter((r) => r.args === undefined);
 
 export function runner(id: string): Runner {
   const r = RUNNERS.find((x) => x.id === id);
@@ -67,7 +74,7 @@ const RUN_TIMEOUT_MS = 300_000;
 
 export function argsFor(r: Runner, project: Project, suite: Suite): string[] {
   const common = ['--reporter', 'json', '--timeout', '20000', suite.glob];
-  if (r.kind === 'bulkhead') return [project.bulkheadBin, '-w', String(r.workers), ...common];
+  if (r.kind === 'bulkhead') return [project.bulkheadBin, '-w', String(r.workers), ...(r.args ?? []), ...common];
   return [MOCHA_BIN, '--require', 'support/hooks.js', ...(r.parallel ? ['--parallel', '--jobs', String(r.workers)] : []), ...common];
 }
 
