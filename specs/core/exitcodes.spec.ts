@@ -45,8 +45,8 @@ describe('exitcodes: the exit status and its message', function () {
     expectUsage(result('badWorkers'), /--workers/);
   });
 
-  it('2 for a misspelt key in bulkhead.config.*, naming it and listing the keys', function () {
-    expectUsage(result('unknownConfigKey'), /"workerz": there is no such key in bulkhead\.config\.json\. The keys are: workers, /);
+  it('2 for a misspelt key in bulkhead.config.*, naming it, the nearest key and every key', function () {
+    expectUsage(result('unknownConfigKey'), /"workerz": there is no such key in bulkhead\.config\.json\. Did you mean workers\? The keys are: workers, /);
   });
 
   it('2 for a hook in bulkhead.config.* that is not a function', function () {
