@@ -45,6 +45,7 @@ describe('reports: several reporters, JUnit, merge, GitHub and the progress', fu
   let terminal: string;
   let run: CliResult;
   let merged: CliResult;
+  let report: CliResult;
   let record: RunRecord;
   let summaryFile: string;
   const file = (rel: string): string => readFileSync(path.join(fx.dir, rel), 'utf8');
@@ -58,10 +59,12 @@ describe('reports: several reporters, JUnit, merge, GitHub and the progress', fu
     tty = fixture(SUITE, { packages: ['mocha'] });
     // The same suite in a terminal, side by side on a database of its own; CI and NO_COLOR would ask for plain lines.
     const inTty = inTerminal(tty.dir, ['-w', '2', '--timeout', '20000'], { DATABASE_URL: scratch().url, CI: '', NO_COLOR: '', TERM: 'xterm' });
-    run = await runCli(['-w', '2', '--retries', '1', '--timeout', '20000', '--progress', 'plain', ...reporters], { cwd: fx.dir, env: github });
+    const pictures = ['--html', 'reports/run.html', '--trace', 'reports/trace.json'];
+    run = await runCli(['-w', '2', '--retries', '1', '--timeout', '20000', '--progress', 'plain', ...reporters, ...pictures], { cwd: fx.dir, env: github });
     terminal = await inTty;
     record = loadRecord(fx.dir);
     merged = await runCli(['merge', '.bulkhead/last-run.json', '--record', 'merged.json', '--reporter', 'junit:reports/merged.xml'], { cwd: fx.dir, env: { GITHUB_ACTIONS: '' } });
+    report = await runCli(['report', 'merged.json'], { cwd: fx.dir });
   });
 
   after(function () {
@@ -194,6 +197,72 @@ describe('reports: several reporters, JUnit, merge, GitHub and the progress', fu
       expect(lines).to.include('output from plain');
       expect(lines.filter((l) => /^ {2}w\d {2}/.test(l)).every((l) => /^ {2}w[12] {2}(idle|test\/\w+\.spec\.\w+( › .+)?)$/.test(l)), terminal).to.equal(true);
       expect(lines.find((l) => /passed, \d+ failed/.test(l))).to.match(/^\d passed, \d failed, 1 skipped$/);
+    });
+  });
+
+  describe('the HTML report and the trace', function () {
+    let html: string;
+    let data: { bars: { slot: number; title: string; state: string; file: string; error?: { sqlstate?: string } }[]; markers: { kind: string; slot: number; detail: string }[] };
+    before(function () {
+      html = file('reports/run.html');
+      const json = /<script type="application\/json" id="bulkhead-data">(.*?)<\/script>/s.exec(html)?.[1];
+      data = JSON.parse(json ?? 'null') as typeof data;
+    });
+
+    it('is one self-contained file, named with its size in the closing note', function () {
+      expect(run.stdout).to.match(/^bulkhead: HTML report written to reports\/run\.html \(\d+ KB\)$/m);
+      expect(html).to.match(/^<!doctype html>/);
+      expect(html.replace('xmlns="http://www.w3.org/2000/svg"', '')).to.not.match(/https?:|<link|\ssrc=|@import/);
+      // The script at least parses (no browser here: Chromium is not installed by .ci/run).
+      const script = /<script>(.*?)<\/script>/s.exec(html)?.[1] ?? '';
+      expect(() => new Function(script)).to.not.throw();
+    });
+
+    it('one lane per worker slot, and a bar per test that ran, coloured by its outcome', function () {
+      const lanes = [...html.matchAll(/<g class="lane" data-slot="(\d+)"/g)].map((m) => Number(m[1]));
+      expect(lanes).to.deep.equal(record.slots.map((s) => s.slot));
+      const ran = record.slots.flatMap((s) => s.files.flatMap((f) => f.tests.filter((t) => t.state !== 'notrun').map((t) => ({ slot: s.slot, title: t.title, state: t.flaky ? 'flaky' : t.state }))));
+      expect(data.bars.map((b) => ({ slot: b.slot, title: b.title, state: b.state }))).to.have.deep.members(ran);
+      const drawn = [...html.matchAll(/<rect class="bar (\w+)"[^>]* data-bar="(\d+)">/g)];
+      expect(drawn).to.have.length(ran.length);
+      for (const [, state, i] of drawn) expect(data.bars[Number(i)]?.state).to.equal(state);
+    });
+
+    it('a rebuild marker on the lane that rebuilt, naming the test that broke the connection and the SQLSTATE', function () {
+      const rebuilds = data.markers.filter((m) => m.kind === 'rebuild');
+      expect(rebuilds.map((m) => m.slot)).to.deep.equal(record.rebuilds.map((r) => r.slot));
+      expect(rebuilds[0]?.detail).to.include('SQLSTATE 22012').and.include('The test that left it broken: orders divides by zero');
+      expect(html.match(/<polygon class="marker rebuild"/g)).to.have.length(record.rebuilds.length);
+      expect(data.bars.find((b) => b.title === 'orders divides by zero')?.error?.sqlstate).to.equal('22012');
+    });
+
+    it('run metadata, filters, and the failure list with stacks and the diff', function () {
+      expect(html).to.include('<dt>replay</dt><dd>bulkhead replay .bulkhead/last-run.json</dd>');
+      expect(html).to.include('<dt>workers</dt><dd>2</dd>');
+      expect(html).to.include('<dt>outcome</dt><dd>3 passed, 3 failed, 1 skipped, 1 not run, 1 flaky</dd>');
+      expect([...html.matchAll(/data-filter="(\w+)"/g)].map((m) => m[1])).to.deep.equal(['failed', 'flaky', 'slow', 'notrun']);
+      expect(html.match(/<li class="item failed"/g)).to.have.length(3);
+      expect(html).to.include('SQLSTATE 22012\nerror: division by zero');
+      expect(html).to.include('<pre class="diff">- expected: {\n  "a": 2\n}\n+ actual:   {\n  "a": 1\n}</pre>');
+      expect(html).to.include('<li class="item notrun" data-kind="notrun"><span class="kind">not run</span><span class="title">test/plain.spec.js: plain broken hook never runs</span>');
+    });
+
+    it('the Chrome trace: one track per worker, one event per test, an instant event per rebuild', function () {
+      expect(run.stdout).to.match(/^bulkhead: Chrome trace written to reports\/trace\.json \(\d+ KB; /m);
+      const trace = JSON.parse(file('reports/trace.json')) as { traceEvents: { name: string; ph: string; tid: number; cat?: string; args?: Record<string, unknown> }[] };
+      const tracks = trace.traceEvents.filter((e) => e.name === 'thread_name').map((e) => [e.tid, e.args?.['name']]);
+      expect(tracks).to.deep.equal(record.slots.map((s) => [s.slot, `w${s.slot}`]));
+      expect(trace.traceEvents.filter((e) => e.ph === 'X').map((e) => [e.tid, e.name])).to.have.deep.members(data.bars.map((b) => [b.slot, b.title]));
+      expect(trace.traceEvents.filter((e) => e.ph === 'i' && e.cat === 'rebuild').map((e) => e.tid)).to.deep.equal(record.rebuilds.map((r) => r.slot));
+    });
+
+    it('bulkhead report draws the same picture from a (merged) record', function () {
+      expect(report.code, report.output).to.equal(0);
+      expect(report.stdout).to.match(/^bulkhead: HTML report written to \.bulkhead\/report\.html \(\d+ KB\)\n$/);
+      const again = file('.bulkhead/report.html');
+      const svg = (page: string): string => /<svg[\s\S]*<\/svg>/.exec(page)?.[0] ?? '';
+      expect(svg(again)).to.equal(svg(html));
+      expect(again).to.include('<dd>bulkhead replay merged.json</dd>');
     });
   });
 

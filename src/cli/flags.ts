@@ -21,7 +21,7 @@ function defaults(): BulkheadFlags {
  */
 function command(argv: readonly string[]): { command: Command; recordArg?: string; args: string[] } {
   const [first, second] = argv;
-  if (first === 'list' || first === 'merge') return { command: first, args: argv.slice(1) };
+  if (first === 'list' || first === 'merge' || first === 'report') return { command: first, args: argv.slice(1) };
   if (first !== 'replay' && first !== 'bisect') return { command: 'run', args: [...argv] };
   if (second === undefined || second.startsWith('-')) throw errors.usage(`"bulkhead ${first}" needs a run record, for example: bulkhead ${first} .bulkhead/last-run.json`);
   return { command: first, recordArg: second, args: argv.slice(2) };

@@ -15,8 +15,10 @@ const HEAD = `Usage:
                                          find the tests that make a test fail when they run before it
   bulkhead list [spec..] [--shard i/n] [--json]
                                          print the planned spec files, one per line
-  bulkhead merge <record..> [--record <file>] [--timings <file>]
+  bulkhead merge <record..> [--record <file>] [--timings <file>] [--reporter junit:<file>]
                                          combine the shards' records, checking that each test ran once
+  bulkhead report [record] [--html <file>] [--trace <file>]
+                                         the HTML report (and Chrome trace) of a run record
 
 Runs mocha spec files on a pool of worker threads. Each worker owns one lazily created PostgreSQL
 connection, discarded and rebuilt after any test that breaks it.

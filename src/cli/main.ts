@@ -9,6 +9,7 @@ import { Interrupts } from '../run/interrupts.js';
 import { Redactor } from '../db/redact.js';
 import { mergeCommand } from './merge.js';
 import { listCommand } from './list.js';
+import { reportCommand } from './report.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -47,8 +48,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   const redactor = Redactor.fromEnv();
   try {
     // merge reads records, not a suite: no configuration, no server.
-    if (argv[0] === 'merge' && !argv.includes('--help') && !argv.includes('-h')) return mergeCommand(argv.slice(1), process.stdout);
-    const { config, flags } = await loadConfig(argv.length > 0 && argv[0] === 'merge' ? ['--help'] : argv);
+    const ownHelp = argv.includes('--help') || argv.includes('-h');
+    if (argv[0] === 'merge' && !ownHelp) return mergeCommand(argv.slice(1), process.stdout);
+    if (argv[0] === 'report' && !ownHelp) return reportCommand(argv.slice(1), process.stdout);
+    const { config, flags } = await loadConfig(argv.length > 0 && (argv[0] === 'merge' || argv[0] === 'report') ? ['--help'] : argv);
     if (flags.help) {
       process.stdout.write(helpText());
       return EXIT.ok;

@@ -3,7 +3,7 @@
 // from both tables, and mochaargs.ts takes its examples from MOCHA_OPTIONS (mocha's own metadata says which of
 // mocha's flags take a value).
 
-export type Command = 'run' | 'replay' | 'bisect' | 'list' | 'merge';
+export type Command = 'run' | 'replay' | 'bisect' | 'list' | 'merge' | 'report';
 
 const ALL: readonly Command[] = ['run', 'replay', 'bisect'];
 
@@ -53,9 +53,11 @@ export const BULKHEAD_OPTIONS = [
   { key: 'json', names: ['--json'], kind: 'boolean', commands: ['list'], group: 'Shards', help: 'print the planned files with their recorded seconds as JSON' },
   { key: 'configFile', names: ['--config-file'], kind: 'value', arg: '<path>', example: 'bulkhead.config.js', commands: [...ALL, 'list'], group: 'Other', help: 'bulkhead config file (default: bulkhead.config.{ts,mts,js,mjs,cjs,json})' },
   { key: 'noConfigFile', names: ['--no-config-file'], kind: 'boolean', commands: [...ALL, 'list'], group: 'Other', help: 'ignore bulkhead.config.*' },
+  { key: 'html', names: ['--html'], kind: 'value', arg: '<file>', example: 'reports/run.html', commands: [...ALL, 'report'], group: 'Other', help: 'write the HTML report of the run (a timeline per worker, failures, filters; no network) to this file; report: where to write it (default .bulkhead/report.html)' },
+  { key: 'trace', names: ['--trace'], kind: 'value', arg: '<file>', example: 'reports/trace.json', commands: [...ALL, 'report'], group: 'Other', help: 'write the timeline as Chrome trace events (Perfetto, chrome://tracing) to this file' },
   { key: 'progress', names: ['--progress'], kind: 'value', arg: '<mode>', example: 'plain', commands: ALL, group: 'Other', help: 'progress on stderr: auto (default: drawn in place on a terminal, else a plain line every 30 s), live, plain (a line per finished file) or off' },
   { key: 'verbose', names: ['--verbose'], kind: 'boolean', commands: ALL, group: 'Other', help: 'print phase timings, provisioning times and per-worker details' },
-  { key: 'help', names: ['-h', '--help'], kind: 'boolean', commands: [...ALL, 'list', 'merge'], group: 'Other', help: 'show this help' },
+  { key: 'help', names: ['-h', '--help'], kind: 'boolean', commands: [...ALL, 'list', 'merge', 'report'], group: 'Other', help: 'show this help' },
   { key: 'version', names: ['-V', '--version'], kind: 'boolean', commands: ALL, group: 'Other', help: 'print the version' },
 ] as const satisfies readonly BulkheadOption[];
 

@@ -95,6 +95,8 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     ...reporting(m, normalized, root),
     github: githubTarget(env),
     progress: progressMode(flags.progress),
+    html: flags.html === undefined ? null : path.resolve(root, flags.html),
+    trace: flags.trace === undefined ? null : path.resolve(root, flags.trace),
     verbose: flags.verbose,
     leaks: leaks(user),
     ...mochaExtras(m, env),
@@ -126,7 +128,7 @@ function leaks(user: UserConfig): Leaks {
 
 /** `merge` reads records, not a suite: the CLI hands it to its own command before any configuration is loaded. */
 function runCommand(command: BulkheadFlags['command']): Config['command'] {
-  if (command === 'merge') throw errors.usage('"bulkhead merge" takes run records only, for example: bulkhead merge shard-1.json shard-2.json.');
+  if (command === 'merge' || command === 'report') throw errors.usage('"bulkhead merge" takes run records only, for example: bulkhead merge shard-1.json shard-2.json.');
   return command;
 }
 

@@ -99,6 +99,9 @@ export interface Config {
   sort: boolean;
   /** --reporter, each `name[:file]`: every reporter of the run with its destination (null: stdout). */
   reporters: ReporterChoice[];
+  /** --html / --trace: the HTML report and the Chrome trace of the run, written at its end (null: none). */
+  html: string | null;
+  trace: string | null;
   /** --progress: the progress on stderr (reporters/live.ts). */
   progress: ProgressMode;
   /** GITHUB_ACTIONS=true: annotations and the step summary (reporters/github.ts); null elsewhere. */

@@ -14,10 +14,10 @@ import type { SlotPool } from './slotpool.js';
 import type { SlotResources } from '../db/types.js';
 import { sharesStdout } from '../reporters/mocha.js';
 import { Reporters } from '../reporters/set.js';
-import { reportToGitHub } from '../reporters/github.js';
 import { Progress, progressKind } from '../reporters/live.js';
 import { ProgressState } from '../reporters/progress.js';
 import { readTimings } from '../plan/timings.js';
+import { endOfRunDocuments } from '../reporters/documents.js';
 import { renderSummary } from '../reporters/summary.js';
 import { RecordBuilder, outcomePasses, writeRecord } from '../plan/record.js';
 import type { RunRecord, ShardRecord } from '../plan/record.js';
@@ -207,7 +207,7 @@ async function report(x: Session, stop: Stop, warnings: string[]): Promise<Sessi
   if (!s.quiet) {
     writeRecord(path.join(config.root, LAST_RUN), record);
     if (config.record !== null) writeRecord(config.record, record);
-    if (config.github !== null) github(config, record, info, io.err);
+    endOfRunDocuments(config, record, config.record ?? path.join(config.root, LAST_RUN), info, io.err);
     if (s.epilogue !== undefined) info.write(s.epilogue(record));
     if (config.verbose) info.write(x.phases.lines());
     const summary = renderSummary(record, { failOnFlaky: config.failOnFlaky, chaos: config.chaos !== null, command: config.command, leaks: config.leaks });
@@ -260,17 +260,6 @@ function startProgress(config: Config, io: RunIO, s: SessionOptions, workers: nu
   const rounds = config.command === 'run' ? config.repeat : 1;
   const paths = s.files.map((f) => f.rel);
   return new Progress(new ProgressState(paths.length * rounds, workers, paths, readTimings(config.root, config.timings)), kind, io.err, interval);
-}
-
-/** GitHub's annotations and step summary: a file that cannot be written is a warning, not a lost run. */
-function github(config: Config, record: RunRecord, info: NodeJS.WritableStream, err: NodeJS.WritableStream): void {
-  if (config.github === null) return;
-  const replay = `bulkhead replay ${path.relative(config.root, config.record ?? path.join(config.root, LAST_RUN))}`;
-  try {
-    reportToGitHub(record, config.root, config.github, info, config.command === 'run' ? replay : null);
-  } catch (error) {
-    err.write(`bulkhead: warning: could not write the GitHub step summary: ${error instanceof Error ? error.message : String(error)}\n`);
-  }
 }
 
 /** Teardown never loses the run: a failure is one more warning. */
