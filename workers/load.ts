@@ -7,6 +7,7 @@ import { mochaInUse } from '../src/protocol/mochacopy.js';
 import type { RunTask, WorkerEvent, WorkerMochaOptions } from '../src/protocol/messages.js';
 import { serializeError } from '../src/protocol/serialize.js';
 import { FileTree } from './tree.js';
+import { DefinitionLines } from './lines.js';
 import { selectTests, shuffleSuite } from './order.js';
 
 const require = createRequire(import.meta.url);
@@ -61,6 +62,7 @@ export async function loadFile(mocha: Mocha, task: RunTask, setupFiles: readonly
   const file = task.file;
   // --file setup files load before the spec, into the same Mocha, as in serial mocha: their root hooks apply.
   const paths = [...setupFiles, file];
+  const lines = new DefinitionLines(mocha.suite, file);
   try {
     for (const p of paths) {
       const count = (loadCounts.get(p) ?? 0) + 1;
@@ -76,7 +78,7 @@ export async function loadFile(mocha: Mocha, task: RunTask, setupFiles: readonly
     // mocha's require() then import() may each have run the describe blocks, declaring every suite twice: a test
     // is announced once per place in its suite (two tests of one suite may share a title; two loads do not share
     // a suite).
-    const declared = new FileTree(mocha.suite, undefined, false);
+    const declared = new FileTree(mocha.suite, undefined, false, lines);
     const places = new Map<string, number>();
     const seen = new Set<string>();
     const tests = declared.tests.filter((t) => {
@@ -99,7 +101,7 @@ export async function loadFile(mocha: Mocha, task: RunTask, setupFiles: readonly
   if (task.select !== undefined) selectTests(mocha.suite, task.select);
   const opts = mocha.options as { grep?: RegExp | string; invert?: boolean };
   const grep = opts.grep === undefined ? undefined : opts.grep instanceof RegExp ? opts.grep : new RegExp(opts.grep);
-  const tree = new FileTree(mocha.suite, grep, opts.invert === true);
+  const tree = new FileTree(mocha.suite, grep, opts.invert === true, lines);
   emit({ type: 'file:loaded', suites: tree.suites, tests: tree.tests, hasOnly });
   return tree;
 }
