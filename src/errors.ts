@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'ERR_BULKHEAD_DATABASE_BUSY'
   | 'ERR_BULKHEAD_SETUP'
   | 'ERR_BULKHEAD_CAPACITY'
+  | 'ERR_BULKHEAD_SERVER'
   | 'ERR_BULKHEAD_PROVISION'
   | 'ERR_BULKHEAD_EMBEDDED'
   | 'ERR_BULKHEAD_SHARD'
@@ -173,7 +174,7 @@ export const errors = {
       `${workers} workers need up to ${needed} connections (2 per worker: its connection and a short-lived reaper; 2 ` +
         `for bulkhead itself), but ${available}. Run with --workers ${suggestion} or fewer, or raise max_connections ` +
         'on the server; pools that your specs open themselves need room on top of that.',
-      { exitCode: EXIT.usage },
+      { exitCode: EXIT.database },
     );
   },
   provision(action: string, cause: unknown): BulkheadError {
@@ -195,11 +196,19 @@ export const errors = {
       'ERR_BULKHEAD_CAPACITY',
       `${workers} worker${workers === 1 ? '' : 's'} need${workers === 1 ? 's' : ''} up to ${needed} connections (2 per worker: its connection and a short-lived ` +
         `reaper; 2 for bulkhead itself), but ${available}. ${fix}; pools that your specs open themselves need room on top of that.`,
-      { exitCode: EXIT.usage },
+      { exitCode: EXIT.database },
     );
   },
   /** The project's mocha is a version bulkhead does not run (the message itself is shared with bulkhead/register). */
   mochaUnsupported(message: string): BulkheadError {
     return new BulkheadError('ERR_BULKHEAD_MOCHA', message);
+  },
+  /** The server failed bulkhead itself (not a test): out of connection slots, restarting, or gone. Never "internal". */
+  server(why: string, code: string | undefined, cause?: unknown): BulkheadError {
+    const fix =
+      code === '53300'
+        ? 'The server has no connection slot left: close other sessions, run with fewer --workers, or raise max_connections'
+        : 'The server was starting, restarting or shutting down and did not come back in time: check it, then run again';
+    return new BulkheadError('ERR_BULKHEAD_SERVER', `PostgreSQL failed bulkhead itself (not a test): ${why}${code !== undefined ? ` (${code})` : ''}. ${fix}.`, { cause, exitCode: EXIT.database });
   },
 };

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { ConnectionTarget, RebuildInfo, RebuildReason } from '../src/protocol/messages.js';
 import type { ConnectionSnapshot } from './reset.js';
 import type { DatabaseFault } from '../src/protocol/faults.js';
+import { whenAvailable } from '../src/protocol/faults.js';
 import { wrapForChaos } from './chaos.js';
 import { beginScope, dropScope, wrapForTransactions } from './transaction.js';
 import { withoutOrigin } from './origin.js';
@@ -17,7 +18,7 @@ export interface ConnectionSettings {
   onReset?: (info: { slot: number; cause: string }) => unknown;
   /** --transaction: tests run inside BEGIN ... ROLLBACK. */
   transaction?: boolean;
-  onEvent: (event: { type: 'connect'; generation: number; pid: number } | { type: 'rebuild'; rebuild: RebuildInfo }) => void;
+  onEvent: (event: { type: 'connect'; generation: number; pid: number } | { type: 'rebuild'; rebuild: RebuildInfo } | { type: 'server:waiting'; message: string }) => void;
 }
 
 interface Live {
@@ -135,9 +136,20 @@ export async function protocolSettled(): Promise<void> {
   });
 }
 
-/** The worker's connection belongs to no file: the files that use it after the first must not inherit that one. */
+let closing = false;
+
+/**
+ * The worker's connection belongs to no file: the files that use it after the first must not inherit that one.
+ * A server that is restarting, starting or out of slots is waited for (bounded), so the tests after an outage run
+ * against the server that came back instead of failing one after another while it is away.
+ */
 function open(s: ConnectionSettings): Promise<Live> {
-  return withoutOrigin(() => openClient(s));
+  return withoutOrigin(() =>
+    whenAvailable(() => openClient(s), {
+      stop: () => closing,
+      onWait: (err) => s.onEvent({ type: 'server:waiting', message: err instanceof Error ? err.message : String(err) }),
+    }),
+  );
 }
 
 async function openClient(s: ConnectionSettings): Promise<Live> {
@@ -271,6 +283,7 @@ function snapshotOf(entry: Live): boolean {
 
 /** Closes the connection with a protocol goodbye; called when the worker is shut down. */
 export async function closeConnection(): Promise<void> {
+  closing = true;
   await settled();
   if (connecting !== null) await connecting.catch(() => undefined);
   const old = live;

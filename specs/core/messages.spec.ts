@@ -1,6 +1,6 @@
-// Messages of runs refused before any test: a missing database names host, port, database and user (never the
-// password) however the target is given, and the capacity message words its advice for a server with room for
-// one worker only. The capacity case needs a small max_connections, so it runs on a cluster of its own.
+// Messages before any test: a missing database names host, port, database and user (never the password) however
+// the target is given; a server with room for one worker runs on one, with a warning that says why. The capacity
+// case needs a small max_connections, so it runs on a cluster of its own.
 import { expect } from 'chai';
 import { fixture, runCli, SERVER_URL } from '../helpers/fixture.js';
 import type { CliResult } from '../helpers/fixture.js';
@@ -21,7 +21,7 @@ async function run(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   }
 }
 
-describe('messages: runs refused before any test', function () {
+describe('messages before any test', function () {
   const server = new URL(SERVER_URL);
   const missing = new URL(SERVER_URL);
   missing.pathname = '/nosuchdb_test';
@@ -60,12 +60,14 @@ describe('messages: runs refused before any test', function () {
       cluster?.destroy();
     });
 
-    it('-w 2 is refused with advice that fits: --workers 1, or raise max_connections', async function () {
+    it('-w 2 runs on the one worker that fits, with a warning that says why and how to run on 2', async function () {
       const r = await run(['-w', '2'], { DATABASE_URL: cluster.url('msg_test') });
-      expect(r.code, r.output).to.equal(2);
-      expect(r.stderr).to.include('2 workers need up to 6 connections').and.include('the server allows 5 (max_connections 8 less 3 reserved)');
-      expect(r.stderr).to.include('Run with --workers 1, or raise max_connections');
-      expect(r.stderr).to.not.include('or fewer');
+      expect(r.code, r.output).to.equal(0);
+      expect(r.output).to.include(
+        'bulkhead: warning: 2 workers need up to 6 connections (2 per worker, 2 for bulkhead itself), but the server allows 5 ' +
+          '(max_connections 8 less 3 reserved); running on 1 worker. Raise max_connections to run on 2.',
+      );
+      expect(r.output).to.match(/^bulkhead: 2 files on 1 worker\(s\)/m);
     });
   });
 });

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { loadConfig } from '../config/load.js';
-import { EXIT, isBulkheadError } from '../errors.js';
+import { EXIT, errors, isBulkheadError } from '../errors.js';
+import { findDatabaseFault } from '../protocol/faults.js';
 import { helpText } from './help.js';
 import { run } from '../run/pipeline.js';
 import { Interrupts } from '../run/interrupts.js';
@@ -73,9 +74,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     const first = interrupts.signal as Signal | null;
     return code === EXIT.interrupted && first !== null ? 128 + constants.signals[first] : code;
   } catch (err) {
-    if (isBulkheadError(err)) {
-      process.stderr.write(`bulkhead: ${redactor.redact(err.message)}\n`);
-      return err.exitCode;
+    // A server condition (no connection slot left, a restart that did not end in time) is never an internal error.
+    const fault = isBulkheadError(err) ? undefined : findDatabaseFault(err);
+    const known = isBulkheadError(err) ? err : fault !== undefined ? errors.server(fault.message, fault.sqlstate, err) : null;
+    if (known !== null) {
+      process.stderr.write(`bulkhead: ${redactor.redact(known.message)}\n`);
+      return known.exitCode;
     }
     process.stderr.write(`bulkhead: internal error: ${redactor.redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
     return EXIT.failed;

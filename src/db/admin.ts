@@ -6,7 +6,7 @@ import { errors } from '../errors.js';
 import { Redactor } from './redact.js';
 import type { ResolvedTarget } from './resolve.js';
 import { connect } from './connect.js';
-import { isConnectionError } from '../protocol/faults.js';
+import { isConnectionError, isServerUnavailable, SERVER_WAIT_MS, whenAvailable } from '../protocol/faults.js';
 
 const APPLICATION_NAME = 'bulkhead:main';
 
@@ -17,28 +17,7 @@ export interface Session {
   started: string;
 }
 
-/*
- * Reconnecting waits for a server that is restarting (it refuses connections or answers 57P03 for a moment), but
- * not for one that is gone: teardown tries a few times, every other operation once.
- */
-const PATIENT_DELAYS_MS = [100, 250, 500, 1000];
-
-async function retrying<T>(patient: boolean, open: () => Promise<T>): Promise<T> {
-  const delays = patient ? PATIENT_DELAYS_MS : [];
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await open();
-    } catch (err) {
-      const delay = delays[attempt];
-      if (delay === undefined || !isConnectionError(err)) throw err;
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
-}
-
 interface SerialOptions {
-  /** Wait out a restarting server while reconnecting (teardown). */
-  patient?: boolean;
   /** false: not run again on a new session when a lost session cut it off (work that is not safe to repeat). */
   repeat?: boolean;
 }
@@ -61,6 +40,9 @@ export class Admin {
   private versionNum = 0;
   /** Advisory locks this session holds, taken again after a reconnect. */
   private readonly locks = new Set<string>();
+  /** The wait for an unavailable server was said (once per outage) / gave up (later sessions do not wait). */
+  private waiting = false;
+  private gaveUp = false;
 
   /** `server` null: there is none (--dry-run), so nothing is checked and no backend needs ending. */
   constructor(private readonly server: Pick<ResolvedTarget, 'target' | 'where'> | null, private readonly log: (line: string) => void = () => undefined) {}
@@ -118,15 +100,14 @@ export class Admin {
    * session runs once more on a new one (unless `repeat` is false).
    */
   serial<T>(operation: () => Promise<T>, options: SerialOptions = {}): Promise<T> {
-    const patient = options.patient === true;
     const attempt = async (): Promise<T> => {
-      await this.session(patient);
+      await this.session();
       try {
         return await operation();
       } catch (err) {
         if (!(this.broken || isConnectionError(err)) || options.repeat === false || this.closed) throw err;
         this.broken = true;
-        await this.session(patient);
+        await this.session();
         return operation();
       }
     };
@@ -136,17 +117,46 @@ export class Admin {
   }
 
   /** A short-lived session of the same kind on another database (ROLLBACK PREPARED, schema DDL, parallel clones). */
-  openOn(database: string | null, patient = false): Promise<pg.Client> {
+  openOn(database: string | null): Promise<pg.Client> {
     if (this.server === null) return Promise.reject(new Error('there is no server (--dry-run)'));
     const target = this.server.target;
-    return retrying(patient, () => connect(target, database, APPLICATION_NAME));
+    return this.wait(() => connect(target, database, APPLICATION_NAME), true);
   }
 
-  /** Serialises template building between concurrent runs on the same server; call inside serial(). */
-  async lock(key: string, log: (line: string) => void): Promise<void> {
+  /** The outage was already said (by the workers that met it): the wait for it is not said again. */
+  outageSaid(): void {
+    this.waiting = true;
+  }
+
+  /*
+   * A server that is restarting, starting up or out of connection slots is waited for (with backoff, up to
+   * SERVER_WAIT_MS), said once per outage; before any session opened, a refused connection is not waited for (the
+   * server is simply not there). One that stays away is given up on once: later sessions are tried without
+   * waiting, so a server that died does not cost every step of the cleanup the same wait.
+   */
+  private async wait<T>(open: () => Promise<T>, refused: boolean): Promise<T> {
+    const opened = await whenAvailable(open, {
+      refused,
+      budgetMs: this.gaveUp ? 0 : SERVER_WAIT_MS,
+      onWait: (err) => {
+        if (this.waiting) return;
+        this.waiting = true;
+        this.log(`bulkhead: the server at ${this.server?.where ?? 'the target'} is not accepting connections (${err instanceof Error ? err.message : String(err)}); waiting up to ${SERVER_WAIT_MS / 1000} s for it`);
+      },
+    }).catch((err: unknown) => {
+      if (isConnectionError(err) || isServerUnavailable(err)) this.gaveUp = true;
+      throw err;
+    });
+    this.waiting = false;
+    this.gaveUp = false;
+    return opened;
+  }
+
+  /** Serialises runs that would share names on the same server (`what` says which, for the wait's line); call inside serial(). */
+  async lock(key: string, log: (line: string) => void, what = key): Promise<void> {
     const { rows } = await this.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [`bulkhead:${key}`]);
     if (rows[0]?.ok !== true) {
-      log(`bulkhead: waiting for another bulkhead run on this server to finish with ${key}`);
+      log(`bulkhead: waiting for another bulkhead run on this server to finish with ${what}`);
       await this.client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`bulkhead:${key}`]);
     }
     this.locks.add(key);
@@ -167,11 +177,11 @@ export class Admin {
   }
 
   /** A healthy session: the current one, or a new one when there is none yet or it broke. */
-  private async session(patient: boolean): Promise<pg.Client> {
+  private async session(): Promise<pg.Client> {
     if (this.closed || this.server === null) throw new Error('the maintenance session is closed');
     if (this.current !== null && !this.broken) return this.current;
     const first = this.home === null;
-    const client = first ? await this.openFirst() : await this.openOn(this.home?.database ?? null, patient);
+    const client = first ? await this.openFirst() : await this.openOn(this.home?.database ?? null);
     try {
       const { rows } = await client.query<{ v: string; n: number }>("SELECT current_setting('server_version') AS v, current_setting('server_version_num')::int AS n");
       this.versionText = rows[0]?.v ?? 'unknown';
@@ -202,10 +212,14 @@ export class Admin {
   private async openFirst(): Promise<pg.Client> {
     const { target, where } = this.server ?? { target: null, where: '' };
     try {
-      const client = await connect(target, 'postgres', APPLICATION_NAME).catch((err: unknown) => {
-        if ((err as { code?: unknown }).code === '3D000') return connect(target, null, APPLICATION_NAME);
-        throw err;
-      });
+      const client = await this.wait(
+        () =>
+          connect(target, 'postgres', APPLICATION_NAME).catch((err: unknown) => {
+            if ((err as { code?: unknown }).code === '3D000') return connect(target, null, APPLICATION_NAME);
+            throw err;
+          }),
+        false,
+      );
       this.home = { database: client.database ?? null };
       return client;
     } catch (err) {

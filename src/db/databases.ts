@@ -67,28 +67,18 @@ export async function provisionDatabases(ctx: Context): Promise<Provisioned> {
         names: opts.keepDatabases ? [] : slotNames,
         drop: (name) => dropOurDatabase(admin, name),
       },
-      // The lock on the template, taken by build(): the next run on this target may go on.
-      release: () => admin.serial(() => admin.unlock(template)),
     }),
   };
 }
 
 /**
- * The template, then the slots, on the maintenance session (one operation: nothing else runs meanwhile). A
- * concurrent run on the same target waits here for the whole of the other run: slot names are fixed
- * (<base>_bulkhead_w<n>), so two runs at once would replace each other's databases. The lock is held until
- * teardown; on a failure here it goes at once, with whatever this run made so far.
+ * The template, then the slots, on the maintenance session (one operation: nothing else runs meanwhile), under the
+ * target's lock (taken by provision()): slot names are fixed (<base>_bulkhead_w<n>), so a concurrent run on the same
+ * target waits for the whole of this one. On a failure here whatever this run made so far goes at once.
  */
 async function build(ctx: Context, template: string, slotNames: readonly string[]): Promise<{ reused: boolean; ran: boolean; timings: Provisioned['timings'] }> {
   const { admin, base, log } = ctx;
-  await admin.lock(template, log);
-  let leftovers: string[];
-  try {
-    leftovers = await ourLeftovers(admin, template, slotNames);
-  } catch (err) {
-    await admin.unlock(template).catch(() => undefined);
-    throw err;
-  }
+  const leftovers = await ourLeftovers(admin, template, slotNames);
   try {
     const t0 = performance.now();
     const built = await ensureTemplate(ctx, template);
@@ -101,7 +91,6 @@ async function build(ctx: Context, template: string, slotNames: readonly string[
     return { ...built, timings: { template: templateMs, perSlot, slots: performance.now() - t1 } };
   } catch (err) {
     if (ctx.plan === null) await dropOurDatabase(admin, template).catch(() => undefined);
-    await admin.unlock(template).catch(() => undefined);
     throw err;
   }
 }

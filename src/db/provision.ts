@@ -1,14 +1,15 @@
 // Step 4 of a run: give every worker slot a database of its own (or a schema, or the shared target), built from
 // the user's setup through a template that is reused while the setup is unchanged. Main thread only.
 import type { Context, ProvisionOptions, Provisioned } from './types.js';
-import { errors } from '../errors.js';
+import { errors, isBulkheadError } from '../errors.js';
+import { findDatabaseFault } from '../protocol/faults.js';
 import { Admin } from './admin.js';
 import { connect } from './connect.js';
 import { where } from './resolve.js';
 import { provisionDatabases } from './databases.js';
 import { provisionSchemas } from './schemas.js';
 import { provisionShared } from './shared.js';
-import { assertTestDatabase, checkCapacity } from './safety.js';
+import { assertTestDatabase, checkCapacity, names } from './safety.js';
 import { loadSetup } from './setup.js';
 
 /** Builds the per-slot databases; fails before creating anything when the target, setup or capacity is wrong. */
@@ -39,8 +40,16 @@ export async function provision(opts: ProvisionOptions): Promise<Provisioned> {
   const release = async (): Promise<void> => {
     if (opts.admin === undefined) await admin.close();
   };
+  // 4. One run at a time per target (and shard) in every mode: slot databases and schemas have fixed names, and
+  // in schema and shared isolation leaks are traced by the slot's application_name on the target, which another
+  // run's workers carry too. The lock is held until teardown has dropped what this run made.
+  const key = names.template(base, opts.scope);
+  let locked = false;
+  const unlock = (): Promise<void> => (locked ? admin.serial(() => admin.unlock(key)).catch(() => undefined) : Promise.resolve());
   try {
     await admin.serial(() => checkCapacity(admin.client, opts.workers, log));
+    await admin.serial(() => admin.lock(key, log, `${base}${opts.scope === undefined || opts.scope === '' ? '' : ` (shard ${opts.scope.slice(1)})`}; runs against one database take turns`));
+    locked = true;
     const context: Context = { admin, opts, base, plan, log };
     const p = opts.isolation === 'database' ? await provisionDatabases(context) : opts.isolation === 'schema' ? await provisionSchemas(context) : provisionShared(context);
     return {
@@ -49,13 +58,17 @@ export async function provision(opts: ProvisionOptions): Promise<Provisioned> {
         try {
           return await p.teardown();
         } finally {
+          await unlock();
           await release();
         }
       },
     };
   } catch (err) {
+    await unlock();
     await release();
-    throw err;
+    // A server condition (no slot left, a restart that outlasted the wait) is typed, with exit 3, like the rest.
+    const fault = isBulkheadError(err) ? undefined : findDatabaseFault(err);
+    throw fault === undefined ? err : errors.server(fault.message, fault.sqlstate, err);
   }
 }
 

@@ -70,8 +70,17 @@ export interface Capacity {
 export const CONNECTIONS_PER_WORKER = 2;
 export const MAIN_CONNECTIONS = 2;
 
-/** Fails before the run starts when the workers cannot all connect; warns (via log) when others use the room. */
-export async function checkCapacity(client: pg.Client, workers: number, log?: (line: string) => void): Promise<Capacity> {
+interface Room {
+  capacity: Capacity;
+  /** Why the room is short, in words, with the numbers. */
+  why: string;
+  /** Workers that fit now: the server's limit less every session open (ours included) leaves room for them. */
+  fits: number;
+  /** Workers that could ever fit on this server (nothing else connected). */
+  fitsServer: number;
+}
+
+async function room(client: pg.Client, workers: number): Promise<Room> {
   const { rows } = await client.query<{ max: number; su: number; reserved: number; role: number; used: number }>(
     `SELECT current_setting('max_connections')::int AS max,
             current_setting('superuser_reserved_connections')::int AS su,
@@ -82,20 +91,43 @@ export async function checkCapacity(client: pg.Client, workers: number, log?: (l
   const r = rows[0];
   if (r === undefined) throw new Error('capacity query returned no row');
   const serverLimit = r.max - r.su - r.reserved;
-  const limit = r.role >= 0 ? Math.min(serverLimit, r.role) : serverLimit;
+  const byRole = r.role >= 0 && r.role < serverLimit;
+  const limit = byRole ? r.role : serverLimit;
   const needed = CONNECTIONS_PER_WORKER * workers + MAIN_CONNECTIONS;
+  const allows = byRole ? `the role may open only ${r.role} (its CONNECTION LIMIT)` : `the server allows ${serverLimit} (max_connections ${r.max} less ${r.su + r.reserved} reserved)`;
+  // `used` counts the asking session, which is one of the run's own: the room is the limit less the others.
+  const free = limit - r.used + 1;
+  const perWorker = (n: number): number => Math.max(0, Math.floor((n - MAIN_CONNECTIONS) / CONNECTIONS_PER_WORKER));
+  const why = needed > limit ? allows : `${allows} and ${r.used - 1} of them are in use by other sessions, which leaves ${Math.max(0, free)}`;
+  return { capacity: { needed, limit, inUse: r.used }, why, fits: Math.min(perWorker(free), perWorker(limit)), fitsServer: perWorker(limit) };
+}
+
+/** Fails before the run starts when the workers cannot all connect; warns (via log) when others use the room. */
+export async function checkCapacity(client: pg.Client, workers: number, log?: (line: string) => void): Promise<Capacity> {
+  const r = await room(client, workers);
+  const { needed, limit } = r.capacity;
   if (needed > limit) {
-    const suggestion = Math.max(0, Math.floor((limit - MAIN_CONNECTIONS) / CONNECTIONS_PER_WORKER));
-    const why =
-      r.role >= 0 && r.role < serverLimit
-        ? `the role may open only ${r.role} (its CONNECTION LIMIT)`
-        : `the server allows ${serverLimit} (max_connections ${r.max} less ${r.su + r.reserved} reserved)`;
-    throw suggestion >= 2 ? errors.capacity(workers, needed, why, suggestion) : errors.capacityAtMostOne(workers, needed, why, suggestion === 1 ? 1 : 0);
+    throw r.fitsServer >= 2 ? errors.capacity(workers, needed, r.why, r.fitsServer) : errors.capacityAtMostOne(workers, needed, r.why, r.fitsServer === 1 ? 1 : 0);
   }
-  // Sessions we are about to replace (ours) are few; others' sessions are a warning, not a refusal, since they
-  // come and go on a shared server.
-  if (needed > limit - r.used + 1) {
-    log?.(`bulkhead: warning: ${workers} workers need up to ${needed} connections and ${r.used} of ${limit} are in use now`);
+  // Other sessions come and go on a shared server: here (after fitWorkers) they are a note, not a refusal.
+  if (r.fits < workers) log?.(`bulkhead: warning: ${workers} workers need up to ${needed} connections and ${r.capacity.inUse} of ${limit} are in use now`);
+  return r.capacity;
+}
+
+/**
+ * Acts on the room before anything starts: the workers that fit now, with a warning when that is fewer than asked
+ * (`fixed`: a replayed schedule needs all its slots, so fewer is a refusal); none fits: exit 3 with the numbers.
+ */
+export async function fitWorkers(client: pg.Client, workers: number, fixed: boolean, warn: (line: string) => void): Promise<number> {
+  const r = await room(client, workers);
+  if (r.fits >= workers) return workers;
+  const { needed } = r.capacity;
+  if (r.fits >= 1 && !fixed) {
+    warn(
+      `bulkhead: warning: ${workers} workers need up to ${needed} connections (2 per worker, 2 for bulkhead itself), but ${r.why}; ` +
+        `running on ${r.fits} worker${r.fits === 1 ? '' : 's'}. ${needed > r.capacity.limit ? 'Raise' : 'Close other sessions or raise'} max_connections to run on ${workers}.`,
+    );
+    return r.fits;
   }
-  return { needed, limit, inUse: r.used };
+  throw r.fits >= 2 ? errors.capacity(workers, needed, r.why, r.fits) : errors.capacityAtMostOne(workers, needed, r.why, r.fits === 1 ? 1 : 0);
 }

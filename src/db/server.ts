@@ -78,16 +78,34 @@ async function busy(client: pg.Client, database: string, bySessions: (sessions: 
   return bySessions(describeSessions(sessions));
 }
 
+/*
+ * Another bulkhead run's short sessions on the database being copied (its probe of the target while it starts, a
+ * worker closing) are gone within moments, and PostgreSQL itself waits for them only 5 s: the copy is tried again
+ * after these pauses while every session in the way is bulkhead's own. Anyone else's session fails it at once.
+ */
+const BUSY_RETRY_MS = [100, 200, 400, 800, 1600, 3200];
+
 /** CREATE DATABASE (from `template`, or the server's default) on `client`, and mark it, so only bulkhead ever drops it. */
 export async function createDatabase(client: pg.Client, name: string, template: string | null, marker: string): Promise<void> {
   const from = template === null ? '' : ` TEMPLATE ${pg.escapeIdentifier(template)}`;
-  try {
-    await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}${from}`);
-  } catch (err) {
-    if ((err as { code?: unknown }).code === '55006' && template !== null) {
-      throw await busy(client, template, (sessions) => errors.templateBusy(template, sessions));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}${from}`);
+      break;
+    } catch (err) {
+      if ((err as { code?: unknown }).code === '55006' && template !== null) {
+        const pause = BUSY_RETRY_MS[attempt];
+        const others = await sessionsOn(client, template);
+        // None left: they went meanwhile (tried once more), or a prepared transaction holds it (busy() says so).
+        const ours = others.every((s) => s.applicationName.startsWith('bulkhead:')) && (others.length > 0 || attempt === 0);
+        if (pause !== undefined && ours) {
+          await new Promise((resolve) => setTimeout(resolve, pause));
+          continue;
+        }
+        throw await busy(client, template, (sessions) => errors.templateBusy(template, sessions));
+      }
+      throw errors.provision(`create the database "${name}"${template === null ? '' : ` from "${template}"`}`, err);
     }
-    throw errors.provision(`create the database "${name}"${template === null ? '' : ` from "${template}"`}`, err);
   }
   try {
     await client.query(`COMMENT ON DATABASE ${pg.escapeIdentifier(name)} IS ${pg.escapeLiteral(marker)}`);

@@ -12,6 +12,7 @@ import { hasExternalTarget } from '../protocol/target.js';
 import { startEmbedded } from '../embedded/server.js';
 import type { EmbeddedServer } from '../embedded/server.js';
 import { provision } from './provision.js';
+import { fitWorkers } from './safety.js';
 import { connectionEnv } from './environment.js';
 import type { Isolation, SlotResources, TeardownReport } from './types.js';
 
@@ -28,6 +29,11 @@ export interface Target {
   env: Record<string, string>;
   /** Masks the target's password (and anything shaped like one) in what the run prints or records. */
   redactor: Redactor;
+  /**
+   * How many of `workers` the server has connection slots for now: fewer with a warning, or (none fits, or a
+   * `fixed` schedule does not fit) a capacity error with exit 3. Asked before the threads start.
+   */
+  fit(workers: number, fixed: boolean): Promise<number>;
   /** `session` is the configuration of the session provisioning (replay and bisect adjust isolation and workers). */
   provision(workers: number, session?: Config): Promise<RunSlots>;
   close(): Promise<void>;
@@ -101,6 +107,7 @@ export async function openTarget(config: Config, info: NodeJS.WritableStream): P
       admin,
       env: connectionEnv(resolved.target, null),
       redactor: new Redactor(resolved.target),
+      fit: (workers, fixed) => admin.serial(() => fitWorkers(admin.client, workers, fixed, (line) => info.write(`${line}\n`))),
       provision: (workers, session = config) => slots(session, resolved, admin, workers, info),
       close,
     };
@@ -165,6 +172,7 @@ function dryRunTarget(): Target {
     admin: new Admin(null),
     env: {},
     redactor: Redactor.fromEnv(),
+    fit: (workers) => Promise.resolve(workers),
     provision: () =>
       Promise.resolve({
         isolation: 'shared' as const,

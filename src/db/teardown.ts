@@ -33,7 +33,7 @@ export function teardownOnce(admin: Admin, steps: TeardownSteps): () => Promise<
     let unreachable: string | null = null;
     const created = steps.created ?? { kind: 'database', names: [], drop: () => Promise.resolve() };
     try {
-      await admin.serial(steps.closeLeaks, { patient: true }).catch((err: unknown) => {
+      await admin.serial(steps.closeLeaks).catch((err: unknown) => {
         // An unreachable server is reported once, with what it left: the names below.
         if (isConnectionError(err) && created.names.length > 0) unreachable = message(err);
         else report.problems.push(`could not end the sessions ${steps.leftOpen}: ${message(err)}`);
@@ -43,7 +43,7 @@ export function teardownOnce(admin: Admin, steps: TeardownSteps): () => Promise<
           report.notDropped.push({ kind: created.kind, name, why: unreachable });
           continue;
         }
-        await admin.serial(() => created.drop(name), { patient: true }).catch((err: unknown) => {
+        await admin.serial(() => created.drop(name)).catch((err: unknown) => {
           if (isConnectionError(err)) unreachable = message(err);
           report.notDropped.push({ kind: created.kind, name, why: message(err) });
         });

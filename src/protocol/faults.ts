@@ -59,3 +59,38 @@ export function findDatabaseFault(err: unknown): DatabaseFault | undefined {
 export function isConnectionError(err: unknown): boolean {
   return findDatabaseFault(err)?.sessionLost === true;
 }
+
+/*
+ * A server that cannot take a session right now but will shortly: starting up or shutting down (57P03), out of
+ * connection slots (53300), refusing or dropping connections while it restarts. `refused` false leaves out the
+ * refused connection: before a server was ever reached, nothing says it is coming.
+ */
+const UNAVAILABLE_SQLSTATE = new Set(['57P03', '53300']);
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
+
+export function isServerUnavailable(err: unknown, refused = true): boolean {
+  const fault = findDatabaseFault(err);
+  if (fault === undefined) return false;
+  if (fault.kind === 'sql') return UNAVAILABLE_SQLSTATE.has(fault.sqlstate ?? '');
+  return refused && (fault.sqlstate === undefined || UNAVAILABLE_CODES.has(fault.sqlstate));
+}
+
+/** How long opening a session waits for an unavailable server before its error stands. */
+export const SERVER_WAIT_MS = 10000;
+
+/**
+ * Opens a session, waiting with backoff (50 ms doubling to 1 s) while the server is unavailable, up to `budgetMs`
+ * in all; `onWait` is told of the first wait, `stop()` true ends the waiting early (the caller is closing).
+ */
+export async function whenAvailable<T>(open: () => Promise<T>, o: { budgetMs?: number; refused?: boolean; onWait?: (err: unknown) => void; stop?: () => boolean } = {}): Promise<T> {
+  const deadline = Date.now() + (o.budgetMs ?? SERVER_WAIT_MS);
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+    try {
+      return await open();
+    } catch (err) {
+      if (!isServerUnavailable(err, o.refused ?? true) || Date.now() + delay > deadline || o.stop?.() === true) throw err;
+      if (delay === 50) o.onWait?.(err);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}

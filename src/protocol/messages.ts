@@ -261,6 +261,8 @@ export type WorkerEvent =
     }
   | { type: 'connect'; slot: number; generation: number; pid: number }
   | { type: 'rebuild'; rebuild: RebuildInfo }
+  /** db() found the server unavailable (restarting, starting, out of slots) and waits for it; once per outage. */
+  | { type: 'server:waiting'; message: string }
   | { type: 'session:ended'; session: EndedSession }
   | { type: 'output'; stream: 'stdout' | 'stderr'; text: string }
   | { type: 'exit-called'; code: number; stack?: string }

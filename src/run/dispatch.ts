@@ -12,6 +12,7 @@ import type { EventBus } from './events.js';
 import { FileRun } from './filerun.js';
 import type { Running } from './filerun.js';
 import { SlotPool } from './slotpool.js';
+import { DispatchGate } from './outage.js';
 import { Watchdog, runWatched } from './watchdog.js';
 import { collectUnstarted, probeOnly } from './collect.js';
 import type { Interrupts } from './interrupts.js';
@@ -147,8 +148,10 @@ async function dispatch(plan: Plan, pools: SlotPool[], o: ExecuteOptions, slotPi
     }
   });
 
+  const gate = new DispatchGate(o.bus, o.admin);
   const loop = async (pool: SlotPool, index: number): Promise<void> => {
     for (let entry = stop === null ? next(index) : undefined; entry !== undefined; entry = stop === null ? next(index) : undefined) {
+      await gate.wait();
       const slotUsable = await runEntry(pool, entry, plan.seed, o, slotPids, () => (stop === 'interrupt' ? o.interrupts.reason : stop), halt);
       if (!slotUsable) return;
     }
@@ -165,6 +168,7 @@ async function dispatch(plan: Plan, pools: SlotPool[], o: ExecuteOptions, slotPi
   } finally {
     offStop();
     offNow();
+    gate.close();
   }
   return stop;
 }

@@ -29,6 +29,7 @@ export type RunEvent =
   /** A session the application opened itself, ended by the reset rule after a test. */
   | { type: 'session:ended'; file: string; incarnation: number; session: EndedSession }
   | { type: 'connect'; slot: number; incarnation: number; generation: number; pid: number }
+  | { type: 'server:waiting'; slot: number; message: string }
   | { type: 'output'; file: string; stream: 'stdout' | 'stderr'; text: string }
   | { type: 'chaos'; file: string; slot: number; incarnation: number; fault: ChaosFault; title: string }
   /** Sessions still open on a slot's database when its worker closed; `file` lists the files the slot ran. */

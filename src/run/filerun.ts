@@ -149,6 +149,9 @@ export class FileRun {
       case 'rebuild':
         this.emit({ type: 'rebuild', file, incarnation: this.worker.incarnation, rebuild: event.rebuild });
         return;
+      case 'server:waiting':
+        this.emit({ type: 'server:waiting', slot: this.slot, message: event.message });
+        return;
       case 'session:ended':
         this.emit({ type: 'session:ended', file, incarnation: this.worker.incarnation, session: event.session });
         return;

@@ -101,7 +101,7 @@ async function runCommand(config: Config, io: RunIO, target: Target): Promise<nu
       files,
       exact: false,
       quiet: false,
-      makePlan: (chosen) => withSelection(plan(chosen, { workers: roundConfig.workers, seed: roundConfig.seed, repeat: roundConfig.repeat, weights: selection.weights }), lastFailed),
+      makePlan: (chosen, workers) => withSelection(plan(chosen, { workers, seed: roundConfig.seed, repeat: roundConfig.repeat, weights: selection.weights }), lastFailed),
       ...(selection.shard !== null ? { shard: selection.shard } : {}),
     });
     rememberDurations(config, selection, result.record);

@@ -6,6 +6,7 @@ import type { Config } from '../config/types.js';
 import type { SpecFile } from '../plan/discover.js';
 import { EXIT, isBulkheadError } from '../errors.js';
 import { isConnectionError } from '../protocol/faults.js';
+import { sayOutageOnce } from './outage.js';
 import { EventBus } from './events.js';
 import { execute, startPools } from './dispatch.js';
 import type { Interrupts } from './interrupts.js';
@@ -58,7 +59,8 @@ export const LAST_RUN = path.join('.bulkhead', 'last-run.json');
 
 export interface SessionOptions {
   files: SpecFile[];
-  makePlan(files: SpecFile[]): Plan;
+  /** `workers`: the slots the session has (fewer than configured when the server has no room for all). */
+  makePlan(files: SpecFile[], workers: number): Plan;
   exact: boolean;
   /** Bisect probes: no reporter output, no last-run.json. */
   quiet: boolean;
@@ -136,10 +138,12 @@ export async function session(config: Config, io: RunIO, target: Target, s: Sess
 async function wire(config: Config, io: RunIO, target: Target, s: SessionOptions, phases: Phases): Promise<Session> {
   const info = infoStream(config, io);
   // Fixed plans (replay, bisect) say how many slots they need; otherwise no more workers than files.
-  const workers = s.workers ?? Math.max(1, Math.min(config.workers, s.files.length));
+  // Then as many as the server has connection slots for (fewer with a warning; none: exit 3).
+  const workers = await target.fit(s.workers ?? Math.max(1, Math.min(config.workers, s.files.length)), s.workers !== undefined);
   const bus = new EventBus();
   const builder = await startRecord(config, target, workers, s.shard);
   bus.on('record', (e) => builder.handle(e));
+  sayOutageOnce(bus, target.admin, target.redactor, info);
   phases.listen(bus);
   const x: Session = { config, io, target, s, info, workers, bus, builder, reporters: null, progress: null, phases };
   if (s.quiet) return x;
@@ -150,7 +154,7 @@ async function wire(config: Config, io: RunIO, target: Target, s: SessionOptions
   // Reporters read runner.total when they are made (json-stream's "start", progress). A replay or bisect plan
   // names every test, so it is known up front; otherwise a file's tests are known only once a worker loaded
   // it, and runner.total grows as files load (knowing it at the start would take loading every file twice).
-  const planned = s.exact ? namedTests(s.makePlan(s.files)) : null;
+  const planned = s.exact ? namedTests(s.makePlan(s.files, workers)) : null;
   const progress = startProgress(config, io, s, workers);
   if (progress !== null) bus.on('progress', (e) => progress.handle(e));
   const reporters = new Reporters({ config, total: () => planned ?? total, redactor: target.redactor, screen: progress });
@@ -178,7 +182,7 @@ async function executePlan(x: Session, pools: SlotPool[], resources: SlotResourc
     for (const f of s.files) bus.emit({ type: 'test:notrun', file: f.rel, testId: '*', reason: 'interrupted before the run started' });
     stop = 'interrupt';
   } else {
-    const done = await execute({ pools, config, admin: target.admin, resources, bus, interrupts: io.interrupts, makePlan: s.makePlan, files: s.files, exact: s.exact });
+    const done = await execute({ pools, config, admin: target.admin, resources, bus, interrupts: io.interrupts, makePlan: (files) => s.makePlan(files, x.workers), files: s.files, exact: s.exact });
     stop = done.stop;
     pids = done.pids;
   }
