@@ -137,8 +137,7 @@ export async function session(config: Config, io: RunIO, target: Target, s: Sess
 /** Step 1: the record and, unless quiet, mocha's reporter behind the file gate, and the opening line. */
 async function wire(config: Config, io: RunIO, target: Target, s: SessionOptions, phases: Phases): Promise<Session> {
   const info = infoStream(config, io);
-  // Fixed plans (replay, bisect) say how many slots they need; otherwise no more workers than files.
-  // Then as many as the server has connection slots for (fewer with a warning; none: exit 3).
+  // Fixed plans (replay, bisect) say how many slots they need, others no more than files, the server no more than fit.
   const workers = await target.fit(s.workers ?? Math.max(1, Math.min(config.workers, s.files.length)), s.workers !== undefined);
   const bus = new EventBus();
   const builder = await startRecord(config, target, workers, s.shard);
