@@ -1,10 +1,11 @@
-// The mocha a worker thread runs specs with, when it is bulkhead's own copy. Loading mocha's ~38 files costs each
-// thread ~250 ms of CPU on Node 20, mostly module resolution and reading; the prebuilt one-file copy
-// (dist/workers/mocha.bundle.cjs, made by scripts/bundle-mocha.mjs at build time) costs ~40 ms. It is registered in
-// the module cache under the installed mocha's own path, so a spec's `import { describe } from 'mocha'` or a plugin's
-// require('mocha') gets this very instance (mocha's named exports work only on the instance that loads the files),
-// and so does mochaInUse(). Only when built from the installed version and nothing has loaded mocha yet; a
-// project's own mocha (src/protocol/mochacopy.ts) is loaded from its files as it is.
+// The mocha a worker thread runs specs with, as one file. Loading mocha's ~38 files costs each thread ~250 ms of
+// CPU on Node 20, mostly module resolution and reading; one file costs ~40 ms. bulkhead's own copy ships prebuilt
+// (dist/workers/mocha.bundle.cjs, made by scripts/bundle-mocha.mjs at build time); a project's own copy is bundled
+// by the main thread on its first run (src/run/mochabundle.ts). The bundle is registered in the module cache under
+// the copy's own path, so a spec's `import { describe } from 'mocha'` or a plugin's require('mocha') gets this very
+// instance (mocha's named exports work only on the instance that loads the files), and so does mochaInUse(). Only
+// when the bundle was built from the same version and nothing has loaded mocha yet.
+import { existsSync, readFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -14,24 +15,33 @@ interface Bundle {
   version: string;
 }
 
-/** Puts the bundle in the module cache when `dir` (the copy this worker runs) is bulkhead's own mocha. */
-export function preferBundle(dir: string): void {
-  const installed = require.resolve('mocha/lib/mocha.cjs');
-  if (path.dirname(path.dirname(installed)) !== dir) return;
+/**
+ * Puts a one-file copy of mocha in the module cache under the path the worker will load `dir`'s mocha from: the
+ * prebuilt bundle when `dir` is bulkhead's own mocha (and of its version), else `cached` (the project's copy bundled
+ * by src/run/mochabundle.ts on an earlier run), else nothing.
+ */
+export function preferBundle(dir: string, cached: string | null = null): void {
+  const own = require.resolve('mocha/lib/mocha.cjs');
+  const isOwn = path.dirname(path.dirname(own)) === dir;
+  const target = isOwn ? own : ['lib/mocha.cjs', 'lib/mocha.js'].map((f) => path.join(dir, f)).find((f) => existsSync(f));
+  if (target === undefined) return;
   const cache = (Module as unknown as { _cache: Record<string, Module | undefined> })._cache;
-  if (cache[installed] !== undefined) return;
+  if (cache[target] !== undefined) return;
   let bundle: Bundle & { Mocha: unknown };
   try {
-    bundle = require('./mocha.bundle.cjs') as Bundle & { Mocha: unknown };
+    if (isOwn) bundle = require('./mocha.bundle.cjs') as Bundle & { Mocha: unknown };
+    else if (cached !== null) bundle = require(cached) as Bundle & { Mocha: unknown };
+    else return;
   } catch {
-    // Running from source (no build): the installed mocha.
+    // Running from source (no build), or a cached bundle that went away: mocha's own files.
     return;
   }
-  if (bundle.version !== (require('mocha/package.json') as { version: string }).version) return;
-  const entry = new Module(installed);
-  entry.filename = installed;
-  entry.paths = (Module as unknown as { _nodeModulePaths(from: string): string[] })._nodeModulePaths(installed);
+  const version = (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version?: unknown }).version;
+  if (bundle.version !== version) return;
+  const entry = new Module(target);
+  entry.filename = target;
+  entry.paths = (Module as unknown as { _nodeModulePaths(from: string): string[] })._nodeModulePaths(target);
   entry.exports = bundle.Mocha;
   entry.loaded = true;
-  cache[installed] = entry;
+  cache[target] = entry;
 }

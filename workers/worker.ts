@@ -40,7 +40,7 @@ const runHelpers = (): RunHelpers => mochaInUse().load<RunHelpers>('lib/cli/run-
 
 process.env[ENV_WORKER] = String(data.slot);
 useMocha(data.mochaPackage);
-preferBundle(data.mochaPackage);
+preferBundle(data.mochaPackage, data.mochaBundle);
 installCapture();
 
 let stopHook: ((info: { slot: number }) => unknown) | null = null;

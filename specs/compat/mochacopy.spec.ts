@@ -4,7 +4,7 @@
 // transaction is followed by a fresh connection) and under bulkhead. mocha 11 is the repository's `mocha11`
 // package; mocha 12 is bulkhead's own. A copy outside the supported range is refused with exit 2 by both.
 import { expect } from 'chai';
-import { mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO, fixture, runCli, runMocha, specOutcomes } from '../helpers/fixture.js';
 import type { CliResult } from '../helpers/fixture.js';
@@ -46,6 +46,10 @@ for (const [major, pkg] of [[11, 'mocha11'], [12, 'mocha']] as const) {
   describe(`compat: mocha ${major} in the project`, function () {
     let register: CliResult;
     let run: CliResult;
+    // A second run of the same project: a project's own copy is bundled into one file for the workers during the
+    // first run (src/run/mochabundle.ts), and the second run's workers load that file in its place.
+    let again: CliResult;
+    let cached: string[] = [];
     before(async function () {
       const fx = fixture({ 'test/copy.spec.js': suite(major) });
       try {
@@ -53,6 +57,11 @@ for (const [major, pkg] of [[11, 'mocha11'], [12, 'mocha']] as const) {
         const bin = path.join(fx.dir, 'node_modules', 'mocha', 'bin', 'mocha.js');
         register = await runMocha(['--require', 'bulkhead/register', '--timeout', '10000', 'test/copy.spec.js'], { cwd: fx.dir }, bin);
         run = await runCli(['-w', '1', 'test/copy.spec.js'], { cwd: fx.dir });
+        cached = readdirSync(path.join(fx.dir, '.bulkhead', 'cache'), { withFileTypes: true }).filter((d) => d.isFile()).map((d) => d.name);
+        again = await runCli(['-w', '1', 'test/copy.spec.js'], { cwd: fx.dir });
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== 'ENOENT') throw err;
+        again = run;
       } finally {
         fx.remove();
       }
@@ -66,6 +75,17 @@ for (const [major, pkg] of [[11, 'mocha11'], [12, 'mocha']] as const) {
     it(`bulkhead runs the spec on the project's mocha ${major}, with the same outcomes`, function () {
       expect(specOutcomes(run.output), run.output).to.deep.equal(EXPECTED);
       expect(run.code, run.output).to.equal(1);
+    });
+
+    it(major === 12 ? 'bulkhead\'s own mocha 12 ships as one file: nothing is cached' : 'the next run loads the project\'s copy as one cached file, with the same outcomes', function () {
+      if (major === 12) {
+        expect(cached).to.deep.equal([]);
+        return;
+      }
+      expect(cached).to.have.lengthOf(1);
+      expect(cached[0]).to.match(/^mocha-11\.[\d.]+-[0-9a-f]{12}\.cjs$/);
+      expect(specOutcomes(again.output), again.output).to.deep.equal(EXPECTED);
+      expect(again.code, again.output).to.equal(1);
     });
   });
 }

@@ -91,6 +91,8 @@ export interface WorkerData {
   mocha: WorkerMochaOptions;
   /** The directory of the mocha copy that runs the specs (the project's, else bulkhead's): see protocol/mochacopy.ts. */
   mochaPackage: string;
+  /** A one-file copy of the project's mocha (src/run/mochabundle.ts), when an earlier run built one. */
+  mochaBundle: string | null;
 }
 
 export type TaskMode = 'run' | 'collect';

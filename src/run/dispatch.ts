@@ -1,5 +1,7 @@
 // Executes one Plan on fresh slot pools: dispatch, the load and per-test watchdogs, crash containment, --bail and Ctrl-C,
 // and the guaranteed teardown order (connections closed with a goodbye, then what dead workers left behind).
+import { projectMochaBundle } from './mochabundle.js';
+import { ownMocha } from '../protocol/mochacopy.js';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/types.js';
@@ -78,7 +80,9 @@ export async function execute(o: ExecuteOptions): Promise<{ stop: Stop; plan: Pl
 /** One single-thread pool per slot, started at once: threads load mocha and pg while the slots are provisioned. */
 export function startPools(config: Config, workers: number, files: readonly SpecFile[]): SlotPool[] {
   const typescript = usesTypeScript(config, files);
-  return Array.from({ length: workers }, (_, i) => new SlotPool(workerData(config, i + 1, typescript), process.env));
+  // bulkhead's own mocha ships as one file; a project's own copy gets one, cached, from its first run on.
+  const mochaBundle = config.mochaPackage === ownMocha().dir ? null : projectMochaBundle(config.root, config.mochaPackage);
+  return Array.from({ length: workers }, (_, i) => new SlotPool(workerData(config, i + 1, typescript, mochaBundle), process.env));
 }
 
 const TYPESCRIPT = /\.(c|m)?tsx?$/;
@@ -99,7 +103,7 @@ export function usesTypeScript(config: Config, files: readonly SpecFile[]): bool
   }
 }
 
-function workerData(config: Config, slot: number, typescript: boolean): WorkerData {
+function workerData(config: Config, slot: number, typescript: boolean, mochaBundle: string | null): WorkerData {
   return {
     slot,
     root: config.root,
@@ -111,6 +115,7 @@ function workerData(config: Config, slot: number, typescript: boolean): WorkerDa
     transaction: config.transaction,
     nodeOptions: [...config.nodeOptions],
     mochaPackage: config.mochaPackage,
+    mochaBundle,
     mocha: { ...config.mocha, requires: [...config.mocha.requires], globals: [...config.mocha.globals], files: [...config.mocha.files], ...maxDiffSize(config) },
   };
 }

@@ -9,6 +9,7 @@ import { isConnectionError } from '../protocol/faults.js';
 import { sayOutageOnce } from './outage.js';
 import { EventBus } from './events.js';
 import { execute, startPools } from './dispatch.js';
+import { settleMochaBundle } from './mochabundle.js';
 import type { Interrupts } from './interrupts.js';
 import type { Stop } from './dispatch.js';
 import type { SlotPool } from './slotpool.js';
@@ -130,6 +131,8 @@ export async function session(config: Config, io: RunIO, target: Target, s: Sess
   // 4. Tear the slots down: cleanup problems are warnings, they must not cost the run its summary, its record or
   // its exit status.
   done.warnings.push(...(await teardown(resources)));
+  // A bundle of the project's mocha started for the next run is finished, not cut off by the command's end.
+  await settleMochaBundle();
   // 5. Report, and take the exit code from the record's outcome.
   return report(x, done.stop, done.warnings);
 }
