@@ -43,4 +43,10 @@ describe('unit: --reporter name[:file]', function () {
     await loadConfig(['--no-config', '-R', 'spec', '-R', 'json'], env, root).catch((e: unknown) => (error = e));
     expect(String(error)).to.include('The reporter "json" writes a document to stdout').and.include('--reporter json:reports/json.out');
   });
+
+  it('two reporters with one file are refused', async function () {
+    let error: unknown;
+    await loadConfig(['--no-config', '-R', 'junit:a.xml', '-R', 'xunit:./a.xml'], env, root).catch((e: unknown) => (error = e));
+    expect(String(error)).to.include('Two reporters write to a.xml; give each reporter a file of its own.');
+  });
 });
