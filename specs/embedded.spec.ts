@@ -219,9 +219,20 @@ describe('embedded PostgreSQL', function () {
   });
 
   it('fails with a typed error that says what to do', async function () {
+    // Neither the project (a file, not a directory) nor the temporary directory (the fallback for a project the
+    // server's OS user cannot reach) can hold the cache.
     const file = path.join(root, 'not-a-directory');
     writeFileSync(file, '');
-    const err = await startEmbedded({ root: file }).then(() => null, (e: unknown) => e);
+    const tmp = process.env['TMPDIR'];
+    process.env['TMPDIR'] = file;
+    const started = await startEmbedded({ root: file }).then(
+      (server) => server,
+      (e: unknown) => e,
+    ).finally(() => {
+      if (tmp === undefined) delete process.env['TMPDIR'];
+      else process.env['TMPDIR'] = tmp;
+    });
+    const err = started instanceof Error ? started : (await (started as { stop(): Promise<void> }).stop(), null);
     expect(err).to.be.instanceOf(BulkheadError);
     expect(err).to.include({ code: 'ERR_BULKHEAD_EMBEDDED', exitCode: 3 });
     expect((err as Error).message).to.include('DATABASE_URL');
