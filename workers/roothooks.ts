@@ -39,7 +39,9 @@ export class RootHooks {
     if (this.hooks === undefined || this.mode === 'per-file') return this.hooks;
     const { beforeEach, afterEach } = this.hooks;
     const own: Mocha.RootHookObject = { ...(beforeEach !== undefined ? { beforeEach } : {}), ...(afterEach !== undefined ? { afterEach } : {}) };
-    if (this.beforeAll.length === 0) return own;
+    // Without a beforeAll the wrapper still marks that a file's tests ran here, which close() needs to run afterAll
+    // (`afterAll(() => pool.end())` alone is common); it is skipped, as the plugin's would be, in a dry run.
+    if (this.beforeAll.length === 0 && this.afterAll.length === 0) return own;
     const start = this.start.bind(this);
     // Named after the plugin's hook, so a failure reads `"before all" hook: beforeAll in "{root}"` as in mocha.
     const beforeAll = { async beforeAll(this: Mocha.Context): Promise<void> { await start(this, file); } }.beforeAll;
@@ -69,7 +71,7 @@ export class RootHooks {
     }
   }
 
-  /** At worker close: the plugin's afterAll, once, when its beforeAll ran here. Returns the failure, if any. */
+  /** At worker close: the plugin's afterAll, once, when a file's root before-all ran here. Returns the failure, if any. */
   async close(timeoutMs: number): Promise<Error | null> {
     if (this.mode === 'per-file' || this.started === null || this.afterAll.length === 0) return null;
     const context = { timeout: () => context, slow: () => context, retries: () => context };
