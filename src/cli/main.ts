@@ -24,7 +24,7 @@ function version(): string {
  * (--shutdown-grace) after the first. The exit status is 128 + the first signal's number.
  */
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-type Signal = (typeof SIGNALS)[number];
+type Signal = (typeof SIGNALS)[number] | 'SIGPIPE';
 
 export async function main(argv: readonly string[]): Promise<number> {
   const interrupts = new Interrupts();
@@ -45,6 +45,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     interrupts.receive(signal);
   };
   const handlers = SIGNALS.map((signal) => [signal, () => onSignal(signal)] as const);
+  watchOutput(interrupts);
   // What escapes the run is printed here, where the run's own target is out of reach: the environment names it.
   const redactor = Redactor.fromEnv();
   try {
@@ -86,6 +87,27 @@ export async function main(argv: readonly string[]): Promise<number> {
   } finally {
     for (const [signal, handler] of handlers) process.off(signal, handler);
   }
+}
+
+/*
+ * A reader that goes away (`bulkhead | head`, a pager quit early) fails the next write with EPIPE. Unhandled, that
+ * crashed the process mid-run and left the slot databases and sessions behind. It stops the run as SIGPIPE would
+ * (the running tests finish, connections close, databases are dropped; exit 141); what is written after that to the
+ * closed stream is dropped.
+ */
+let outputWatched = false;
+function watchOutput(interrupts: Interrupts): void {
+  if (outputWatched) return;
+  outputWatched = true;
+  let gone = false;
+  const onError = (err: NodeJS.ErrnoException): void => {
+    if (gone || err.code !== 'EPIPE') return;
+    gone = true;
+    process.stderr.write('\nbulkhead: the output was closed (EPIPE); finishing the running tests and closing connections\n');
+    if (interrupts.count === 0) interrupts.receive('SIGPIPE');
+  };
+  process.stdout.on('error', onError);
+  process.stderr.on('error', onError);
 }
 
 function flush(stream: NodeJS.WriteStream): Promise<void> {
