@@ -178,32 +178,42 @@ async function cloneAll(ctx: Context, source: string, clones: readonly { name: s
   const extra = Math.min(CLONE_SESSIONS, clones.length) - 1;
   const sessions = [admin.client];
   let failure: { error: unknown } | null = null;
+  const work = async (client: pg.Client): Promise<void> => {
+    for (let next = queue.shift(); next !== undefined && failure === null; next = queue.shift()) {
+      const t = performance.now();
+      try {
+        await createDatabase(client, next.name, source, next.marker);
+        created.push(next.name);
+      } catch (error) {
+        failure ??= { error };
+      }
+      perSlot[next.index] = performance.now() - t;
+    }
+  };
   try {
-    // On the maintenance session's database, never on the template they copy (a session there would block it).
-    for (let i = 0; i < extra; i++) sessions.push(await admin.openOn(admin.database));
-    // allSettled, not all: a clone still running when another fails must finish before the cleanup drops it.
-    await Promise.allSettled(
-      sessions.map(async (client) => {
-        for (let next = queue.shift(); next !== undefined && failure === null; next = queue.shift()) {
-          const t = performance.now();
-          try {
-            await createDatabase(client, next.name, source, next.marker);
-            created.push(next.name);
-          } catch (error) {
-            failure ??= { error };
-          }
-          perSlot[next.index] = performance.now() - t;
-        }
-      }),
+    // The maintenance session clones at once while the others connect (each connect was on the critical path), on
+    // the maintenance session's database, never on the one they copy (a session there would block it).
+    const opened = Array.from({ length: extra }, () =>
+      admin.openOn(admin.database).then(
+        (client) => {
+          sessions.push(client);
+          return work(client);
+        },
+        (error: unknown) => {
+          failure ??= { error };
+        },
+      ),
     );
-  } catch (error) {
-    failure ??= { error };
+    // allSettled, not all: a clone still running when another fails must finish before the cleanup drops it.
+    await Promise.allSettled([work(admin.client), ...opened]);
   } finally {
     for (const client of sessions.slice(1)) await client.end().catch(() => undefined);
   }
-  if (failure !== null) {
+  // Set inside the workers above, which the compiler does not follow.
+  const failed = failure as { error: unknown } | null;
+  if (failed !== null) {
     for (const name of created) await dropOurDatabase(admin, name).catch(() => undefined);
-    throw failure.error;
+    throw failed.error;
   }
   return perSlot;
 }
