@@ -12,12 +12,15 @@ const require = createRequire(import.meta.url);
 const { loadOptions } = require('mocha/lib/cli/options.cjs') as { loadOptions(argv: string[]): { _?: unknown[] } };
 
 const args = process.argv.slice(2);
-// BULKHEAD_SPEC_JOBS=n runs the specs on n mocha workers, each with a PostgreSQL cluster of its own
-// (helpers/serversetup.ts), where the system's binaries can build one; otherwise serially against one server.
+// The whole suite runs on two mocha workers (BULKHEAD_SPEC_JOBS=n for n), each with a PostgreSQL cluster of its own
+// (helpers/serversetup.ts), where the system's binaries can build one; otherwise, and for named files, serially
+// against one server (the local one, or the embedded server on a machine with none).
 const canCluster = existsSync('/usr/lib/postgresql') && readdirSync('/usr/lib/postgresql').some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/initdb`));
 // mocha's own parser tells spec arguments (positional or --spec) from option values such as `--grep x`.
 const named = loadOptions(args)._ ?? [];
-const jobs = Number(process.env['BULKHEAD_SPEC_JOBS'] ?? '1') > 1 && canCluster && process.env['BULKHEAD_TEST_URL'] === undefined ? Number(process.env['BULKHEAD_SPEC_JOBS']) : 1;
+// The whole suite defaults to two workers (the machine CI runs on has two cores); named files run serially.
+const wanted = Number(process.env['BULKHEAD_SPEC_JOBS'] ?? (named.length === 0 ? '2' : '1'));
+const jobs = wanted > 1 && canCluster && process.env['BULKHEAD_TEST_URL'] === undefined ? wanted : 1;
 const parallel = jobs > 1 ? ['--parallel', '--jobs', String(jobs)] : [];
 const mocha = require.resolve('mocha/bin/mocha.js');
 const result = spawnSync(process.execPath, [mocha, ...parallel, ...args, ...(named.length === 0 ? [SUITE] : [])], { stdio: 'inherit', env: { ...process.env, BULKHEAD_SPEC_JOBS: String(jobs) } });
