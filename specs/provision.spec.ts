@@ -225,11 +225,16 @@ describe('provision', function () {
     expect(await q(base, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bulkhead_w%'")).to.deep.equal([]);
   });
 
-  it('shared isolation hands every slot the target as it is, and refuses a setup', async function () {
+  it('shared isolation hands every slot the target as it is, named in its environment too, and refuses a setup', async function () {
     const base = await createDb(`bh_shared_${RUN}`, '');
     const target = { connectionString: urlFor(base) };
     const p = await run(base, { isolation: 'shared' });
-    expect(p.slots.map((s) => [s.database, s.target, s.env])).to.deep.equal([1, 2].map((n) => [base, target, { PGAPPNAME: `bulkhead:w${n}:app` }]));
+    // The application's own pools read DATABASE_URL and PG*: they must name the database db() uses (issue 9).
+    const env = (n: number): Record<string, string> => ({
+      DATABASE_URL: urlFor(base), PGAPPNAME: `bulkhead:w${n}:app`, PGDATABASE: base, PGHOST: SERVER.hostname, PGPORT: SERVER.port || '5432', PGUSER: CONN.user,
+      ...(CONN.password !== undefined ? { PGPASSWORD: CONN.password } : {}),
+    });
+    expect(p.slots.map((s) => [s.database, s.target, s.env])).to.deep.equal([1, 2].map((n) => [base, target, env(n)]));
     expect((await rejection(run(base, { isolation: 'shared', setup: 'broken.sql' }))).code).to.equal('ERR_BULKHEAD_CONFIG');
   });
 
