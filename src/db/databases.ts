@@ -175,7 +175,9 @@ async function cloneAll(ctx: Context, source: string, clones: readonly { name: s
   const perSlot = clones.map(() => 0);
   const created: string[] = [];
   const queue = clones.map((c, i) => ({ ...c, index: i }));
-  const extra = Math.min(CLONE_SESSIONS, clones.length) - 1;
+  // On a server without "postgres" the maintenance session lives on the target: a clone straight from the target is
+  // then allowed only from that session itself (CREATE DATABASE counts the other sessions on its template).
+  const extra = source === admin.database ? 0 : Math.min(CLONE_SESSIONS, clones.length) - 1;
   const sessions = [admin.client];
   let failure: { error: unknown } | null = null;
   const work = async (client: pg.Client): Promise<void> => {
