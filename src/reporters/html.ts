@@ -5,8 +5,11 @@
 // elements); a click on a bar, an aggregate or a marker shows its details from the data embedded in the page. The
 // markup is built with xmlbuilder2 (it escapes); the small script and style are constants (htmlassets.ts).
 import path from 'node:path';
-import { fragment } from 'xmlbuilder2';
+import { createRequire } from 'node:module';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
+
+// Loaded when a report is written, not with every run (~90 ms to load).
+const load = createRequire(import.meta.url);
 import type { RunRecord } from '../plan/record.js';
 import { PAGE_SCRIPT, PAGE_STYLE } from './htmlassets.js';
 import { timeline } from './timeline.js';
@@ -147,6 +150,7 @@ function lists(body: XMLBuilder, items: Notable[]): void {
 /** The page; `recordPath` (relative to the project) names the record in the replay command. */
 export function htmlReport(record: RunRecord, recordPath: string | null = null): string {
   const t = timeline(record);
+  const { fragment } = load('xmlbuilder2') as typeof import('xmlbuilder2');
   const body = fragment();
   const main = body.ele('main');
   main.ele('h1').txt(`bulkhead run of ${record.createdAt}`);

@@ -2,8 +2,11 @@
 // gives the same document as one run. One <testsuite> per run of a spec file; every test, failed hook and file
 // failure a <testcase>, so the counts are the record's outcome: tests = passed + failed + skipped + not run,
 // failures = failed, skipped = pending + not run. A file never loaded is one skipped <testcase> of its own.
-import { create } from 'xmlbuilder2';
+import { createRequire } from 'node:module';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
+
+// Loaded when a document is written, not with every run: most runs write none, and the library costs ~90 ms to load.
+const load = createRequire(import.meta.url);
 import type { SerializedError } from '../protocol/messages.js';
 import { REASON_TEXT } from '../protocol/messages.js';
 import type { RecordedFile, RunRecord } from '../plan/record.js';
@@ -85,6 +88,7 @@ function suite(root: XMLBuilder, record: RunRecord, f: RecordedFile, lane: { slo
 export function junitXml(record: RunRecord): string {
   const o = record.outcome;
   const end = Math.max(0, ...record.slots.flatMap((s) => s.files.map((f) => f.end ?? f.start)));
+  const { create } = load('xmlbuilder2') as typeof import('xmlbuilder2');
   const doc = create({ version: '1.0', encoding: 'UTF-8', invalidCharReplacement: '\uFFFD' });
   const root = doc.ele('testsuites', { name: 'bulkhead', tests: o.passed + o.failed + o.skipped + o.notRun, failures: o.failed, errors: 0, skipped: o.skipped + o.notRun, time: seconds(end) });
   const runs = record.slots.flatMap((lane) => lane.files.map((f) => ({ f, lane })));

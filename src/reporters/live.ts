@@ -2,7 +2,11 @@
 // reporter writes (reporters/set.ts calls clear() before every delivery) and drawn again on the next tick, so the
 // reporter's lines are never overwritten or split. Not a terminal, CI=true, TERM=dumb or NO_COLOR: plain lines, no
 // escape codes, one when a file ends and at least `interval` ms after the last.
-import { createLogUpdate } from 'log-update';
+import { createRequire } from 'node:module';
+import type { createLogUpdate } from 'log-update';
+
+// Loaded only for a live block on a terminal (~80 ms to load): CI and piped runs never draw one.
+const load = createRequire(import.meta.url);
 import { ProgressState, progressBlock, progressLine } from './progress.js';
 import type { RunEvent } from '../run/events.js';
 
@@ -36,7 +40,7 @@ export class Progress {
     private readonly interval: number,
     private readonly clock: () => number = () => performance.now(),
   ) {
-    this.draw = kind === 'live' ? createLogUpdate(stream as NodeJS.WriteStream, { showCursor: true }) : null;
+    this.draw = kind === 'live' ? (load('log-update') as { createLogUpdate: typeof createLogUpdate }).createLogUpdate(stream as NodeJS.WriteStream, { showCursor: true }) : null;
   }
 
   handle(event: RunEvent): void {
