@@ -6,7 +6,6 @@ import type { RunEvent } from '../run/events.js';
 import type { ChaosFault, EndedSession, RebuildInfo, SerializedError } from '../protocol/messages.js';
 import { BulkheadError, EXIT } from '../errors.js';
 import type { Redactor } from '../db/redact.js';
-import { findDatabaseFault } from '../protocol/faults.js';
 import { recordProblem } from './recordshape.js';
 
 export const RECORD_FORMAT = 'bulkhead-run';
@@ -23,8 +22,6 @@ export interface RecordedTest {
   generation: number | null;
   attempts: number;
   flaky: boolean;
-  /** A retried test whose failed attempt met a database error: the session, not the test, is the suspect. */
-  databaseRetry?: boolean;
   error?: SerializedError;
   reason?: string;
   /** The line of the spec file that declared it, when the worker saw it (workers/lines.ts). */
@@ -190,9 +187,7 @@ export class RecordBuilder {
       }
       case 'test:retry': {
         const t = this.test(event.file, event.testId);
-        if (t === undefined) return;
-        t.attempts += 1;
-        if (findDatabaseFault(event.error) !== undefined) t.databaseRetry = true;
+        if (t !== undefined) t.attempts += 1;
         return;
       }
       case 'test:end': {

@@ -33,7 +33,7 @@ export function renderSummary(record: RunRecord, options: SummaryOptions): strin
     lines.push(`  w${r.slot} gen ${r.generation}${thread(r.incarnation, ' (', ')')} after ${r.culprit.kind} "${r.culprit.title}": ${describeReasons(r.reasons)}${detail}`);
   }
   lines.push(...endedSessions(record));
-  const flaky = byFile(record).flatMap((f) => f.tests.filter((t) => t.flaky).map((t) => ({ file: f.key, title: t.title, attempts: t.attempts, database: t.databaseRetry === true })));
+  const flaky = byFile(record).flatMap((f) => f.tests.filter((t) => t.flaky).map((t) => ({ file: f.key, title: t.title, attempts: t.attempts })));
   if (flaky.length > 0) {
     lines.push(`flaky: ${flaky.length}${options.failOnFlaky ? ' (--fail-on-flaky: the run fails)' : ''}`);
     for (const f of flaky) lines.push(`  ${f.file}: ${f.title} (passed on attempt ${f.attempts})`);
@@ -78,20 +78,13 @@ function endedSessions(record: RunRecord): string[] {
 }
 
 /**
- * A retry runs on a fresh connection (workers/hooks.ts), so a test whose failed attempt met a database error and then
- * passed was most likely failed by its session: state an earlier test left on the worker's connection. A test that
- * failed without one was not cured by the connection; an earlier test may still be the cause. bisect finds it.
+ * A retry runs on a fresh connection (workers/hooks.ts), so a test that failed and then passed was most likely
+ * failed by its session: state an earlier test left on the worker's connection. bisect finds that test.
  */
-function flakyHint(flaky: readonly { title: string; database: boolean }[], command: Config['command']): string[] {
-  const cured = flaky.filter((f) => f.database).length;
-  const cause =
-    cured === flaky.length
-      ? `  a fresh connection cured ${flaky.length === 1 ? 'it' : 'them'}: each retry runs on a new connection, so the failing attempt most likely met session state an earlier test left (SET, a temporary table, an open transaction, a lock)`
-      : cured === 0
-        ? `  ${flaky.length === 1 ? 'its failed attempt' : 'their failed attempts'} met no database error, so the connection is not the suspect: timing, or state an earlier test left outside the database`
-        : `  ${cured} of them met a database error on the failed attempt (a fresh connection cured those: session state an earlier test left); the others met none (timing, or state outside the database)`;
+function flakyHint(flaky: readonly { title: string }[], command: Config['command']): string[] {
+  const cause = `  a fresh connection cured ${flaky.length === 1 ? 'it' : 'them'}: each retry runs on a new connection, so the failing attempt most likely met session state an earlier test left (SET, a temporary table, an open transaction, a lock)`;
   if (command !== 'run') return [`${cause}; bisect the record of the run that showed it.`];
-  return [`${cause}; ${cured === flaky.length ? 'to find that test' : 'to look for an earlier test that causes it'}:`, ...flaky.map((f) => `    bulkhead bisect ${LAST_RUN} --test ${shellQuote(f.title)}`)];
+  return [`${cause}; to find that test:`, ...flaky.map((f) => `    bulkhead bisect ${LAST_RUN} --test ${shellQuote(f.title)}`)];
 }
 
 /** A title as one shell word: single quotes, with any single quote in it closed, escaped and reopened. */
