@@ -1,6 +1,7 @@
 // Files loaded without being run: the .only probe (which files really use .only), and the files a stopped run
 // never started, loaded to list each of their tests as not run.
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Admin } from '../db/admin.js';
 import type { SpecFile } from '../plan/discover.js';
 import type { PlanEntry } from '../plan/schedule.js';
@@ -21,13 +22,34 @@ export interface LoadContext {
   slotPids(slot: number): number[];
 }
 
-const ONLY = /\.only\s*\(/;
+// `.only` as a word, not only as a call: `(cond ? it.only : it)(...)` and `const t = it.only` count too.
+const ONLY = /\.only\b/;
+const RELATIVE_IMPORT = /(?:\bfrom|\bimport|\brequire)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g;
+const EXTENSIONS = ['', '.js', '.ts', '.mjs', '.cjs', '.mts', '.cts', '/index.js', '/index.ts'];
+
+/**
+ * A spec file is a candidate when it, or a module it imports by a relative path (shared examples), mentions .only.
+ * A false candidate costs one load; a missed one would run the whole suite where mocha runs the .only tests.
+ */
+async function mentionsOnly(file: string): Promise<boolean> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  if (ONLY.test(text)) return true;
+  for (const [, spec] of text.matchAll(RELATIVE_IMPORT)) {
+    for (const ext of EXTENSIONS) {
+      const imported = await readFile(path.resolve(path.dirname(file), `${spec ?? ''}${ext}`), 'utf8').catch(() => null);
+      if (imported === null) continue;
+      if (ONLY.test(imported)) return true;
+      break;
+    }
+  }
+  return false;
+}
 
 /** Files that really use .only: a text scan finds candidates, and loading them (without running) confirms. */
 export async function probeOnly(files: SpecFile[], pools: SlotPool[], o: LoadContext): Promise<SpecFile[]> {
   const candidates: SpecFile[] = [];
   for (const f of files) {
-    if (ONLY.test(await readFile(f.path, 'utf8').catch(() => ''))) candidates.push(f);
+    if (await mentionsOnly(f.path)) candidates.push(f);
   }
   if (candidates.length === 0) return [];
   const quiet = new Bus();
