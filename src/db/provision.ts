@@ -40,15 +40,16 @@ export async function provision(opts: ProvisionOptions): Promise<Provisioned> {
   const release = async (): Promise<void> => {
     if (opts.admin === undefined) await admin.close();
   };
-  // 4. One run at a time per target (and shard) in every mode: slot databases and schemas have fixed names, and
-  // in schema and shared isolation leaks are traced by the slot's application_name on the target, which another
-  // run's workers carry too. The lock is held until teardown has dropped what this run made.
-  const key = names.template(base, opts.scope);
+  // 4. One run at a time per target in every mode: slot databases and schemas have fixed names, and in schema and
+  // shared isolation leaks are traced by the slot's application_name on the target, which another run's workers
+  // carry too, whatever its shard: only database isolation lets shards (named apart) run side by side. The lock is
+  // held until teardown has dropped what this run made.
+  const key = names.template(base, opts.isolation === 'database' ? opts.scope : '');
   let locked = false;
   const unlock = (): Promise<void> => (locked ? admin.serial(() => admin.unlock(key)).catch(() => undefined) : Promise.resolve());
   try {
     await admin.serial(() => checkCapacity(admin.client, opts.workers, log));
-    await admin.serial(() => admin.lock(key, log, `${base}${opts.scope === undefined || opts.scope === '' ? '' : ` (shard ${opts.scope.slice(1)})`}; runs against one database take turns`));
+    await admin.serial(() => admin.lock(key, log, `${base}${opts.isolation !== 'database' || (opts.scope ?? '') === '' ? '' : ` (shard ${opts.scope?.slice(1)})`}; runs against one database take turns`));
     locked = true;
     const context: Context = { admin, opts, base, plan, log };
     const p = opts.isolation === 'database' ? await provisionDatabases(context) : opts.isolation === 'schema' ? await provisionSchemas(context) : provisionShared(context);
