@@ -78,7 +78,34 @@ export function runNode(script: string, args: readonly string[], options: CliOpt
   return runScript(script, args, options);
 }
 
-function runScript(script: string, args: readonly string[], options: CliOptions): Promise<CliResult> {
+/*
+ * At most this many child processes run at once per spec process: a spec that starts twenty projects together
+ * would otherwise have them fight over two cores, each paying for the contention in CPU time (and the suite in
+ * wall time). Specs that need processes side by side (shards, concurrent runs) start at most this many.
+ */
+const MAX_CHILDREN = 4;
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function slot(): Promise<() => void> {
+  if (running >= MAX_CHILDREN) await new Promise<void>((resolve) => waiting.push(resolve));
+  running++;
+  return () => {
+    running--;
+    waiting.shift()?.();
+  };
+}
+
+async function runScript(script: string, args: readonly string[], options: CliOptions): Promise<CliResult> {
+  const release = await slot();
+  try {
+    return await spawnScript(script, args, options);
+  } finally {
+    release();
+  }
+}
+
+function spawnScript(script: string, args: readonly string[], options: CliOptions): Promise<CliResult> {
   const base = options.cleanEnv ? {} : { ...process.env, DATABASE_URL: SERVER_URL };
   // No colour unless a spec asks for it (the colour specs set NO_COLOR and FORCE_COLOR themselves).
   const env: NodeJS.ProcessEnv = { ...base, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env };
