@@ -28,11 +28,19 @@ async function allSlotsHere() {
   const c = new pg.Client({ connectionString: process.env.BARRIER_URL });
   await c.connect();
   try {
-    const go = new Promise((resolve) => c.on('notification', resolve));
+    // Every arrival notifies and every waiter counts again: two inserts committed at once each count only
+    // themselves and the rows before them, so "the last one notifies" could leave everyone waiting.
+    let wake = () => undefined;
+    c.on('notification', () => wake());
     await c.query('LISTEN slots_here');
-    const { rows } = await c.query('INSERT INTO arrivals VALUES ($1) RETURNING (SELECT count(*) FROM arrivals) + 1 AS n', [${n}]);
-    if (Number(rows[0].n) === ${SLOTS}) await c.query('NOTIFY slots_here');
-    await go;
+    await c.query('INSERT INTO arrivals VALUES ($1)', [${n}]);
+    await c.query('NOTIFY slots_here');
+    for (;;) {
+      const woke = new Promise((resolve) => { wake = resolve; });
+      const { rows } = await c.query('SELECT count(*)::int AS n FROM arrivals');
+      if (rows[0].n >= ${SLOTS}) return;
+      await woke;
+    }
   } finally {
     await c.end();
   }
