@@ -201,8 +201,8 @@ describe('provision', function () {
     await hold(db, 'leaky-pool');
     const own = (worker as pg.Client & { processID: number }).processID;
     const none = { count: 0, applicationNames: [] };
-    expect(await Promise.all([p.leaks(1, [own]), p.leaks(2, [])])).to.deep.equal([{ count: 1, applicationNames: ['leaky-pool'] }, none]);
-    expect(await p.leaks(1, [own])).to.deep.equal(none);
+    expect(await Promise.all([p.leaks(1, [own], []), p.leaks(2, [], [])])).to.deep.equal([{ count: 1, applicationNames: ['leaky-pool'] }, none]);
+    expect(await p.leaks(1, [own], [])).to.deep.equal(none);
     await worker.end();
     expect(await p.closeLeaks()).to.equal(1);
     expect(await sessionsOn(db)).to.equal(0);

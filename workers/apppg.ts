@@ -45,6 +45,21 @@ const patched = new WeakSet<object>();
  */
 const times = new WeakMap<object, { query: number; fromIdle: number }>();
 
+/** Every application client that ran a statement, for the ones still connected when the worker closes. */
+const clients = new Set<WeakRef<AppClient>>();
+const tracked = new WeakSet<object>();
+
+/** The backend pids of application clients that are still connected and not on their way out. */
+export function heldPids(): number[] {
+  const pids: number[] = [];
+  for (const ref of clients) {
+    const c = ref.deref();
+    if (c === undefined || c._ended === true) clients.delete(ref);
+    else if (c._ending !== true && typeof c.processID === 'number') pids.push(c.processID);
+  }
+  return pids;
+}
+
 export function clientTimes(client: AppClient): { query: number; fromIdle: number } | null {
   return times.get(client) ?? null;
 }
@@ -88,6 +103,10 @@ export function patchApplicationPg(root: string): void {
     client.query = function (this: AppClient, ...args: unknown[]): unknown {
       if (!own.has(this)) {
         touched.add(this);
+        if (!tracked.has(this)) {
+          tracked.add(this);
+          clients.add(new WeakRef(this));
+        }
         const now = performance.now();
         const status = this.getTransactionStatus?.() ?? null;
         const before = times.get(this);

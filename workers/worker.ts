@@ -11,7 +11,7 @@ import { mochaInUse, useMocha } from '../src/protocol/mochacopy.js';
 import { attach, detach, drainOrphans, installCapture, setMochaRunning, takeExitCalled } from './capture.js';
 import { closeConnection, configureConnection, continueGenerations, currentGeneration } from './connection.js';
 import { installResetHooks, settleFile, watchFailures, watchSessions } from './hooks.js';
-import { configureAppTermination, patchApplicationPg } from './apppg.js';
+import { configureAppTermination, heldPids, patchApplicationPg } from './apppg.js';
 import { terminateBackend } from './client.js';
 import { closeSessionCheck, configureSessionCheck } from './appcheck.js';
 import type { FileTree } from './tree.js';
@@ -106,7 +106,7 @@ export default async function run(task: Task): Promise<RunResult | CloseResult> 
     const late = drainOrphans().map(({ file, error }) => ({ origin: file, error: serializeError(error) }));
     if (hooksError !== null) late.push({ origin: null, error: serializeError(hooksError) });
     if (stopError !== null) late.push({ origin: null, error: serializeError(stopError) });
-    return { closed: true, generation: currentGeneration(), late };
+    return { closed: true, generation: currentGeneration(), late, held: heldPids() };
   }
   return withOrigin(relative(task.file), () => runFile(task));
 }

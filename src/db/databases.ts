@@ -53,10 +53,16 @@ export async function provisionDatabases(ctx: Context): Promise<Provisioned> {
       ledger.forget(slot);
       log(`bulkhead: slot ${slot}: ${name} cloned again from ${source} in ${ms(t)} ms`);
     }),
-    leaks: (slot, ownPids) => admin.serial(() => ledger.find(slot, async () => {
-      const sessions = await sessionsOn(admin.client, slotName(slot));
-      return sessions.filter((s) => !ownPids.includes(s.pid) && !HARNESS.test(s.applicationName));
-    })),
+    // Each look takes the maintenance session; the grace between looks leaves it to the other slots.
+    leaks: (slot, ownPids, held) =>
+      ledger.find(
+        slot,
+        () => admin.serial(async () => {
+          const sessions = await sessionsOn(admin.client, slotName(slot));
+          return sessions.filter((s) => !ownPids.includes(s.pid) && !HARNESS.test(s.applicationName));
+        }),
+        held,
+      ),
     closeLeaks: () => admin.serial(closeLeaks),
     teardown: teardownOnce(admin, {
       closeLeaks,

@@ -50,7 +50,7 @@ export async function provisionSchemas(ctx: Context): Promise<Provisioned> {
       leaks.ledger.forget(slot);
       await inTarget(ctx, (client) => createSchema(ctx, client, slot));
     }),
-    leaks: (slot, ownPids) => admin.serial(() => leaks.find(slot, ownPids)),
+    leaks: (slot, ownPids, held) => leaks.find(slot, ownPids, held),
     closeLeaks: () => admin.serial(leaks.close),
     teardown: teardownOnce(admin, {
       closeLeaks: leaks.close,

@@ -13,7 +13,7 @@ export function provisionShared(ctx: Context): Provisioned {
     setupRan: false,
     timings: { template: 0, perSlot: Array.from({ length: opts.workers }, () => 0), slots: 0 },
     reclone: async () => undefined,
-    leaks: (slot, ownPids) => admin.serial(() => leaks.find(slot, ownPids)),
+    leaks: (slot, ownPids, held) => leaks.find(slot, ownPids, held),
     closeLeaks: () => admin.serial(leaks.close),
     teardown: teardownOnce(admin, { closeLeaks: leaks.close, leftOpen: 'the specs left open' }),
   };

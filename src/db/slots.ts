@@ -75,10 +75,11 @@ export class LeakLedger {
    * The sessions `list()` returns that are still open once those new since the last check have had the grace
    * period to close, counted as leaks of the file that just ran when they were not reported before.
    */
-  async find(slot: number, list: () => Promise<Session[]>): Promise<Leaks> {
+  async find(slot: number, list: () => Promise<Session[]>, held: readonly number[] = []): Promise<Leaks> {
     let sessions = await list();
     const deadline = performance.now() + LEAK_GRACE_MS;
-    while (this.unseen(slot, sessions) && performance.now() < deadline) {
+    // A session the worker says its code still holds open is no session on its way out: it needs no grace.
+    while (this.unseen(slot, sessions.filter((s) => !held.includes(s.pid))) && performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, LEAK_POLL_MS));
       const now = await list();
       sessions = sessions.filter((s) => now.some((n) => same(n, s)));
@@ -111,7 +112,7 @@ export class LeakLedger {
 /** The leaks of slots that share one database (schema and shared isolation), traced by application_name. */
 export interface TaggedLeaks {
   ledger: LeakLedger;
-  find(slot: number, ownPids: readonly number[]): Promise<Leaks>;
+  find(slot: number, ownPids: readonly number[], held: readonly number[]): Promise<Leaks>;
   /** Ends every leaked session reported so far. */
   close(): Promise<number>;
 }
@@ -119,17 +120,20 @@ export interface TaggedLeaks {
 /**
  * Sessions the specs of a slot opened without naming themselves carry the slot's PGAPPNAME tag. Other sessions
  * on a shared database cannot be told apart from another run's or a colleague's, so they are never touched.
- * Call find() and close() inside admin.serial().
+ * find() takes the maintenance session for each look (its grace period leaves it free for other slots); call
+ * close() inside admin.serial().
  */
 export function taggedLeaks(admin: Admin, database: string): TaggedLeaks {
   const ledger = new LeakLedger();
   return {
     ledger,
-    find(slot, ownPids) {
-      return ledger.find(slot, async () => {
-        const sessions = await sessionsOn(admin.client, database, `^${appTag(slot)}$`);
-        return sessions.filter((s) => !ownPids.includes(s.pid));
-      });
+    find(slot, ownPids, held) {
+      const list = (): Promise<Session[]> =>
+        admin.serial(async () => {
+          const sessions = await sessionsOn(admin.client, database, `^${appTag(slot)}$`);
+          return sessions.filter((s) => !ownPids.includes(s.pid));
+        });
+      return ledger.find(slot, list, held);
     },
     close: () => admin.end(ledger.all()),
   };

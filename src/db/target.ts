@@ -156,7 +156,7 @@ async function slots(config: Config, resolved: ResolvedTarget, admin: Admin, wor
     database: (n) => slot(n)?.database ?? null,
     ownDatabase: (n) => (isolation === 'database' ? (slot(n)?.database ?? null) : null),
     recover: (n) => p.reclone(n),
-    leaks: (n, pids) => p.leaks(n, pids),
+    leaks: (n, pids, held) => p.leaks(n, pids, held),
     closeLeaks: () => p.closeLeaks(),
     teardown: async () => teardownWarnings(await p.teardown(), resolved.where),
   };

@@ -61,8 +61,11 @@ export interface Provisioned {
   timings: { template: number; perSlot: number[]; slots: number };
   /** After a worker crash, before its replacement runs a file: a fresh copy of the template for the slot. */
   reclone(slot: number): Promise<void>;
-  /** Sessions on the slot's database opened by the file that just ran and still open (each reported once). */
-  leaks(slot: number, ownPids: readonly number[]): Promise<Leaks>;
+  /**
+   * Sessions on the slot's database that the worker's code left open (each reported once); `held`: the pids the
+   * worker says its code still holds, which need no grace period.
+   */
+  leaks(slot: number, ownPids: readonly number[], held: readonly number[]): Promise<Leaks>;
   /** After the workers closed their connections: ends what the specs left open on our databases. */
   closeLeaks(): Promise<number>;
   /**
@@ -96,8 +99,8 @@ export interface SlotResources {
   ownDatabase?(slot: number): string | null;
   /** After a worker crash, before its replacement runs anything (e.g. clone the slot's database afresh). */
   recover(slot: number): Promise<void>;
-  /** After each file: sessions on the slot's database that are not the worker's own. */
-  leaks(slot: number, ownPids: readonly number[]): Promise<{ count: number; applicationNames: string[] }>;
+  /** When a worker has closed: sessions on the slot's database that are not the worker's own (see Provisioned). */
+  leaks(slot: number, ownPids: readonly number[], held: readonly number[]): Promise<{ count: number; applicationNames: string[] }>;
   /** Once every worker has closed its own connection, before the threads go: ends the sessions the specs leaked. */
   closeLeaks(): Promise<number>;
 }

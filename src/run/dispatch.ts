@@ -17,6 +17,7 @@ import { SlotPool } from './slotpool.js';
 import { DispatchGate } from './outage.js';
 import { Watchdog, runWatched } from './watchdog.js';
 import { collectUnstarted, probeOnly } from './collect.js';
+import { SlotClosing } from './closing.js';
 import type { Interrupts } from './interrupts.js';
 import type { WorkerData } from '../protocol/messages.js';
 import { fileSeed, slotCount } from '../plan/schedule.js';
@@ -48,11 +49,7 @@ export async function execute(o: ExecuteOptions): Promise<{ stop: Stop; plan: Pl
     if (e.type === 'connect') pids.set(e.slot, [...(pids.get(e.slot) ?? []), e.pid]);
   });
   const slotPids = (slot: number): number[] => pids.get(slot) ?? [];
-  // The files each slot ran, for the leak report at the end.
-  const ran = new Map<number, string[]>();
-  o.bus.on('leak-files', (e) => {
-    if (e.type === 'file:end') ran.set(e.slot, [...new Set([...(ran.get(e.slot) ?? []), e.file])]);
-  });
+  const closing = new SlotClosing({ resources: o.resources, bus: o.bus, leaks: o.config.leaks, slotPids });
   const pools = o.pools;
   const workers = pools.length;
   for (const p of pools) p.assign(o.resources.env(p.slot), o.resources.target(p.slot), o.resources.database(p.slot));
@@ -62,13 +59,12 @@ export async function execute(o: ExecuteOptions): Promise<{ stop: Stop; plan: Pl
     if (o.config.forbidOnly && only.length > 0) throw errors.onlyForbidden(only.map((f) => f.rel));
     const plan = o.makePlan(only.length > 0 ? only : o.files);
     const used = pools.slice(0, slotCount(plan, workers));
-    const stop = await dispatch(plan, used, o, slotPids);
-    // Connections are closed with a goodbye before anything is ended from the server side. The sessions the specs
-    // leaked are ended server-side while their threads still hold the sockets: a thread that goes first drops them
-    // as "unexpected EOF" (mid-transaction, even). What the ended sessions raise in a thread after its close task
-    // is never reported: the thread is about to go.
-    await Promise.all(pools.map((p) => p.closeConnection()));
-    await reportLeaks(used, o, slotPids, ran);
+    const stop = await dispatch(plan, used, o, slotPids, closing);
+    // Connections are closed with a goodbye before anything is ended from the server side (a slot that ran out of
+    // files closed its own already). The sessions the specs leaked are ended server-side while their threads still
+    // hold the sockets: a thread that goes first drops them as "unexpected EOF" (mid-transaction, even). What the
+    // ended sessions raise in a thread after its close task is never reported: the thread is about to go.
+    await closing.all(pools, used);
     await o.resources.closeLeaks().catch(() => 0);
     await Promise.all(pools.map((p) => p.close()));
     return { stop, plan, workers: used.length, pids: [...pids.values()].flat() };
@@ -127,7 +123,7 @@ function maxDiffSize(config: Config): { maxDiffSize?: number } {
   return value !== undefined && value !== '' && !Number.isNaN(n) ? { maxDiffSize: n } : {};
 }
 
-async function dispatch(plan: Plan, pools: SlotPool[], o: ExecuteOptions, slotPids: (slot: number) => number[]): Promise<Stop> {
+async function dispatch(plan: Plan, pools: SlotPool[], o: ExecuteOptions, slotPids: (slot: number) => number[], closing: SlotClosing): Promise<Stop> {
   const shared = plan.kind === 'queue' ? [...plan.entries] : null;
   const own = plan.kind === 'slots' ? plan.slots.map((s) => [...s]) : [];
   const next = (i: number): PlanEntry | undefined => (shared !== null ? shared.shift() : own[i]?.shift());
@@ -160,6 +156,8 @@ async function dispatch(plan: Plan, pools: SlotPool[], o: ExecuteOptions, slotPi
       const slotUsable = await runEntry(pool, entry, plan.seed, o, slotPids, () => (stop === 'interrupt' ? o.interrupts.reason : stop), halt);
       if (!slotUsable) return;
     }
+    // Out of files (not stopped): the slot closes while the others finish theirs.
+    if (stop === null) closing.finish(pool);
   };
   try {
     await Promise.all(pools.map(loop));
@@ -169,7 +167,9 @@ async function dispatch(plan: Plan, pools: SlotPool[], o: ExecuteOptions, slotPi
       stop === 'bail' ? '--bail stopped the run after the first failure'
       : stop === 'interrupt' ? `${o.interrupts.reason} before this file started`
       : 'its slot could not be prepared again after a crash';
-    await collectUnstarted(left, pools, reason, { bus: o.bus, interrupts: o.interrupts, admin: o.admin, loadTimeout: o.config.loadTimeout, slotPids });
+    // Only workers that have not closed load the files never started (none has, when a stop left files behind).
+    const open = pools.filter((p) => !closing.finished(p));
+    await collectUnstarted(left, open.length > 0 ? open : pools, reason, { bus: o.bus, interrupts: o.interrupts, admin: o.admin, loadTimeout: o.config.loadTimeout, slotPids });
   } finally {
     offStop();
     offNow();
@@ -220,20 +220,6 @@ async function runEntry(
   }
   if (o.config.mocha.bail && fr.failed) halt('bail');
   return true;
-}
-
-/*
- * Sessions a worker's code still holds once the worker has closed (after its afterAll hooks), found on the slot's
- * database: a pool an app keeps for the worker's lifetime is open after every file by design, so checking after
- * each file reported it as a leak every time (and waited out the grace period on the critical path).
- */
-async function reportLeaks(pools: readonly SlotPool[], o: ExecuteOptions, slotPids: (slot: number) => number[], ran: ReadonlyMap<number, string[]>): Promise<void> {
-  if (o.config.leaks === 'ignore') return;
-  for (const pool of pools) {
-    const leak = await o.resources.leaks(pool.slot, slotPids(pool.slot)).catch(() => ({ count: 0, applicationNames: [] }));
-    const files = ran.get(pool.slot) ?? [];
-    if (leak.count > 0) o.bus.emit({ type: 'leak', file: files.join(', '), slot: pool.slot, incarnation: pool.incarnation, count: leak.count, applicationNames: leak.applicationNames });
-  }
 }
 
 /**
