@@ -1,16 +1,17 @@
 // npm run bench [-- --quick] : bulkhead against mocha (serial and --parallel) on generated suites, as ratios,
-// with cascades, rebuild latency, provisioning, time to first test, peak RSS and the scaling curve alongside.
+// with cascades, rebuild latency, provisioning, time to first test, peak RSS, the scaling curve and the realised
+// spread of duration- against count-balanced shards alongside.
 // Writes bench/results/<date>.json and .md. Steps are numbered; the server is left as found on every exit path.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO, createProject, writeFiles } from './lib/project.js';
-import { renderMarkdown } from './lib/report.js';
+import { METHOD, renderMarkdown, uniqueBase, writeAtomic } from './lib/report.js';
 import type { BenchRecord } from './lib/report.js';
 import { runRebuild, runRounds } from './lib/rounds.js';
 import type { RebuildResult, RoundContext } from './lib/rounds.js';
-import { DEFAULT_RUNNERS, RSS_METHOD, RUNNERS, killRunning, provisionProbe, runOnce, runner } from './lib/runners.js';
+import { DEFAULT_RUNNERS, RUNNERS, killRunning, provisionProbe, runOnce, runner } from './lib/runners.js';
 import type { RunSample } from './lib/runners.js';
 import { bareClones, createBenchDatabase, dropAll, leftovers } from './lib/server.js';
 import type { CloneSample } from './lib/server.js';
@@ -18,7 +19,9 @@ import { cascade, dbBound, overhead, rebuild } from './lib/suites.js';
 import { floorMs, innerLoop, pools, timers } from './lib/realworld.js';
 import type { Suite } from './lib/suites.js';
 import { profileRun, renderProfile } from './lib/profile.js';
-import { cascadeRows, provisionRows, rebuildRows, target, wallRows } from './lib/summary.js';
+import { cascadeRows, provisionRows, rebuildRows, shardRows, target, wallRows } from './lib/summary.js';
+import { SHARDS, runShards, shardsSuite } from './lib/shards.js';
+import type { ShardsResult } from './lib/shards.js';
 import { median, ratio } from './lib/stats.js';
 
 const HELP = `Usage: npm run bench -- [--quick] [--rounds N] [--suites a,b] [--runners a,b] [--keep] [--profile]
@@ -26,7 +29,7 @@ const HELP = `Usage: npm run bench -- [--quick] [--rounds N] [--suites a,b] [--r
   --quick          2 timing rounds, 1 cascade round, 2 rebuild runs, 1 provisioning round at 1 and 4 slots
                    (under 2 minutes); the full mode runs 5, 3, 5 and 3 at 1, 2, 4 and 8 slots
   --rounds N       timing rounds (default 2 quick, 5 full)
-  --suites list    dbbound,overhead,pools,timers,innerloop,cascade,rebuild,provisioning (default: all)
+  --suites list    dbbound,overhead,pools,timers,innerloop,cascade,rebuild,provisioning,shards (default: all)
   --runners list   ${RUNNERS.map((r) => r.id).join(',')} (default: all but bulkhead-embedded;
                    pools, timers and innerloop take their own subsets of it)
   --keep           keep the generated project (its path is printed)
@@ -38,7 +41,7 @@ const HELP = `Usage: npm run bench -- [--quick] [--rounds N] [--suites a,b] [--r
 Environment: BENCH_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres); needs CREATE DATABASE.
 `;
 
-const ALL_SUITES = ['dbbound', 'overhead', 'pools', 'timers', 'innerloop', 'cascade', 'rebuild', 'provisioning'];
+const ALL_SUITES = ['dbbound', 'overhead', 'pools', 'timers', 'innerloop', 'cascade', 'rebuild', 'provisioning', 'shards'];
 
 /** The runners each real-world-shaped suite needs for its targets (the others would only cost time). */
 const SUITE_RUNNERS = {
@@ -93,16 +96,6 @@ function git(args: string[]): string {
   }
 }
 
-const METHOD = [
-  'Every spec file is byte-identical for every runner. `support/db.js` is bulkhead\'s `db()` under bulkhead and, under mocha, one lazily created shared `pg.Client` per process (never rebuilt; a no-op `error` listener so a dropped socket fails tests rather than crashing the process). Serial mocha closes it once in a root `afterAll`; mocha --parallel workers exit with it open, as they do for users today.',
-  'Runners share the flags `--reporter json --timeout 20000`; mocha gets `--require support/hooks.js` (the close above). The json report is parsed: a run that did not run every test, or failed outside the designed failures, is left out of the medians and listed.',
-  'Wall time: spawn to exit, measured in the bench process. Time to first test: spawn to the earliest stamp the first test of any process or thread writes (Date.now(), same clock).',
-  `Peak RSS: ${RSS_METHOD}. bulkhead is one process, so its figure covers the main thread and every worker and is divided by the worker count; mocha --parallel workers are processes, so its figure is the largest single process (already per worker). The marginal cost of one more bulkhead worker is the slope between -w 1 and -w 8.`,
-  'Rebuild: the fixture breaks its connection (open transaction, aborted transaction, SQL error, terminated backend) and the next test times from the end of the break to its fresh db(): discard + reconnect + the hooks between. Bare connects run in the bench process after each fixture run, on the same server and database.',
-  'Provisioning: a template with the suites\' tables, 20 more tables with an index each and 2,000 rows, cloned per slot with `CREATE DATABASE … TEMPLATE` one at a time and all at once; every clone is dropped.',
-  'The server is shared with other work on this machine: only ratios taken in the same run are meaningful.',
-];
-
 let stop = false;
 
 async function main(): Promise<number> {
@@ -117,12 +110,13 @@ async function main(): Promise<number> {
 
   // 1. The project: a snapshot of the built package and the generated suites.
   const project = createProject(opts.bulkhead ?? REPO);
-  const suites = { dbbound: dbBound(), overhead: overhead(), pools: pools(), timers: timers(), innerloop: innerLoop(), cascade: cascade(), rebuild: rebuild(opts.quick ? 6 : 10) };
+  const suites = { dbbound: dbBound(), overhead: overhead(), pools: pools(), timers: timers(), innerloop: innerLoop(), cascade: cascade(), rebuild: rebuild(opts.quick ? 6 : 10), shards: shardsSuite() };
   for (const s of Object.values(suites)) writeFiles(project, s.files);
   log(`bench: ${opts.quick ? 'quick' : 'full'} mode, project ${project.dir}`);
   let samples: RunSample[] = [];
   let rebuildResult: RebuildResult = { runs: [], samples: [], bare: { connect: [], closeAndConnect: [] } };
   let clones: CloneSample[] = [];
+  let shards: ShardsResult = { full: null, timings: {}, partitions: { duration: [], count: [] }, samples: [] };
   let postgres = 'unknown';
   try {
     // 2. The bench's own database (dropped at the end), then a warm-up that fills the page cache for both sides.
@@ -171,16 +165,22 @@ async function main(): Promise<number> {
       log(`bench: provisioning (bare CREATE DATABASE … TEMPLATE per slot, then bulkhead -w N), ${rounds.provisioning} round(s) [${elapsed()}]`);
       clones = await bareClones(opts.quick ? [1, 4] : [1, 2, 4, 8], rounds.provisioning, log, provisionProbe(project));
     }
+    // 7. Shards (issue 12): a full run for the timings, then 4 shards by duration and 4 by count, one after another.
+    if (want('shards') && !stop) {
+      const n = opts.rounds ?? (opts.quick ? 1 : 3);
+      log(`bench: shards (${suites.shards.tests} tests), a full run, then ${n} round(s) × ${SHARDS} shards × duration/count [${elapsed()}]`);
+      shards = await runShards(ctx, suites.shards, n);
+    }
     samples = samples.filter((s) => s.round >= 0);
   } finally {
-    // 7. Leave the server as found, whatever happened above.
+    // 8. Leave the server as found, whatever happened above.
     const dropped = await dropAll();
     log(`bench: dropped ${dropped.length} database(s) [${elapsed()}]`);
     if (opts.keep) log(`bench: kept ${project.root}`);
     else project.remove();
   }
 
-  // 8. Summaries, targets, files.
+  // 9. Summaries, targets, files.
   const wall = ['dbbound', 'overhead', 'pools', 'timers', 'innerloop'].filter(want).flatMap((name) => wallRows(samples, name));
   const row = (suite: string, id: string) => wall.find((r) => r.suite === suite && r.runner === id);
   const rebuildTable = rebuildRows(rebuildResult.samples, rebuildResult.bare);
@@ -195,6 +195,8 @@ async function main(): Promise<number> {
   const med = (suite: string, id: string): number | null => row(suite, id)?.medianMs ?? null;
   const first = (suite: string, id: string): number | null => row(suite, id)?.firstTestMs ?? null;
   const serialFirst = first('overhead', 'mocha-serial');
+  const shardTable = shardRows(shards.samples, SHARDS);
+  const [byDuration, byCount] = [shardTable[0]?.realisedSpread ?? null, shardTable[1]?.realisedSpread ?? null];
   // The issue's targets (issue 11), in its order, each a ratio of figures taken in this run.
   const targets = [
     target('DB-bound: bulkhead -w 2 vs mocha serial', '≤ 0.55×', row('dbbound', 'bulkhead-w2')?.vsSerial ?? null, 0.55, '×'),
@@ -209,6 +211,8 @@ async function main(): Promise<number> {
     target('Timers suite (31 files, skewed): bulkhead -w 4 vs its floor at 4', '≤ 1.1×', ratio(med('timers', 'bulkhead-w4'), want('timers') ? floorMs(suites.timers.seconds, 4) : null), 1.1, '×'),
     target('Timers suite: bulkhead -w 4 vs mocha --parallel -j 4', '≤ 0.75×', row('timers', 'bulkhead-w4')?.vsParallel ?? null, 0.75, '×'),
     target('Inner loop: a later run of one file, bulkhead --embedded (warm) vs mocha serial', '≤ 1.5×', row('innerloop', 'bulkhead-embedded')?.vsSerial ?? null, 1.5, '×'),
+    target('Shards (issue 12): 4 shards by recorded duration, one after another: max shard wall ÷ mean', '≤ 1.15', byDuration, 1.15, '×'),
+    target('Shards: that spread against the same 4 shards split by count', '< 1.0× (better)', ratio(byDuration, byCount), 1.0, '×'),
     target('Rebuild: median vs bare connect', '≤ 2×', ratio(rebuildAll, bareConnect), 2, '×'),
     ...provisionRows(clones).map((r) => target(`Provisioning: per slot vs bare clone, ${r.slots} slot(s)`, '≤ 1.2×', ratio(r.bulkheadPerSlotMs, r.bareSequentialPerSlotMs), 1.2, '×')),
     ...rssRows.map((r) => target(`Memory: peak RSS / worker, bulkhead -w ${r.workers} (DB-bound)`, '≤ 60 MB', r.rssPerWorkerMb, 60, ' MB')),
@@ -216,7 +220,7 @@ async function main(): Promise<number> {
     target('Cascade: failures caused by an earlier test under bulkhead (worst run, all -w)', '0', want('cascade') ? bulkheadCascades : null, 0, '', undefined, 0),
     target('Rebuild: db() after a break hands out a broken connection', '0 times', want('rebuild') ? rebuildResult.samples.filter((x) => !x.rebuilt).length : null, 0, ` of ${rebuildResult.samples.length}`, undefined, 0),
   ];
-  const record: BenchRecord & { samples: RunSample[]; rebuildSamples: typeof rebuildResult.samples; bareConnects: typeof rebuildResult.bare; clones: CloneSample[] } = {
+  const record: BenchRecord & { samples: RunSample[]; rebuildSamples: typeof rebuildResult.samples; bareConnects: typeof rebuildResult.bare; clones: CloneSample[]; shards: ShardsResult } = {
     date: new Date().toISOString(),
     mode: opts.quick ? 'quick' : 'full',
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
@@ -224,13 +228,15 @@ async function main(): Promise<number> {
     bulkhead: opts.bulkhead !== null ? { commit: `build in ${opts.bulkhead}`, dirty: false } : { commit: git(['rev-parse', '--short', 'HEAD']), dirty: git(['status', '--porcelain', '--', 'src', 'workers', 'bin']) !== '' },
     rounds,
     method: METHOD,
-    summary: { wall, cascade: cascadeTable, rebuild: rebuildTable, provisioning: provisionRows(clones), targets, marginalRssPerWorkerMb: marginal },
-    invalid: samples.filter((s) => !s.valid && s.suite !== 'cascade').map((s) => ({ suite: s.suite, runner: s.runner, round: s.round, problem: s.problem ?? '' })),
+    summary: { wall, cascade: cascadeTable, rebuild: rebuildTable, provisioning: provisionRows(clones), shards: shardTable, targets, marginalRssPerWorkerMb: marginal },
+    invalid: [...samples.filter((s) => !s.valid && s.suite !== 'cascade'), ...(shards.full?.valid === false ? [shards.full] : []), ...shards.samples.filter((s) => !s.valid).map((s) => ({ ...s.run, problem: s.problem }))]
+      .map((s) => ({ suite: s.suite, runner: s.runner, round: s.round, problem: s.problem ?? '' })),
     leftovers: await leftovers(),
     samples,
     rebuildSamples: rebuildResult.samples,
     bareConnects: rebuildResult.bare,
     clones,
+    shards,
   };
   const md = renderMarkdown(record);
   if (stop) {
@@ -268,17 +274,6 @@ async function profileAll(opts: Options, ctx: RoundContext, suites: { dbbound: S
   const base = uniqueBase(opts.out, `${date.slice(0, 10)}-profile`);
   writeAtomic(`${base}.md`, md);
   log(`bench: wrote ${path.relative(process.cwd(), base)}.md`);
-}
-
-function uniqueBase(dir: string, date: string): string {
-  let base = path.join(dir, date);
-  for (let n = 2; existsSync(`${base}.json`) || existsSync(`${base}.md`); n++) base = path.join(dir, `${date}-${n}`);
-  return base;
-}
-
-function writeAtomic(file: string, content: string): void {
-  writeFileSync(`${file}.tmp`, content);
-  renameSync(`${file}.tmp`, file);
 }
 
 process.on('SIGINT', () => {

@@ -1,7 +1,7 @@
 // The generated suites. Every spec file is plain JavaScript (no TypeScript loader on either side) and is
 // byte-identical for every runner: the only runner-specific piece is support/db.js (see project.ts).
 
-export type SuiteName = 'dbbound' | 'overhead' | 'cascade' | 'rebuild' | 'pools' | 'timers' | 'innerloop';
+export type SuiteName = 'dbbound' | 'overhead' | 'cascade' | 'rebuild' | 'pools' | 'timers' | 'innerloop' | 'shards';
 
 export interface Suite {
   name: SuiteName;

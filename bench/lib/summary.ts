@@ -3,6 +3,7 @@
 import { RUNNERS } from './runners.js';
 import type { RunSample } from './runners.js';
 import type { CloneSample } from './server.js';
+import type { Balance, ShardSample } from './shards.js';
 import { max, median, min, p95, ratio } from './stats.js';
 
 export interface RebuildSample {
@@ -161,4 +162,41 @@ export function target(name: string, goal: string, measured: number | null, limi
     else status = measured <= limit ? `met (${(((limit - measured) / limit) * 100).toFixed(0)}% under)` : `missed by ${(((measured - limit) / limit) * 100).toFixed(0)}%`;
   }
   return { name, goal, measured, limit, unit, digits, status };
+}
+
+export interface ShardRow {
+  balance: Balance;
+  /** Files per shard, shard 1 first. */
+  files: number[];
+  /** Each shard's predicted load (the full run's durations of its files), seconds. */
+  predictedS: number[];
+  /** Max predicted load ÷ mean: the spread the partition promises. */
+  predictedSpread: number | null;
+  /** Median wall time per shard over the rounds, ms. */
+  wallMs: (number | null)[];
+  /** Max shard wall ÷ mean, per round with all shards valid; the median of those. */
+  realisedSpread: number | null;
+  rounds: number;
+  validRounds: number;
+}
+
+const spread = (values: readonly number[]): number | null => (values.length === 0 ? null : ratio(Math.max(...values), values.reduce((a, b) => a + b, 0) / values.length));
+
+export function shardRows(samples: readonly ShardSample[], shards: number): ShardRow[] {
+  return (['duration', 'count'] as const).map((balance) => {
+    const of = samples.filter((s) => s.balance === balance);
+    const rounds = [...new Set(of.map((s) => s.round))];
+    const indices = Array.from({ length: shards }, (_, i) => i + 1);
+    const first = (i: number): ShardSample | undefined => of.find((s) => s.index === i);
+    const predicted = indices.map((i) => first(i)?.predictedS ?? 0);
+    // A round counts only when all its shards ran validly: a spread over three shards would flatter.
+    const complete = rounds.map((r) => of.filter((s) => s.round === r && s.valid)).filter((rs) => rs.length === shards);
+    return {
+      balance, files: indices.map((i) => first(i)?.files ?? 0), predictedS: predicted,
+      predictedSpread: of.length === 0 ? null : spread(predicted),
+      wallMs: indices.map((i) => median(of.filter((s) => s.index === i && s.valid).map((s) => s.wallMs))),
+      realisedSpread: median(complete.flatMap((rs) => { const v = spread(rs.map((s) => s.wallMs)); return v === null ? [] : [v]; })),
+      rounds: rounds.length, validRounds: complete.length,
+    };
+  });
 }
