@@ -26,9 +26,9 @@ import { median, ratio } from './lib/stats.js';
 
 const HELP = `Usage: npm run bench -- [--quick] [--rounds N] [--suites a,b] [--runners a,b] [--keep] [--profile]
 
-  --quick          2 timing rounds, 1 cascade round, 2 rebuild runs, 1 provisioning round at 1 and 4 slots
-                   (under 2 minutes); the full mode runs 5, 3, 5 and 3 at 1, 2, 4 and 8 slots
-  --rounds N       timing rounds (default 2 quick, 5 full)
+  --quick          2 timing rounds, 1 cascade round, 2 rebuild runs, 1 provisioning round at 1 and 4 slots, 1 round
+                   of shards; the full mode runs 5, 3, 5 and 3 at 1, 2, 4 and 8 slots, and 3
+  --rounds N       timing rounds, and rounds of shards (default 2 and 1 quick, 5 and 3 full)
   --suites list    dbbound,overhead,pools,timers,innerloop,cascade,rebuild,provisioning,shards (default: all)
   --runners list   ${RUNNERS.map((r) => r.id).join(',')} (default: all but bulkhead-embedded;
                    pools, timers and innerloop take their own subsets of it)
@@ -100,7 +100,7 @@ let stop = false;
 
 async function main(): Promise<number> {
   const opts = parseArgs(process.argv.slice(2));
-  const rounds = { timing: opts.rounds ?? (opts.quick ? 2 : 5), cascade: opts.quick ? 1 : 3, rebuild: opts.quick ? 2 : 5, provisioning: opts.quick ? 1 : 3 };
+  const rounds = { timing: opts.rounds ?? (opts.quick ? 2 : 5), cascade: opts.quick ? 1 : 3, rebuild: opts.quick ? 2 : 5, provisioning: opts.quick ? 1 : 3, shards: opts.rounds ?? (opts.quick ? 1 : 3) };
   const want = (s: string): boolean => (opts.suites ?? ALL_SUITES).includes(s);
   const runners = (opts.runners === null ? DEFAULT_RUNNERS : RUNNERS).filter((r) => (opts.runners ?? RUNNERS.map((x) => x.id)).includes(r.id));
   const subset = (name: keyof typeof SUITE_RUNNERS) => RUNNERS.filter((r) => (SUITE_RUNNERS[name] as readonly string[]).includes(r.id) && (opts.runners ?? RUNNERS.map((x) => x.id)).includes(r.id));
@@ -167,9 +167,8 @@ async function main(): Promise<number> {
     }
     // 7. Shards (issue 12): a full run for the timings, then 4 shards by duration and 4 by count, one after another.
     if (want('shards') && !stop) {
-      const n = opts.rounds ?? (opts.quick ? 1 : 3);
-      log(`bench: shards (${suites.shards.tests} tests), a full run, then ${n} round(s) × ${SHARDS} shards × duration/count [${elapsed()}]`);
-      shards = await runShards(ctx, suites.shards, n);
+      log(`bench: shards (${suites.shards.tests} tests), a full run, then ${rounds.shards} round(s) × ${SHARDS} shards × duration/count [${elapsed()}]`);
+      shards = await runShards(ctx, suites.shards, rounds.shards);
     }
     samples = samples.filter((s) => s.round >= 0);
   } finally {

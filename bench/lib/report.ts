@@ -24,7 +24,7 @@ export interface BenchRecord {
   command: string;
   machine: { cpus: number; cpuModel: string; memoryGb: number; os: string; node: string; postgres: string };
   bulkhead: { commit: string; dirty: boolean };
-  rounds: { timing: number; cascade: number; rebuild: number; provisioning: number };
+  rounds: { timing: number; cascade: number; rebuild: number; provisioning: number; shards: number };
   method: string[];
   summary: {
     wall: WallRow[];
@@ -59,7 +59,7 @@ export function renderMarkdown(rec: BenchRecord): string {
   out.push(`Reproduce: \`${rec.command}\`  `);
   out.push(`Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, ${m.os}; Node ${m.node}; PostgreSQL ${m.postgres} (shared local server)  `);
   out.push(`bulkhead: ${rec.bulkhead.commit}${rec.bulkhead.dirty ? ' + uncommitted changes' : ''} (dist/ snapshot taken at the start of the run)  `);
-  out.push(`Rounds: ${rec.rounds.timing} per timing suite (runners interleaved, direction alternating per round), cascade ${rec.rounds.cascade}, rebuild ${rec.rounds.rebuild}, provisioning ${rec.rounds.provisioning}`, '');
+  out.push(`Rounds: ${rec.rounds.timing} per timing suite (runners interleaved, direction alternating per round), cascade ${rec.rounds.cascade}, rebuild ${rec.rounds.rebuild}, provisioning ${rec.rounds.provisioning}, shards ${rec.rounds.shards}`, '');
 
   out.push('## Wall time: medians and ratios', '');
   out.push(table(

@@ -19,25 +19,23 @@ import type { Suite } from './suites.js';
 
 export const SHARDS = 4;
 export const TESTS_PER_FILE = 4;
-const FILES = 36;
-/** The two long files, next to each other in path order as a folder of slow specs would be. */
-const LONG = new Set([12, 13]);
-const LONG_MS = 700;
-const SHORT_MS = 50;
 
 const pad = (n: number): string => String(n).padStart(2, '0');
 
 /**
  * 36 files × 4 tests: two files of 4 × 700 ms, 34 of 4 × 50 ms (12.4 s of timers in all; ideal share 3.1 s at 4
  * shards). A long file stays under the ideal share, so a duration split can reach it; dealt by count, the two long
- * files land on two shards that also get 8 short files each, about 1.4 × the mean.
+ * files land on two shards that also get 8 short files each, about 1.4 × the mean. The long files sit next to each
+ * other a third of the way along the path order, as a folder of slow specs would, which is the count split's best
+ * case: dealt round-robin they go to two shards, never one.
  */
-export function shardsSuite(files = FILES): Suite & { seconds: Record<string, number> } {
+export function shardsSuite({ files = 36, longMs = 700, shortMs = 50 } = {}): Suite & { seconds: Record<string, number> } {
   const out: Record<string, string> = {};
   const seconds: Record<string, number> = {};
+  const long = Math.floor(files / 3);
   for (let f = 0; f < files; f++) {
     const name = `shards/f${pad(f)}.spec.js`;
-    const ms = LONG.has(f) ? LONG_MS : SHORT_MS;
+    const ms = f === long || f === long + 1 ? longMs : shortMs;
     seconds[name] = (TESTS_PER_FILE * ms) / 1000;
     out[name] = `import { expect } from 'chai';
 import { started } from '../support/mark.js';
