@@ -292,10 +292,7 @@ export interface CloseResult {
   generation: number;
   /** Async errors that surfaced after the worker's last file ended, with the file they are attributed to. */
   late: { origin: string | null; error: SerializedError }[];
-  /**
-   * Backend pids of the application's own clients still connected after the close (a module-level pool): leaks for
-   * certain, reported without the grace period that sessions still on their way out get.
-   */
+  /** Backend pids of the app's own clients still connected after the close (a module pool): leaks, needing no grace. */
   held: number[];
 }
 
