@@ -102,6 +102,10 @@ function combine(inputs: readonly MergeInput[]): RunRecord {
     merged: ordered.map((i) => ({ file: i.file, shard: i.record.shard?.index ?? null, total: i.record.shard?.total ?? null, createdAt: i.record.createdAt, slots: i.record.workers })),
   };
   delete out.shard;
+  // Each shard may have run on a machine of its own: the suggestion per shard is capped by the smallest.
+  const cpus = ordered.flatMap((i) => (typeof i.record.cpus === 'number' ? [i.record.cpus] : []));
+  if (cpus.length > 0) out.cpus = Math.min(...cpus);
+  else delete out.cpus;
   for (const { record } of ordered) {
     const offset = out.workers;
     const by = Date.parse(record.createdAt) - t0;

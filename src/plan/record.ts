@@ -48,6 +48,8 @@ export interface RunRecord {
   config: Record<string, unknown>;
   seed: number | null;
   workers: number;
+  /** The CPUs of the machine that ran it (os.availableParallelism()), which caps the suggested worker count. */
+  cpus?: number;
   target: string;
   /** After a merge, each slot is a lane that says which shard it came from. */
   slots: { slot: number; shard?: number; files: RecordedFile[] }[];
@@ -136,7 +138,7 @@ export class RecordBuilder {
   readonly record: RunRecord;
 
   constructor(
-    init: Pick<RunRecord, 'versions' | 'config' | 'seed' | 'workers' | 'target' | 'shard'>,
+    init: Pick<RunRecord, 'versions' | 'config' | 'seed' | 'workers' | 'cpus' | 'target' | 'shard'>,
     private readonly redactor: Redactor,
   ) {
     this.record = {

@@ -71,17 +71,20 @@ export function detectShard(flag: string | undefined, env: NodeJS.ProcessEnv, co
 
 /**
  * Longest first onto the least-loaded shard (ties to the lower shard; files of equal weight in path order). With
- * every weight equal this deals files round-robin, which is splitting by count.
+ * every weight equal this deals files round-robin, which is splitting by count. The same packing predicts the
+ * queue's wall time for another worker count (plan/insight.ts), which tries many n: the least-loaded shard comes
+ * from a heap ordered by (load, index), so a pick is log n and the tie rule is the linear scan's.
  */
 export function partition(files: readonly string[], weights: ReadonlyMap<string, number>, n: number): { shards: string[][]; loads: number[] } {
   const sorted = [...files].sort((a, b) => (weights.get(b) ?? 0) - (weights.get(a) ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
   const shards: string[][] = Array.from({ length: n }, () => []);
   const loads: number[] = Array.from({ length: n }, () => 0);
+  const heap = new LeastLoaded(loads);
   for (const file of sorted) {
-    let best = 0;
-    for (let i = 1; i < n; i++) if ((loads[i] as number) < (loads[best] as number)) best = i;
+    const best = heap.least();
     shards[best]?.push(file);
     loads[best] = (loads[best] as number) + (weights.get(file) ?? 0);
+    heap.grew();
   }
   // Each shard runs its files in path order of its own; the queue orders them again by weight.
   return { shards: shards.map((s) => s.sort()), loads };
@@ -102,4 +105,40 @@ export function planFingerprint(files: readonly string[], weights: ReadonlyMap<s
   const h = createHash('sha256');
   h.update(JSON.stringify({ files: [...files].sort().map((f) => [f, weights.get(f) ?? 0]), seed, n }));
   return h.digest('hex').slice(0, 16);
+}
+
+/** A binary min-heap of shard indexes by (load, index) over `loads`, which the caller grows at the top only. */
+class LeastLoaded {
+  private readonly order: number[];
+
+  constructor(private readonly loads: readonly number[]) {
+    // All loads start equal, so index order is already a heap.
+    this.order = loads.map((_, i) => i);
+  }
+
+  private before(a: number, b: number): boolean {
+    const x = this.loads[a] as number;
+    const y = this.loads[b] as number;
+    return x < y || (x === y && a < b);
+  }
+
+  least(): number {
+    return this.order[0] as number;
+  }
+
+  /** The top's load grew: sift it down to its place. */
+  grew(): void {
+    const h = this.order;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && this.before(h[l] as number, h[m] as number)) m = l;
+      if (r < h.length && this.before(h[r] as number, h[m] as number)) m = r;
+      if (m === i) return;
+      [h[i], h[m]] = [h[m] as number, h[i] as number];
+      i = m;
+    }
+  }
 }

@@ -5,6 +5,7 @@
 import type { RecordedTest, RunRecord } from '../plan/record.js';
 import type { SerializedError } from '../protocol/messages.js';
 import { rebuildText, sqlstateOf } from './junit.js';
+import { slowThreshold } from '../plan/insight.js';
 
 export type BarState = 'passed' | 'failed' | 'pending' | 'flaky';
 
@@ -64,12 +65,6 @@ function errorOf(e: SerializedError | undefined): Bar['error'] {
 function stateOf(t: RecordedTest): BarState | null {
   if (t.state === 'notrun') return null;
   return t.flaky ? 'flaky' : t.state;
-}
-
-/** mocha's slow threshold as the run's configuration had it (75 ms by default). */
-export function slowThreshold(record: RunRecord): number {
-  const mocha = record.config['mocha'] as { slow?: unknown } | undefined;
-  return typeof mocha?.slow === 'number' ? mocha.slow : 75;
 }
 
 export function timeline(record: RunRecord): Timeline {

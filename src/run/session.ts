@@ -2,6 +2,7 @@
 // started, the slots provisioned, the plan executed and the slots torn down. Every command (run, replay, bisect
 // and each bisect probe) goes through session().
 import path from 'node:path';
+import { availableParallelism } from 'node:os';
 import type { Config } from '../config/types.js';
 import type { SpecFile } from '../plan/discover.js';
 import { EXIT, isBulkheadError } from '../errors.js';
@@ -168,7 +169,7 @@ async function wire(config: Config, io: RunIO, target: Target, s: SessionOptions
 
 /** The record's opening: the versions, the effective configuration, the seed, the target and, for a shard, which. */
 export async function startRecord(config: Config, target: Target, workers: number, shard?: ShardRecord): Promise<RecordBuilder> {
-  return new RecordBuilder({ versions: await versions(target.version), config: recordedConfig(config), seed: config.seed, workers, target: target.where, shard }, target.redactor);
+  return new RecordBuilder({ versions: await versions(target.version), config: recordedConfig(config), seed: config.seed, workers, cpus: availableParallelism(), target: target.where, shard }, target.redactor);
 }
 
 /** Step 3: the plan on the provisioned slots (none of it after a signal during provisioning), then the leftovers. */
