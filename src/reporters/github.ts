@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { RecordedFile, RunRecord } from '../plan/record.js';
 import type { SerializedError } from '../protocol/messages.js';
 import { describeReasons } from '../protocol/messages.js';
+import { insight, workersText } from '../plan/insight.js';
 
 export interface GitHubTarget {
   /** GITHUB_WORKSPACE: annotation paths are relative to it (else to the project root). */
@@ -59,7 +60,7 @@ function files(record: RunRecord): RecordedFile[] {
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-/** The markdown of the step summary: counts, failures, flaky tests, rebuilds, the slowest files, the replay. */
+/** The markdown of the step summary: counts, failures, flaky tests, rebuilds, where the time went, the replay. */
 export function stepSummary(record: RunRecord, replayCommand: string | null): string {
   const o = record.outcome;
   const lines = ['### bulkhead', '', '| passed | failed | skipped | not run | flaky | rebuilds |', '|---|---|---|---|---|---|'];
@@ -81,14 +82,20 @@ export function stepSummary(record: RunRecord, replayCommand: string | null): st
     for (const r of record.rebuilds) lines.push(`- w${r.slot} gen ${r.generation} in ${r.file}, after ${r.culprit.kind} "${r.culprit.title}": ${describeReasons(r.reasons)}${r.sqlstate !== undefined ? ` (${r.sqlstate})` : ''}`);
     lines.push('');
   }
-  const slowest = all.filter((f) => f.end !== null).sort((a, b) => (b.end as number) - b.start - ((a.end as number) - a.start)).slice(0, 5);
-  if (slowest.length > 0) {
-    lines.push('#### Slowest files', '', '| file | seconds |', '|---|---|');
-    for (const f of slowest) lines.push(`| ${cell(f.key)} | ${(((f.end as number) - f.start) / 1000).toFixed(2)} |`);
-    lines.push('');
-  }
+  lines.push(...timeSection(record));
   if (replayCommand !== null) lines.push(`Replay this run: \`${replayCommand}\``, '');
   return `${lines.join('\n')}\n`;
+}
+
+/** The slowest files and tests and the time line with the suggested -w: the summary's numbers (plan/insight.ts). */
+function timeSection(record: RunRecord): string[] {
+  const x = insight(record);
+  if (x.files.length === 0) return [];
+  const runs = (n: number): string => (n > 1 ? ` (mean of ${n})` : '');
+  const lines = ['#### Slowest files', '', '| file | seconds |', '|---|---|', ...x.files.map((f) => `| ${cell(f.file)}${runs(f.runs)} | ${f.seconds.toFixed(2)} |`), ''];
+  if (x.tests.length > 0) lines.push('#### Slowest tests', '', '| file | test | seconds |', '|---|---|---|', ...x.tests.map((t) => `| ${cell(t.file)} | ${cell(t.title)}${runs(t.runs)} | ${t.seconds.toFixed(2)} |`), '');
+  lines.push(`Time: ${cell(workersText(x))}`, '');
+  return lines;
 }
 
 /** Writes the annotations to `out` and appends the step summary, as GITHUB_* asks. */

@@ -13,6 +13,7 @@ const load = createRequire(import.meta.url);
 import type { RunRecord } from '../plan/record.js';
 import { PAGE_SCRIPT, PAGE_STYLE } from './htmlassets.js';
 import { timeline } from './timeline.js';
+import { insight, seconds, workersText } from '../plan/insight.js';
 import type { Bar, Timeline } from './timeline.js';
 
 const WIDTH = 1200;
@@ -96,6 +97,12 @@ function metadata(body: XMLBuilder, record: RunRecord, recordPath: string | null
   row('outcome', `${o.passed} passed, ${o.failed} failed, ${o.skipped} skipped, ${o.notRun} not run, ${o.flaky} flaky${o.interrupted ? ' (interrupted)' : ''}`);
   row('rebuilds', String(record.rebuilds.length));
   row('workers', String(record.workers));
+  // Where the time went: the summary's line (plan/insight.ts); the slow tests are in the list below.
+  const x = insight(record);
+  if (x.files.length > 0) {
+    row('time', workersText(x));
+    row('slowest files', x.files.map((f) => `${f.file} ${seconds(f.seconds)}`).join(', '));
+  }
   row('created', record.createdAt);
   row('seed', record.seed === null ? 'none (sorted order)' : String(record.seed));
   if (record.shard !== undefined) row('shard', `${record.shard.index}/${record.shard.total} (plan ${record.shard.plan})`);

@@ -1,9 +1,10 @@
 // The closing summary, rendered from the finished run record (the one fold of the run's outcomes): rebuilds per
-// slot, flaky tests, injected faults, leaks, the tests that never ran, and a last line that reads exactly
-// "N passed, N failed" (", N skipped" when any were skipped).
+// slot, flaky tests, injected faults, leaks, the tests that never ran, where the time went (plan/insight.ts), and a
+// last line that reads exactly "N passed, N failed" (", N skipped" when any were skipped).
 import type { Config } from '../config/types.js';
 import type { RunRecord } from '../plan/record.js';
 import { parseRunKey } from '../plan/schedule.js';
+import { insight, seconds, workersText } from '../plan/insight.js';
 import { SESSION_REASON_TEXT, describeReasons } from '../protocol/messages.js';
 
 export interface SummaryOptions {
@@ -56,9 +57,30 @@ export function renderSummary(record: RunRecord, options: SummaryOptions): strin
     lines.push(`not run: ${notRun.length}`);
     for (const n of notRun) lines.push(`  ${n.file}: ${n.title} (${n.reason})`);
   }
+  lines.push(...timeLines(record));
   if (record.seed !== null) lines.push(`seed: ${record.seed} (reproduce the order with --shuffle=${record.seed})`);
   lines.push(`${o.passed} passed, ${o.failed} failed${o.skipped > 0 ? `, ${o.skipped} skipped` : ''}`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Below a second of tests nothing about workers is worth a line (the per-worker start costs about as much), so a
+ * short run keeps its summary quiet; past that, the slowest files, the tests over mocha's slow threshold, and the
+ * time line with the suggested -w.
+ */
+export const QUIET_BELOW_SECONDS = 1;
+
+function timeLines(record: RunRecord): string[] {
+  const x = insight(record);
+  if (x.files.length === 0 || x.wall < QUIET_BELOW_SECONDS) return [];
+  // --repeat: every run of a file counts, so each figure is a mean; said once when all have the same count.
+  const rounds = new Set([...x.files, ...x.tests].map((f) => f.runs));
+  const once = rounds.size === 1 && !rounds.has(1) ? ` (mean of ${[...rounds][0]} runs)` : '';
+  const mean = (runs: number): string => (once === '' && runs > 1 ? ` (mean of ${runs})` : '');
+  const lines = [`slowest files${once}: ${x.files.map((f) => `${f.file} ${seconds(f.seconds)}${mean(f.runs)}`).join(', ')}`];
+  if (x.tests.length > 0) lines.push(`slowest tests${once}:`, ...x.tests.map((t) => `  ${seconds(t.seconds)} ${t.file}: ${t.title}${mean(t.runs)}`));
+  lines.push(`time: ${workersText(x)}`);
+  return lines;
 }
 
 /** The application's own sessions the reset rule ended, each with the test that left it; none, no lines. */
