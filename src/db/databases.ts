@@ -54,6 +54,13 @@ export async function provisionDatabases(ctx: Context): Promise<Provisioned> {
       log(`bulkhead: slot ${slot}: ${name} cloned again from ${source} in ${ms(t)} ms`);
     }),
     // Each look takes the maintenance session; the grace between looks leaves it to the other slots.
+    release: (slot) => admin.serial(async () => {
+      if (opts.keepDatabases) return;
+      const name = slotName(slot);
+      await admin.end(await sessionsOn(admin.client, name));
+      // Teardown finds it gone and moves on; a drop that fails here is tried again there, and reported.
+      await dropOurDatabase(admin, name);
+    }),
     leaks: (slot, ownPids, held) =>
       ledger.find(
         slot,

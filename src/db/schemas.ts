@@ -50,6 +50,8 @@ export async function provisionSchemas(ctx: Context): Promise<Provisioned> {
       leaks.ledger.forget(slot);
       await inTarget(ctx, (client) => createSchema(ctx, client, slot));
     }),
+    // The slots share one database: what they leaked is ended at teardown, with the rest.
+    release: () => Promise.resolve(),
     leaks: (slot, ownPids, held) => leaks.find(slot, ownPids, held),
     closeLeaks: () => admin.serial(leaks.close),
     teardown: teardownOnce(admin, {

@@ -13,6 +13,8 @@ export function provisionShared(ctx: Context): Provisioned {
     setupRan: false,
     timings: { template: 0, perSlot: Array.from({ length: opts.workers }, () => 0), slots: 0 },
     reclone: async () => undefined,
+    // The slots share one database: what they leaked is ended at teardown, with the rest.
+    release: () => Promise.resolve(),
     leaks: (slot, ownPids, held) => leaks.find(slot, ownPids, held),
     closeLeaks: () => admin.serial(leaks.close),
     teardown: teardownOnce(admin, { closeLeaks: leaks.close, leftOpen: 'the specs left open' }),

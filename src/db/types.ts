@@ -62,6 +62,11 @@ export interface Provisioned {
   /** After a worker crash, before its replacement runs a file: a fresh copy of the template for the slot. */
   reclone(slot: number): Promise<void>;
   /**
+   * The slot is done (its worker closed, its leaks looked for): what it leaked is ended and its database dropped
+   * now, while other slots still run, instead of at teardown. Keeps what --keep-databases keeps.
+   */
+  release(slot: number): Promise<void>;
+  /**
    * Sessions on the slot's database that the worker's code left open (each reported once); `held`: the pids the
    * worker says its code still holds, which need no grace period.
    */
@@ -99,6 +104,8 @@ export interface SlotResources {
   ownDatabase?(slot: number): string | null;
   /** After a worker crash, before its replacement runs anything (e.g. clone the slot's database afresh). */
   recover(slot: number): Promise<void>;
+  /** The slot takes no more files and its worker has closed (see Provisioned.release). */
+  release(slot: number): Promise<void>;
   /** When a worker has closed: sessions on the slot's database that are not the worker's own (see Provisioned). */
   leaks(slot: number, ownPids: readonly number[], held: readonly number[]): Promise<{ count: number; applicationNames: string[] }>;
   /** Once every worker has closed its own connection, before the threads go: ends the sessions the specs leaked. */
