@@ -28,10 +28,38 @@ export class DefinitionLines {
   private caller(): number | undefined {
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 30;
-    const stack = new Error().stack ?? '';
-    Error.stackTraceLimit = limit;
+    try {
+      // Without source maps the frames' own positions are the lines: read them as call sites, which skips
+      // formatting 30 frames into a string for every test (~70 µs a test, 7% of a worker's time on trivial tests).
+      // With source maps on (tsx turns them on) only the formatted stack carries the mapped line.
+      return process.sourceMapsEnabled ? this.fromText(new Error().stack ?? '') : this.fromSites();
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  }
+
+  private fromText(stack: string): number | undefined {
     const m = this.frame.exec(stack);
     return m === null ? undefined : Number(m[1]);
+  }
+
+  private fromSites(): number | undefined {
+    const prepare = Error.prepareStackTrace;
+    let sites: NodeJS.CallSite[] = [];
+    try {
+      Error.prepareStackTrace = (_error, callSites) => callSites;
+      const holder: { stack?: unknown } = {};
+      Error.captureStackTrace(holder);
+      // Read while the override is in place: V8 prepares the stack on first access.
+      if (Array.isArray(holder.stack)) sites = holder.stack as NodeJS.CallSite[];
+    } finally {
+      Error.prepareStackTrace = prepare;
+    }
+    for (const site of sites) {
+      const name = site.getFileName();
+      if (name !== undefined && name !== null && this.frame.test(`${name}:${site.getLineNumber() ?? 0}:0`)) return site.getLineNumber() ?? undefined;
+    }
+    return undefined;
   }
 
   line(test: Mocha.Runnable): number | undefined {
