@@ -16,6 +16,7 @@ export interface AppClient extends EventEmitter {
 
 interface Prototype {
   query(this: AppClient, ...args: unknown[]): unknown;
+  connect?(this: AppClient, ...args: unknown[]): unknown;
   emit(this: EventEmitter, event: string | symbol, ...args: unknown[]): boolean;
 }
 
@@ -45,17 +46,30 @@ const patched = new WeakSet<object>();
  */
 const times = new WeakMap<object, { query: number; fromIdle: number }>();
 
-/** Every application client that ran a statement, for the ones still connected when the worker closes. */
+/** Every application client that connected or ran a statement, for the ones still connected when the worker closes. */
 const clients = new Set<WeakRef<AppClient>>();
 const tracked = new WeakSet<object>();
 
-/** The backend pids of application clients that are still connected and not on their way out. */
+function track(client: AppClient): void {
+  if (tracked.has(client)) return;
+  tracked.add(client);
+  clients.add(new WeakRef(client));
+}
+
+/**
+ * The backend pids of application clients that are still connected and not on their way out, as the worker closes.
+ * The main thread ends those backends while this thread lives on (a slot that ran out of files closes while others
+ * run), so their 'error' is expected from now on: one the application listens for none must not count as its own.
+ */
 export function heldPids(): number[] {
   const pids: number[] = [];
   for (const ref of clients) {
     const c = ref.deref();
     if (c === undefined || c._ended === true) clients.delete(ref);
-    else if (c._ending !== true && typeof c.processID === 'number') pids.push(c.processID);
+    else if (c._ending !== true && typeof c.processID === 'number') {
+      pids.push(c.processID);
+      markEnded(c);
+    }
   }
   return pids;
 }
@@ -103,10 +117,7 @@ export function patchApplicationPg(root: string): void {
     client.query = function (this: AppClient, ...args: unknown[]): unknown {
       if (!own.has(this)) {
         touched.add(this);
-        if (!tracked.has(this)) {
-          tracked.add(this);
-          clients.add(new WeakRef(this));
-        }
+        track(this);
         const now = performance.now();
         const status = this.getTransactionStatus?.() ?? null;
         const before = times.get(this);
@@ -115,6 +126,14 @@ export function patchApplicationPg(root: string): void {
       }
       return query.apply(this, args);
     };
+    // A client a pool hands out that never runs a statement is still one the worker's code may hold at its close.
+    const connect = client.connect;
+    if (typeof connect === 'function') {
+      client.connect = function (this: AppClient, ...args: unknown[]): unknown {
+        if (!own.has(this)) track(this);
+        return connect.apply(this, args);
+      };
+    }
     // A client checked out across tests, or a naive module-level client, has no 'error' listener: the error for the
     // backend bulkhead ended would be thrown from emit() and take the worker down.
     quietFor(client, (self) => ended.has(self));

@@ -86,6 +86,8 @@ function emitCurrent(event: WorkerEvent): void {
 }
 
 export default async function run(task: Task): Promise<RunResult | CloseResult> {
+  // A slot that ran out of files closed while others still ran; what its code threw since is still its files' error.
+  if (task.kind === 'late') return { closed: true, generation: currentGeneration(), late: lateErrors(), held: [] };
   if (task.kind === 'close') {
     // The plugin's afterAll (once per worker) runs first, as serial mocha runs the root afterAll before it waits for
     // the event loop: it ends the app's pools, whose idle timers would otherwise hold the wait below to its limit.
@@ -103,12 +105,16 @@ export default async function run(task: Task): Promise<RunResult | CloseResult> 
     await closeConnection();
     await closeSessionCheck();
     // Errors that surfaced after this worker's last file ended have no file run to report them; the pool does.
-    const late = drainOrphans().map(({ file, error }) => ({ origin: file, error: serializeError(error) }));
+    const late = lateErrors();
     if (hooksError !== null) late.push({ origin: null, error: serializeError(hooksError) });
     if (stopError !== null) late.push({ origin: null, error: serializeError(stopError) });
     return { closed: true, generation: currentGeneration(), late, held: heldPids() };
   }
   return withOrigin(relative(task.file), () => runFile(task));
+}
+
+function lateErrors(): CloseResult['late'] {
+  return drainOrphans().map(({ file, error }) => ({ origin: file, error: serializeError(error) }));
 }
 
 async function runFile(task: RunTask): Promise<RunResult> {

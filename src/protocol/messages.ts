@@ -136,9 +136,8 @@ export interface RunTask {
   port: MessagePortLike;
 }
 
-export interface CloseTask {
-  kind: 'close';
-}
+/** 'late': the errors a closed worker's code raised since its close (taken as the run ends). */
+export type CloseTask = { kind: 'close' } | { kind: 'late' };
 
 export type Task = RunTask | CloseTask;
 

@@ -49,6 +49,9 @@ export class SlotClosing {
   async all(pools: readonly SlotPool[], used: readonly SlotPool[]): Promise<void> {
     await Promise.all(pools.map((p) => p.closeConnection()));
     for (const p of used) this.finish(p);
+    await Promise.all(used.map((p) => this.found.get(p.slot)));
+    // A worker that closed early lives on until here: what its code threw since is still its files' error.
+    await Promise.all(used.map((p) => p.takeLate()));
     for (const p of used) {
       const leak = await (this.found.get(p.slot) ?? Promise.resolve({ count: 0, applicationNames: [] }));
       const files = this.ran.get(p.slot) ?? [];

@@ -181,10 +181,24 @@ export class SlotPool implements SlotWorker {
     } catch {
       return null;
     }
+    this.deliverLate(result);
+    return result;
+  }
+
+  private deliverLate(result: CloseResult): void {
     for (const { origin, error } of result.late ?? []) {
       this.lastSink?.onEvent({ type: 'file:error', phase: 'async', error, ...(origin !== null ? { origin } : {}) });
     }
-    return result;
+  }
+
+  /**
+   * After the close, before the thread goes: the errors its code raised since (a slot that ran out of files closed
+   * while others still ran), reported against their files as at the close.
+   */
+  async takeLate(): Promise<void> {
+    if (this.connectionClosed === null || this.closing !== null || (await this.connectionClosed) === null) return;
+    const result = (await this.pool.run({ kind: 'late' }).catch(() => null)) as CloseResult | null;
+    if (result !== null) this.deliverLate(result);
   }
 
   private closing: Promise<void> | null = null;

@@ -1,0 +1,108 @@
+// A slot that ran out of files closes while the other slots still run (SlotClosing). An error its code throws after
+// that close, while the run goes on, is still that file's late error: it fails the run, named with its file, as it
+// did when every worker closed at the end. Synchronised on files the fixture writes, not on time: the short file's
+// timer throws once the long file has seen the short file's database dropped (its slot closed and released), and
+// the long file ends only after the throw.
+import { expect } from 'chai';
+import { closingLine, fixture } from '../helpers/fixture.js';
+import { createTarget, runOn } from './support.js';
+import type { Target } from './support.js';
+
+/** Runs until the other slot's database is dropped (its slot closed); with `thenThrown`, then until a-short threw. */
+const longFile = (thenThrown: boolean): string => `import { existsSync, writeFileSync } from 'node:fs';
+import pg from 'pg';
+const released = new URL('../released', import.meta.url);
+const thrown = new URL('../thrown', import.meta.url);
+describe('long', function () {
+  this.timeout(30000);
+  it("runs until the other slot was released", async () => {
+    const mine = process.env.PGDATABASE;
+    const other = mine.replace(/_w(\\d+)$/, (_m, n) => '_w' + (n === '1' ? '2' : '1'));
+    if (other === mine) throw new Error('not a slot database: ' + mine);
+    const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await c.connect();
+    try {
+      for (;;) {
+        const { rows } = await c.query('SELECT count(*)::int AS n FROM pg_database WHERE datname = $1', [other]);
+        if (rows[0].n === 0) break;
+        await c.query('SELECT pg_sleep(0.02)');
+      }
+      writeFileSync(released, '');
+      while (${thenThrown} && !existsSync(thrown)) await c.query('SELECT pg_sleep(0.02)');
+    } finally {
+      await c.end();
+    }
+  });
+});
+`;
+
+const FILES = {
+  'test/a-short.spec.js': `import { existsSync, writeFileSync } from 'node:fs';
+const released = new URL('../released', import.meta.url);
+const thrown = new URL('../thrown', import.meta.url);
+describe('short', function () {
+  it('passes and leaves a timer that throws once its slot was released', function () {
+    const poll = setInterval(() => {
+      if (!existsSync(released)) return;
+      clearInterval(poll);
+      writeFileSync(thrown, '');
+      throw new Error('thrown late by a-short after its slot closed');
+    }, 10);
+  });
+});
+`,
+  'test/b-long.spec.js': longFile(true),
+};
+
+// A client checked out of a pool and never queried, held when the worker closes: the main thread ends its session
+// while the worker lives on, and that error (the client has no 'error' listener) is bulkhead's doing, not the file's.
+const HELD_UNQUERIED = {
+  'test/a-short.spec.js': `import pg from 'pg';
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 1 });
+describe('short', function () {
+  it('checks a client out of a pool and never queries or releases it', async () => {
+    await pool.connect();
+  });
+});
+`,
+  'test/b-long.spec.js': longFile(false),
+};
+
+describe('databases: late errors of a slot that closed early', function () {
+  this.timeout(60000);
+  let target: Target;
+  before(async function () {
+    target = await createTarget('releaselate');
+  });
+  after(async function () {
+    await target.drop();
+  });
+
+  it('an error thrown after its worker closed, while another slot runs, fails the run and names its file', async function () {
+    const fx = fixture(FILES);
+    try {
+      const r = await runOn(target, fx, ['-w', '2', 'test/*.spec.js']);
+      expect(r.output).to.include('uncaught error in test/a-short.spec.js');
+      expect(r.output).to.include('thrown late by a-short after its slot closed');
+      expect(closingLine(r.output), r.output).to.deep.equal({ passed: 2, failed: 1, skipped: 0 });
+      expect(r.code, r.output).to.equal(1);
+      expect(await target.derived()).to.deep.equal([]);
+    } finally {
+      fx.remove();
+    }
+  });
+
+  it("a held client that never ran a statement is reported as the slot's leak, and its ended session is no error", async function () {
+    const fx = fixture(HELD_UNQUERIED);
+    try {
+      const r = await runOn(target, fx, ['-w', '2', 'test/*.spec.js']);
+      expect(r.output).to.not.include('uncaught error');
+      expect(r.output).to.match(/^ {2}w[12]: 1 session\(s\) left open \[[^\]]*\], after test\/a-short\.spec\.js$/m);
+      expect(closingLine(r.output), r.output).to.deep.equal({ passed: 2, failed: 0, skipped: 0 });
+      expect(r.code, r.output).to.equal(0);
+      expect(await target.derived()).to.deep.equal([]);
+    } finally {
+      fx.remove();
+    }
+  });
+});
