@@ -56,20 +56,13 @@ function track(client: AppClient): void {
   clients.add(new WeakRef(client));
 }
 
-/**
- * The backend pids of application clients that are still connected and not on their way out, as the worker closes.
- * The main thread ends those backends while this thread lives on (a slot that ran out of files closes while others
- * run), so their 'error' is expected from now on: one the application listens for none must not count as its own.
- */
+/** The backend pids of application clients that are still connected and not on their way out. */
 export function heldPids(): number[] {
   const pids: number[] = [];
   for (const ref of clients) {
     const c = ref.deref();
     if (c === undefined || c._ended === true) clients.delete(ref);
-    else if (c._ending !== true && typeof c.processID === 'number') {
-      pids.push(c.processID);
-      markEnded(c);
-    }
+    else if (c._ending !== true && typeof c.processID === 'number') pids.push(c.processID);
   }
   return pids;
 }
@@ -126,7 +119,8 @@ export function patchApplicationPg(root: string): void {
       }
       return query.apply(this, args);
     };
-    // A client a pool hands out that never runs a statement is still one the worker's code may hold at its close.
+    // A client a pool hands out that never runs a statement may still be held when the worker closes: its pid is
+    // known then, so its session needs no leak grace either.
     const connect = client.connect;
     if (typeof connect === 'function') {
       client.connect = function (this: AppClient, ...args: unknown[]): unknown {

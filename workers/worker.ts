@@ -12,6 +12,7 @@ import { attach, detach, drainOrphans, installCapture, setMochaRunning, takeExit
 import { closeConnection, configureConnection, continueGenerations, currentGeneration } from './connection.js';
 import { installResetHooks, settleFile, watchFailures, watchSessions } from './hooks.js';
 import { configureAppTermination, heldPids, patchApplicationPg } from './apppg.js';
+import { isConnectionError } from '../src/protocol/faults.js';
 import { terminateBackend } from './client.js';
 import { closeSessionCheck, configureSessionCheck } from './appcheck.js';
 import type { FileTree } from './tree.js';
@@ -87,7 +88,9 @@ function emitCurrent(event: WorkerEvent): void {
 
 export default async function run(task: Task): Promise<RunResult | CloseResult> {
   // A slot that ran out of files closed while others still ran; what its code threw since is still its files' error.
-  if (task.kind === 'late') return { closed: true, generation: currentGeneration(), late: lateErrors(), held: [] };
+  // But not a lost session: once the worker closed, the main thread ends what is left on the slot's database (release,
+  // teardown), including the clients of a pg this thread cannot see (another copy than the project's).
+  if (task.kind === 'late') return { closed: true, generation: currentGeneration(), late: lateErrors((e) => !isConnectionError(e)), held: [] };
   if (task.kind === 'close') {
     // The plugin's afterAll (once per worker) runs first, as serial mocha runs the root afterAll before it waits for
     // the event loop: it ends the app's pools, whose idle timers would otherwise hold the wait below to its limit.
@@ -113,8 +116,10 @@ export default async function run(task: Task): Promise<RunResult | CloseResult> 
   return withOrigin(relative(task.file), () => runFile(task));
 }
 
-function lateErrors(): CloseResult['late'] {
-  return drainOrphans().map(({ file, error }) => ({ origin: file, error: serializeError(error) }));
+function lateErrors(keep: (error: unknown) => boolean = () => true): CloseResult['late'] {
+  return drainOrphans()
+    .filter(({ error }) => keep(error))
+    .map(({ file, error }) => ({ origin: file, error: serializeError(error) }));
 }
 
 async function runFile(task: RunTask): Promise<RunResult> {

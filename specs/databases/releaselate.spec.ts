@@ -68,6 +68,25 @@ describe('short', function () {
   'test/b-long.spec.js': longFile(false),
 };
 
+// A module-level pool of another copy of pg than the project's (loaded afresh here, as a dependency's own copy
+// would be), left open: bulkhead cannot see its clients, and ends its session once the worker closed.
+const OTHER_PG_COPY = {
+  'test/a-short.spec.js': `import { createRequire } from 'node:module';
+import path from 'node:path';
+const require = createRequire(import.meta.url);
+const dir = path.dirname(require.resolve('pg/package.json'));
+for (const key of Object.keys(require.cache)) if (key.startsWith(dir + path.sep)) delete require.cache[key];
+const pg = require('pg');
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 1 });
+describe('short', function () {
+  it('uses a pool of its own copy of pg and never ends it', async () => {
+    await pool.query('SELECT 1');
+  });
+});
+`,
+  'test/b-long.spec.js': longFile(false),
+};
+
 describe('databases: late errors of a slot that closed early', function () {
   this.timeout(60000);
   let target: Target;
@@ -94,6 +113,20 @@ describe('databases: late errors of a slot that closed early', function () {
 
   it("a held client that never ran a statement is reported as the slot's leak, and its ended session is no error", async function () {
     const fx = fixture(HELD_UNQUERIED);
+    try {
+      const r = await runOn(target, fx, ['-w', '2', 'test/*.spec.js']);
+      expect(r.output).to.not.include('uncaught error');
+      expect(r.output).to.match(/^ {2}w[12]: 1 session\(s\) left open \[[^\]]*\], after test\/a-short\.spec\.js$/m);
+      expect(closingLine(r.output), r.output).to.deep.equal({ passed: 2, failed: 0, skipped: 0 });
+      expect(r.code, r.output).to.equal(0);
+      expect(await target.derived()).to.deep.equal([]);
+    } finally {
+      fx.remove();
+    }
+  });
+
+  it("a leaked pool of another pg copy is reported as the slot's leak, and its ended session is no error", async function () {
+    const fx = fixture(OTHER_PG_COPY);
     try {
       const r = await runOn(target, fx, ['-w', '2', 'test/*.spec.js']);
       expect(r.output).to.not.include('uncaught error');
