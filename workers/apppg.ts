@@ -56,13 +56,41 @@ function track(client: AppClient): void {
   clients.add(new WeakRef(client));
 }
 
+/** What bulkhead reads of an application's pg.Pool (pg-pool's idle list: each item's timer closes its client). */
+interface AppPool {
+  options?: { idleTimeoutMillis?: number };
+  _idle?: { client: object; timeoutId?: unknown }[];
+}
+
+/** The application's pools, for the idle clients they close on their own shortly. */
+const pools = new Set<WeakRef<AppPool>>();
+const poolsTracked = new WeakSet<object>();
+/**
+ * An idle client its pool closes within this long is on its way out, not held: the leak grace of the main thread
+ * (LEAK_GRACE_MS in src/db/slots.ts) lets it go, as it did before held pids skipped it (`--exit` does not wait for it).
+ */
+const CLOSES_SOON_MS = 500;
+
+function closingSoon(): Set<object> {
+  const soon = new Set<object>();
+  for (const ref of pools) {
+    const p = ref.deref();
+    if (p === undefined) pools.delete(ref);
+    else if ((p.options?.idleTimeoutMillis ?? 0) > 0 && (p.options?.idleTimeoutMillis ?? 0) <= CLOSES_SOON_MS) {
+      for (const item of p._idle ?? []) if (item.timeoutId !== undefined) soon.add(item.client);
+    }
+  }
+  return soon;
+}
+
 /** The backend pids of application clients that are still connected and not on their way out. */
 export function heldPids(): number[] {
   const pids: number[] = [];
+  const soon = closingSoon();
   for (const ref of clients) {
     const c = ref.deref();
     if (c === undefined || c._ended === true) clients.delete(ref);
-    else if (c._ending !== true && typeof c.processID === 'number') pids.push(c.processID);
+    else if (c._ending !== true && !soon.has(c) && typeof c.processID === 'number') pids.push(c.processID);
   }
   return pids;
 }
@@ -135,6 +163,17 @@ export function patchApplicationPg(root: string): void {
   const pool = pg.Pool?.prototype;
   if (pool !== undefined && !patched.has(pool)) {
     patched.add(pool);
+    // pool.query() checks a client out through connect() too.
+    const connect = pool.connect;
+    if (typeof connect === 'function') {
+      pool.connect = function (this: AppClient, ...args: unknown[]): unknown {
+        if (!poolsTracked.has(this)) {
+          poolsTracked.add(this);
+          pools.add(new WeakRef(this as AppPool));
+        }
+        return connect.apply(this, args);
+      };
+    }
     // pg-pool drops an idle client whose backend ended and re-emits the error on the pool, with the client.
     quietFor(pool, (_self, args) => typeof args[1] === 'object' && args[1] !== null && ended.has(args[1]));
   }
