@@ -1,6 +1,6 @@
 // The mocha a worker thread runs specs with, as one file. Loading mocha's ~38 files costs each thread ~250 ms of
 // CPU on Node 20, mostly module resolution and reading; one file costs ~40 ms. bulkhead's own copy ships prebuilt
-// (dist/workers/mocha.bundle.cjs, made by scripts/bundle-mocha.mjs at build time); a project's own copy is bundled
+// (dist/workers/mocha-bundle/mocha.js, made by scripts/bundle-mocha.mjs at build time); a project's own copy is bundled
 // by the main thread on its first run (src/run/mochabundle.ts). The bundle is registered in the module cache under
 // the copy's own path, so a spec's `import { describe } from 'mocha'` or a plugin's require('mocha') gets this very
 // instance (mocha's named exports work only on the instance that loads the files), and so does mochaInUse(). Only
@@ -29,7 +29,7 @@ export function preferBundle(dir: string, cached: string | null = null): void {
   if (cache[target] !== undefined) return;
   let bundle: Bundle & { Mocha: unknown };
   try {
-    if (isOwn) bundle = require('./mocha.bundle.cjs') as Bundle & { Mocha: unknown };
+    if (isOwn) bundle = require('./mocha-bundle/mocha.js') as Bundle & { Mocha: unknown };
     else if (cached !== null) bundle = require(cached) as Bundle & { Mocha: unknown };
     else return;
   } catch {

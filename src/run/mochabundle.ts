@@ -5,7 +5,7 @@
 // (tsx's) in the background of a run that starts without it, so no run waits for the build and the next one's
 // workers load the one file (workers/mocha.ts). A build that fails leaves nothing, and workers load mocha as it is.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -27,7 +27,8 @@ export function projectMochaBundle(root: string, dir: string): string | null {
   }
   if (typeof version !== 'string' || !/^[\w.+-]+$/.test(version)) return null;
   const hash = createHash('sha256').update(dir).digest('hex').slice(0, 12);
-  const file = path.join(root, '.bulkhead', 'cache', `mocha-${version}-${hash}.cjs`);
+  // Named mocha.js (CommonJS by its own package.json), so mocha keeps its frames out of the stacks it reports.
+  const file = path.join(root, '.bulkhead', 'cache', `mocha-${version}-${hash}`, 'mocha.js');
   if (existsSync(file)) return file;
   pending ??= build(dir, version, file).catch(() => undefined);
   return null;
@@ -44,6 +45,7 @@ async function build(dir: string, version: string, file: string): Promise<void> 
   const entry = ['lib/mocha.cjs', 'lib/mocha.js'].map((f) => path.join(dir, f)).find((f) => existsSync(f));
   if (entry === undefined) return;
   mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(path.join(path.dirname(file), 'package.json'), '{"type":"commonjs"}\n');
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     await esbuild.build({
