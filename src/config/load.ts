@@ -14,7 +14,7 @@ import { chooseMocha, unsupportedMochaMessage, useMocha } from '../protocol/moch
 import type { Config, Isolation, Leaks, UserConfig } from './types.js';
 import { findConfigFile, jsonErrorPosition, loadUserConfig } from './userfile.js';
 import { readFileSync } from 'node:fs';
-import { count, deepFreeze, duration, integer, list, positiveCount, positiveInt, reporterOptions } from './values.js';
+import { count, deepFreeze, duration, globs, integer, list, positiveCount, positiveInt, reporterOptions } from './values.js';
 import { resolveRequire } from './requires.js';
 import { parseChaos } from './chaos.js';
 import { detectShard } from '../plan/shard.js';
@@ -204,8 +204,8 @@ function rootHooks(value: unknown): Config['rootHooks'] {
 }
 
 function files(m: MochaArgs): Pick<Config, 'spec' | 'extension' | 'ignore' | 'recursive' | 'sort'> {
-  const spec = list(m['_']);
-  return { spec: spec.length > 0 ? spec : ['./test'], extension: list(m['extension']), ignore: list(m['ignore']), recursive: m['recursive'] === true, sort: m['sort'] === true };
+  const spec = globs(m['_']);
+  return { spec: spec.length > 0 ? spec : ['./test'], extension: list(m['extension']), ignore: globs(m['ignore']), recursive: m['recursive'] === true, sort: m['sort'] === true };
 }
 
 function reporting(m: MochaArgs, argv: readonly string[], root: string): Pick<Config, 'reporters' | 'reporterOptions' | 'inlineDiffs' | 'diff' | 'forbidOnly' | 'failZero'> {

@@ -11,6 +11,16 @@ export function list(value: unknown): string[] {
   return items.flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter((v) => v !== '');
 }
 
+/**
+ * `spec` and `ignore`: globs are kept whole, never split at commas, since a brace pattern such as
+ * `*.spec.{js,ts}` holds one (mocha's parser treats these two options the same way).
+ */
+export function globs(value: unknown): string[] {
+  if (value === undefined || value === null || value === false) return [];
+  const items = Array.isArray(value) ? value : [value];
+  return [...new Set(items.map((v) => String(v).trim()).filter((v) => v !== ''))];
+}
+
 export function reporterOptions(value: unknown): Record<string, unknown> {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) return { ...(value as Record<string, unknown>) };
   const out: Record<string, unknown> = {};
