@@ -24,6 +24,28 @@ function forms(secret: string): string[] {
   return [secret, json(secret), json(json(secret)), quoted, encodeURIComponent(secret), encodeURI(secret), whatwg];
 }
 
+/** A run of standard or URL-safe base64 characters, with its padding. */
+const BASE64_RUN = /[A-Za-z0-9+/_-]+={0,2}/g;
+
+/**
+ * What base64 makes of a password wherever it sits in the encoded text (`user:password` in a Basic auth header, a
+ * config's JSON): for each of the three alignments, the characters that the password's bytes alone decide, in the
+ * standard and the URL-safe alphabet. A run of base64 characters that holds one of these held the password.
+ */
+function base64Cores(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8');
+  const cores: string[] = [];
+  for (let align = 0; align < 3; align++) {
+    const encoded = Buffer.concat([Buffer.alloc(align), bytes]).toString('base64').replace(/=+$/, '');
+    // Character i covers bits [6i, 6i + 6); the password's bits are [8 align, 8 (align + n)).
+    const first = Math.ceil((8 * align) / 6);
+    const end = Math.floor((8 * (align + bytes.length)) / 6);
+    const core = encoded.slice(first, end);
+    cores.push(core, core.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return cores;
+}
+
 /**
  * Masks passwords in text that may reach output or a record. Made per command from the target it connects to
  * (a connection string, a config object) and the environment's PGPASSWORD, and handed to whatever prints or
@@ -34,6 +56,7 @@ function forms(secret: string): string[] {
  */
 export class Redactor {
   private readonly secrets: readonly string[];
+  private readonly cores: readonly string[];
 
   constructor(target: { connectionString?: string; password?: unknown } | null, env: NodeJS.ProcessEnv = process.env) {
     const found: unknown[] = [env['PGPASSWORD'], target?.password];
@@ -45,10 +68,16 @@ export class Redactor {
       }
     }
     const secrets = new Set<string>();
+    const cores = new Set<string>();
     for (const secret of found) {
       if (typeof secret !== 'string' || secret.length < MIN_SECRET) continue;
       for (const form of forms(secret)) secrets.add(form);
+      // Hex, as a Buffer's toString('hex') or a hex dump gives it, either case.
+      const hex = Buffer.from(secret, 'utf8').toString('hex');
+      secrets.add(hex).add(hex.toUpperCase());
+      for (const core of base64Cores(secret)) cores.add(core);
     }
+    this.cores = [...cores];
     // Longest first: a form that contains another is masked whole.
     this.secrets = [...secrets].sort((a, b) => b.length - a.length);
   }
@@ -64,6 +93,8 @@ export class Redactor {
     let out = text.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/gi, '$1***@').replace(/(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)/gi, '$1***');
     for (const secret of this.secrets) if (out.includes(secret)) out = out.split(secret).join('***');
     for (const secret of this.secrets) out = maskCutPrefixes(out, secret);
+    // Base64 is masked as the whole run of base64 characters that holds the password: its edges carry bits of it.
+    if (this.cores.length > 0) out = out.replace(BASE64_RUN, (run) => (this.cores.some((core) => run.includes(core)) ? '***' : run));
     return out;
   }
 
