@@ -47,8 +47,11 @@ export const restarted = () => started;
   ...Object.fromEntries(['a', 'b', 'c', 'd', 'e', 'f'].map((name) => [`test/${name}.spec.js`, suite(name, name === 'c' ? 'restart' : '')])),
 };
 
-/** What a test that was mid-query when the server stopped fails with (pg's words for 57P01 or a cut socket). */
-const OUTAGE = /terminating connection due to administrator command|Connection terminated unexpectedly|server closed the connection/;
+/**
+ * What a test that was in the middle of its work when the server stopped fails with: pg's words for 57P01 or a cut
+ * socket during a query, or, when the connection went between two of the test's queries, for the next one.
+ */
+const OUTAGE = /terminating connection due to administrator command|Connection terminated unexpectedly|server closed the connection|Client has encountered a connection error and is not queryable/;
 
 describe('reliability: a server restart does not burn the queue (issue 10, defect 5)', function () {
   this.timeout(90000);
