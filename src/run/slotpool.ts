@@ -1,6 +1,7 @@
 // One single-thread Piscina per slot. Piscina cannot send a task to a chosen thread, and our workers are
 // stateful (a connection, a database per slot), so each slot owns its pool: a task for slot k always runs on
 // slot k's thread, and Piscina's replacement of a dead thread keeps the slot (its workerData) intact.
+import { existsSync } from 'node:fs';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +9,9 @@ import { Piscina } from 'piscina';
 import type { CloseResult, ConnectionTarget, ControlMessage, RunResult, RunTask, WorkerData, WorkerEvent } from '../protocol/messages.js';
 import { ENV_WORKER } from '../protocol/messages.js';
 
-const WORKER_FILE = fileURLToPath(new URL('../../workers/worker.js', import.meta.url));
+// The worker as one file when the build made it (scripts/bundle-own.mjs); its modules themselves otherwise.
+const BUNDLED_WORKER = fileURLToPath(new URL('../../workers/worker.bundle.js', import.meta.url));
+const WORKER_FILE = existsSync(BUNDLED_WORKER) ? BUNDLED_WORKER : fileURLToPath(new URL('../../workers/worker.js', import.meta.url));
 
 export interface FileRun {
   /** Live events, in order, as the worker posts them. */
