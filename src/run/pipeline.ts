@@ -16,6 +16,8 @@ import { replayCommand } from '../plan/replay.js';
 import { bisectCommand } from '../plan/bisect.js';
 import { newSeed } from '../protocol/random.js';
 import { globalFixtures } from './globalfixtures.js';
+import { earlyStart } from './early.js';
+import type { EarlyStart } from './early.js';
 import { listText } from '../reporters/list.js';
 import { select } from '../plan/select.js';
 import type { Selection } from '../plan/select.js';
@@ -34,7 +36,12 @@ export async function run(config: Config, io: RunIO): Promise<number> {
   if (config.command !== 'run') readRecord(path.resolve(config.root, config.recordArg ?? ''));
   const closing = new ClosingLines(infoStream(config, io));
   const held: RunIO = { ...io, closing };
-  const target = await openTarget(config, infoStream(config, io));
+  // A plain run's threads boot while the server is reached (or started) and the run is wired.
+  const early = earlyStart(config, (line) => io.err.write(`${line}\n`));
+  const target = await openTarget(config, infoStream(config, io)).catch(async (err: unknown) => {
+    await early?.close();
+    throw err;
+  });
   // Main-thread user code (mochaGlobalSetup/Teardown, --require modules) sees the target as workers see their slot.
   const restoreEnv = applyEnv(target.env);
   try {
@@ -45,13 +52,14 @@ export async function run(config: Config, io: RunIO): Promise<number> {
     try {
       if (config.command === 'replay') code = await replayCommand(config, held, target);
       else if (config.command === 'bisect') code = await bisectCommand(config, held, target);
-      else code = await runCommand(config, held, target);
+      else code = await runCommand(config, held, target, early);
     } finally {
       await fixtures.teardown();
     }
     return code;
   } finally {
     restoreEnv();
+    await early?.close();
     await target.close();
     closing.flush();
   }
@@ -69,7 +77,7 @@ function applyEnv(env: Record<string, string>): () => void {
   };
 }
 
-async function runCommand(config: Config, io: RunIO, target: Target): Promise<number> {
+async function runCommand(config: Config, io: RunIO, target: Target, early: EarlyStart | null): Promise<number> {
   // 2. Discover the files; --last-failed narrows them to the failures of the last run.
   let files: SpecFile[];
   let lastFailed: Map<string, string[]> | null = null;
@@ -83,10 +91,10 @@ async function runCommand(config: Config, io: RunIO, target: Target): Promise<nu
       return EXIT.ok;
     }
   } else {
-    files = discover(config, (line) => io.err.write(`${line}\n`));
+    files = early?.files ?? discover(config, (line) => io.err.write(`${line}\n`));
   }
   // 3. The durations known for the files order the queue (longest first) and cut this job's shard.
-  const selection = select(config, files);
+  const selection = early?.selection ?? select(config, files);
   files = selection.files;
   if (selection.describe !== null) infoStream(config, io).write(`bulkhead: ${selection.describe}\n`);
   if (files.length === 0) return emptyShard(config, io, target, selection);
@@ -102,6 +110,7 @@ async function runCommand(config: Config, io: RunIO, target: Target): Promise<nu
       exact: false,
       quiet: false,
       makePlan: (chosen, workers) => withSelection(plan(chosen, { workers, seed: roundConfig.seed, repeat: roundConfig.repeat, weights: selection.weights }), lastFailed),
+      ...(early !== null ? { pools: (workers: number) => early.take(workers) } : {}),
       ...(selection.shard !== null ? { shard: selection.shard } : {}),
     });
     rememberDurations(config, selection, result.record);

@@ -71,6 +71,8 @@ export interface SessionOptions {
   workers?: number;
   /** Which share of which plan this run is (--shard), for the record. */
   shard?: ShardRecord;
+  /** Threads already booting for this session (a plain run's first), the first `workers` of them; null: none. */
+  pools?(workers: number): SlotPool[] | null;
   /** Lines printed before the summary (replay's comparison), from the finished record. */
   epilogue?(record: RunRecord): string;
 }
@@ -113,7 +115,7 @@ export async function session(config: Config, io: RunIO, target: Target, s: Sess
   const x = await wire(config, io, target, s, phases);
   // 2. Start the threads and provision the slots meanwhile.
   phases.provision = performance.now();
-  const pools = startPools(config, x.workers, s.files);
+  const pools = s.pools?.(x.workers) ?? startPools(config, x.workers, s.files);
   const resources = await target.provision(x.workers, config).catch(async (err: unknown) => {
     await Promise.all(pools.map((p) => p.close()));
     throw err;
