@@ -107,8 +107,9 @@ async function runScript(script: string, args: readonly string[], options: CliOp
 
 function spawnScript(script: string, args: readonly string[], options: CliOptions): Promise<CliResult> {
   const base = options.cleanEnv ? {} : { ...process.env, DATABASE_URL: SERVER_URL };
-  // No colour unless a spec asks for it (the colour specs set NO_COLOR and FORCE_COLOR themselves).
-  const env: NodeJS.ProcessEnv = { ...base, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env };
+  // No colour unless a spec asks for it (the colour specs set NO_COLOR and FORCE_COLOR themselves). No embedded
+  // server lingers after a spawned run unless the spec asks (specs/embedded/linger.spec.ts): the suite leaves none.
+  const env: NodeJS.ProcessEnv = { ...base, NO_COLOR: '1', FORCE_COLOR: '0', BULKHEAD_EMBEDDED_LINGER: '0', ...options.env };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -32,6 +32,7 @@ export interface BulkheadOption {
 export const BULKHEAD_OPTIONS = [
   { key: 'workers', names: ['-w', '--workers', '-j', '--jobs'], kind: 'value', arg: '<n>', example: '4', commands: ['run'], group: 'Workers and databases', help: 'worker threads (default: available parallelism; env BULKHEAD_WORKERS)' },
   { key: 'embedded', names: ['--embedded'], kind: 'boolean', commands: ALL, group: 'Workers and databases', help: 'start a throwaway PostgreSQL even if DATABASE_URL/PG* are set' },
+  { key: 'embeddedLinger', names: ['--embedded-linger'], kind: 'value', arg: '<seconds>', example: '60', commands: ALL, group: 'Workers and databases', help: 'keep the embedded PostgreSQL this long after a run that ended normally, for the next run to reuse (default: 60, 0 with CI set; 0: stop it at once; env BULKHEAD_EMBEDDED_LINGER)' },
   { key: 'isolation', names: ['--isolation'], kind: 'value', arg: '<mode>', example: 'database', commands: ALL, group: 'Workers and databases', help: 'database (default with 2+ workers), schema, or shared (env BULKHEAD_ISOLATION)' },
   { key: 'transaction', names: ['--transaction'], kind: 'boolean', commands: ALL, group: 'Workers and databases', help: 'run each test inside BEGIN ... ROLLBACK' },
   { key: 'setup', names: ['--setup'], kind: 'value', arg: '<path>', example: './migrations', commands: ALL, group: 'Workers and databases', help: '.sql file, migrations directory or module that builds the template' },

@@ -14,7 +14,7 @@ import { chooseMocha, unsupportedMochaMessage, useMocha } from '../protocol/moch
 import type { Config, Isolation, Leaks, UserConfig } from './types.js';
 import { findConfigFile, jsonErrorPosition, loadUserConfig } from './userfile.js';
 import { readFileSync } from 'node:fs';
-import { count, deepFreeze, duration, globs, integer, list, positiveCount, positiveInt, reporterOptions } from './values.js';
+import { count, deepFreeze, duration, globs, integer, isCI, list, positiveCount, positiveInt, reporterOptions, seconds } from './values.js';
 import { resolveRequire } from './requires.js';
 import { parseChaos } from './chaos.js';
 import { detectShard } from '../plan/shard.js';
@@ -174,7 +174,7 @@ function shards(flags: BulkheadFlags, env: NodeJS.ProcessEnv, user: UserConfig, 
   return { shard, timings, json: flags.json };
 }
 
-type DatabaseKeys = 'embedded' | 'isolation' | 'transaction' | 'setup' | 'keepDatabases' | 'allowAnyDatabase' | 'rootHooks';
+type DatabaseKeys = 'embedded' | 'embeddedLinger' | 'isolation' | 'transaction' | 'setup' | 'keepDatabases' | 'allowAnyDatabase' | 'rootHooks';
 
 function databases(flags: BulkheadFlags, env: NodeJS.ProcessEnv, user: UserConfig, root: string, configFile: string | null): Pick<Config, DatabaseKeys> {
   const isolation = flags.isolation ?? env['BULKHEAD_ISOLATION'] ?? user.isolation ?? null;
@@ -188,6 +188,7 @@ function databases(flags: BulkheadFlags, env: NodeJS.ProcessEnv, user: UserConfi
     : null;
   return {
     embedded: flags.embedded,
+    embeddedLinger: lingerMs(flags, env, user),
     isolation: isolation as Isolation | null,
     transaction: flags.transaction || user.transaction === true,
     setup,
@@ -195,6 +196,16 @@ function databases(flags: BulkheadFlags, env: NodeJS.ProcessEnv, user: UserConfi
     allowAnyDatabase: flags.allowAnyDatabase || user.allowAnyDatabase === true,
     rootHooks: rootHooks(user.rootHooks),
   };
+}
+
+/** Seconds, as a flag, BULKHEAD_EMBEDDED_LINGER or embeddedLinger says; by default 60, and 0 (off) on CI. */
+function lingerMs(flags: BulkheadFlags, env: NodeJS.ProcessEnv, user: UserConfig): number {
+  const [key, value]: [string, unknown] =
+    flags.embeddedLinger !== undefined ? ['--embedded-linger', flags.embeddedLinger]
+    : env['BULKHEAD_EMBEDDED_LINGER'] !== undefined ? ['BULKHEAD_EMBEDDED_LINGER', env['BULKHEAD_EMBEDDED_LINGER']]
+    : user.embeddedLinger !== undefined ? ['embeddedLinger', user.embeddedLinger]
+    : ['', isCI(env) ? 0 : 60];
+  return seconds(key, value) * 1000;
 }
 
 function rootHooks(value: unknown): Config['rootHooks'] {

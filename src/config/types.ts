@@ -28,6 +28,8 @@ export interface UserConfig {
   keepDatabases?: boolean;
   /** Allow setup and isolation on a database whose name does not contain "test". */
   allowAnyDatabase?: boolean;
+  /** Seconds the embedded server waits after a run for the next one to reuse it (default 60; 0 with CI set; 0: off). */
+  embeddedLinger?: number;
   /** Milliseconds a spec file may take to load (top-level code, imports) before its worker is terminated; 0: no limit. */
   loadTimeout?: number;
   /**
@@ -86,6 +88,8 @@ export interface Config {
   chaos: ChaosSpec | null;
   bisect: { test: string | null; pair: boolean };
   embedded: boolean;
+  /** Milliseconds the embedded server lingers after a run that ended normally; 0 stops it with the run. */
+  embeddedLinger: number;
   isolation: Isolation | null;
   transaction: boolean;
   setup: string | null;

@@ -36,6 +36,7 @@ const USER_KEYS: Record<keyof UserConfig, Kind | readonly Kind[]> = {
   setup: 'string',
   keepDatabases: 'boolean',
   allowAnyDatabase: 'boolean',
+  embeddedLinger: ['number', 'string'],
   loadTimeout: ['number', 'string'],
   leaks: 'string',
   shutdownGrace: ['number', 'string'],

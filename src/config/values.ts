@@ -90,3 +90,24 @@ export function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+/** CI engines set CI (to "true", "1" or their name); "false" and "0" are how people unset it by hand. */
+export function isCI(env: NodeJS.ProcessEnv): boolean {
+  const value = (env['CI'] ?? '').trim().toLowerCase();
+  return value !== '' && value !== 'false' && value !== '0';
+}
+
+const MAX_LINGER_SECONDS = 24 * 60 * 60;
+
+/** --embedded-linger and its env and config forms: seconds from 0 (off) to a day, fractions allowed. */
+export function seconds(key: string, value: unknown): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isFinite(n) || n < 0 || n > MAX_LINGER_SECONDS) {
+    throw errors.config(
+      key,
+      `${JSON.stringify(value)} is not a number of seconds from 0 to ${MAX_LINGER_SECONDS}`,
+      `Give ${key} how long the embedded PostgreSQL waits after a run for the next one to reuse it, for example 60, or 0 to stop it with every run (the default when CI is set).`,
+    );
+  }
+  return n;
+}

@@ -36,7 +36,11 @@ export interface Target {
   fit(workers: number, fixed: boolean): Promise<number>;
   /** `session` is the configuration of the session provisioning (replay and bisect adjust isolation and workers). */
   provision(workers: number, session?: Config): Promise<RunSlots>;
-  close(): Promise<void>;
+  /**
+   * Ends the maintenance session and stops the embedded server. `ended`: the command ended normally, so the
+   * embedded server may linger for the next run (--embedded-linger); any other way out stops it.
+   */
+  close(ended?: boolean): Promise<void>;
 }
 
 export type RunSlots = SlotResources & {
@@ -50,21 +54,46 @@ export type RunSlots = SlotResources & {
 const EMBEDDED_DATABASE = 'bulkhead_test';
 
 async function embedded(config: Config, info: NodeJS.WritableStream): Promise<{ server: EmbeddedServer; resolved: ResolvedTarget }> {
-  const server = await startEmbedded({ root: config.root, ...(config.verbose ? { log: serverLog(config.root, info) } : {}) });
+  const log = config.verbose ? serverLog(config.root, info) : undefined;
+  let server = await startEmbedded({ root: config.root, ...(log !== undefined ? { log } : {}) });
   try {
-    const client = new pg.Client({ ...server.target, application_name: 'bulkhead:main' });
-    await client.connect();
-    try {
-      await client.query(`CREATE DATABASE ${client.escapeIdentifier(EMBEDDED_DATABASE)}`);
-    } finally {
-      await client.end();
-    }
+    await freshDatabase(server);
   } catch (err) {
+    // A claimed server that does not answer is given up (its watchdog stops it), and this run starts its own.
     await server.stop();
-    throw err;
+    if (!server.attached) throw err;
+    log?.(`bulkhead: the lingering embedded PostgreSQL on ${server.where} did not answer (${err instanceof Error ? err.message : String(err)}); starting one`);
+    server = await startEmbedded({ root: config.root, attach: false, ...(log !== undefined ? { log } : {}) });
+    try {
+      await freshDatabase(server);
+    } catch (again) {
+      await server.stop();
+      throw again;
+    }
+  }
+  if (config.verbose) {
+    info.write(server.attached
+      ? `bulkhead: attached to the embedded PostgreSQL ${server.version} that lingered on ${server.where} (watchdog pid ${server.pids.watchdog}) in ${server.startMs} ms; its log from here on is in the file above\n`
+      : `bulkhead: started the embedded PostgreSQL ${server.version} on ${server.where} in ${server.startMs} ms (${server.cold ? 'initdb' : 'a copy of the cached cluster'}; watchdog pid ${server.pids.watchdog})\n`);
   }
   const target = { ...server.target, database: EMBEDDED_DATABASE };
   return { server, resolved: { target, source: 'embedded', where: server.where.replace(/\/postgres as /, `/${EMBEDDED_DATABASE} as `) } };
+}
+
+/**
+ * The test database, empty: on a claimed server the previous run's is dropped first, so no data carries over (the
+ * setup templates bulkhead built stay: they are keyed by the setup's hash). The connection proves the server answers.
+ */
+async function freshDatabase(server: EmbeddedServer): Promise<void> {
+  const client = new pg.Client({ ...server.target, application_name: 'bulkhead:main', connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    const name = client.escapeIdentifier(EMBEDDED_DATABASE);
+    if (server.attached) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
 }
 
 /** Where --verbose puts the embedded server's log and initdb's transcript, overwritten by each run. */
@@ -93,9 +122,9 @@ export async function openTarget(config: Config, info: NodeJS.WritableStream): P
   const started = useEmbedded ? await embedded(config, info) : null;
   const resolved = started?.resolved ?? resolveTarget();
   const admin = new Admin(resolved, provisionLog(config, info));
-  const close = async (): Promise<void> => {
+  const close = async (ended = false): Promise<void> => {
     await admin.close();
-    await started?.server.stop();
+    await started?.server.stop(ended ? config.embeddedLinger : 0);
   };
   try {
     const version = started?.server.version ?? (await admin.check());

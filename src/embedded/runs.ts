@@ -1,7 +1,9 @@
 // Where run directories live, and the second line of defence behind the watchdog. When a run and its watchdog both
 // died (SIGKILL of the whole tree, the OOM killer, a reboot that left the directories), the next start finds their
 // run directories, stops any server still running in them and deletes them. A run directory is named
-// <owner pid>-<random>, so "abandoned" means "its owner is dead"; a server is only signalled once its command line
+// <owner pid>-<random>, so "abandoned" means "its owner is dead" and its watchdog too: a server that lingers for the
+// next run, or that a later run claimed, outlives its owner by design, and its watchdog (whose pid is in
+// <dir>.watchdog) still guards it. A process is only signalled, or trusted as a watchdog, once its command line
 // proves that it serves that directory.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -51,9 +53,11 @@ async function memoryBase(user: ServerUser | null): Promise<string | null> {
 
 /** Reaps the abandoned runs under `bases` and initdb leftovers under `cache`; returns how many runs it reaped. */
 export async function reapStale(bases: readonly string[], cache: string, log: Log): Promise<number> {
-  const abandoned = (await Promise.all(bases.map(async (base) =>
+  const candidates = (await Promise.all(bases.map(async (base) =>
     (await names(base)).filter((name) => isAbandoned(RUN.exec(name)?.[1])).map((name) => path.join(base, name)),
   ))).flat();
+  const guarded = await Promise.all(candidates.map(watched));
+  const abandoned = candidates.filter((_, i) => !guarded[i]);
   const versions = (await names(cache)).filter((name) => name.startsWith('pg-')).map((name) => path.join(cache, name));
   const staging = (await Promise.all(versions.map(async (dir) =>
     (await names(dir)).filter((name) => isAbandoned(STAGING.exec(name)?.[1])).map((name) => path.join(dir, name)),
@@ -77,6 +81,20 @@ export async function reapRun(dir: string, log: Log): Promise<void> {
     if (!(await exited(pid, 10_000))) signal(pid, 'SIGKILL');
   }
   await fs.rm(dir, { recursive: true, force: true, maxRetries: 3 });
+  await fs.rm(`${dir}.watchdog`, { force: true });
+}
+
+/** True while the watchdog named in `<dir>.watchdog` runs, for that directory. */
+async function watched(dir: string): Promise<boolean> {
+  let pid: number;
+  try {
+    pid = Number(await fs.readFile(`${dir}.watchdog`, 'utf8'));
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return false;
+  const command = await commandLine(pid);
+  return command !== null && command.includes(dir);
 }
 
 /** True while `pid` names a process that has not exited (a zombie has exited). */
@@ -149,7 +167,7 @@ function signal(pid: number, name: NodeJS.Signals): void {
 }
 
 // The server is not our child, so no event reports its exit: poll, as pg_ctl does.
-async function exited(pid: number, timeoutMs: number): Promise<boolean> {
+export async function exited(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (isAlive(pid)) {
     if (Date.now() > deadline) return false;

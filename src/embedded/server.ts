@@ -1,7 +1,9 @@
 // The embedded default: a throwaway real PostgreSQL on a free loopback port, for machines that have only Node and
 // npm. The cold start (initdb) is paid once per machine and binaries version; a warm start copies the cached
-// cluster and boots it. A watchdog process (embedded/watchdog.ts) stops the server and deletes its files when the
-// run ends in any way, and every start reaps what killed runs left behind (embedded/runs.ts).
+// cluster and boots it; a run that finds a server lingering after an earlier run claims it instead
+// (embedded/linger.ts). A watchdog process (embedded/watchdog.ts) stops the server and deletes its files when the
+// run ends in any way but a normal end that asks it to linger, and every start reaps what killed runs left behind
+// (embedded/runs.ts).
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -14,7 +16,8 @@ import {
 } from './cache.js';
 import { reapRun, reapStale, runBases } from './runs.js';
 import { reachableBinaries, reachableCache } from './reach.js';
-import { spawnWatchdog, type ServerCommand } from './watchdog.js';
+import { LINGERS, spawnWatchdog, type ServerCommand } from './watchdog.js';
+import { attachedServer, claimLingering, handBack, leasePrefix, lingerLine } from './linger.js';
 import { isBulkheadError } from '../errors.js';
 
 /** Where to connect; the fields match pg's ClientConfig. */
@@ -35,13 +38,19 @@ export interface EmbeddedServer {
   version: string;
   /** True when this start had to initialise the cluster (initdb) instead of copying the cached one. */
   cold: boolean;
+  /** True when this run claimed a server that lingered after an earlier run instead of starting one. */
+  attached: boolean;
   /** Milliseconds from the call until the server accepted connections. */
   startMs: number;
   /** This run's data directory, deleted when the server stops. */
   dataDir: string;
   pids: { postmaster: number; watchdog: number };
-  /** Stops the server and deletes its data directory; resolves once both are gone. Idempotent. */
-  stop(): Promise<void>;
+  /**
+   * Stops the server and deletes its data directory; resolves once both are gone. With `lingerMs` > 0 (a run that
+   * ended normally) its watchdog keeps it that long for the next run instead, and this resolves once the lease is
+   * published. The first call decides; later ones return the same promise.
+   */
+  stop(lingerMs?: number): Promise<void>;
 }
 
 export interface EmbeddedOptions {
@@ -49,6 +58,8 @@ export interface EmbeddedOptions {
   root: string;
   /** Receives the server's log and bulkhead's notes about it, one line at a time. */
   log?: (line: string) => void;
+  /** false: start a server even when one lingers (the claimed one did not answer). Default true. */
+  attach?: boolean;
 }
 
 // For tests the data is thrown away, so durability buys nothing; many workers connect at once.
@@ -80,16 +91,20 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     cache = await reachableCache(cache, user, log);
     const bins = await reachableBinaries(located, cache, user, log);
     // 2. Reap what killed runs left behind while the cached cluster is checked or built: they share nothing.
+    // A lingering server of this project and binaries is claimed meanwhile: the fast path of the inner loop.
     const bases = await runBases(cache, user);
-    const [template] = await Promise.all([
-      ensureTemplate(cache, bins, user, log),
+    const prefix = leasePrefix(cache, bins.version);
+    const [claimed] = await Promise.all([
+      options.attach === false ? null : claimLingering(bases, prefix, bins.version),
       reapStale(bases, cache, log).catch((err: unknown) => log(`bulkhead: could not reap abandoned servers: ${String(err)}`)),
     ]);
+    if (claimed !== null) return attachedServer(claimed, prefix, log, started);
+    const template = await ensureTemplate(cache, bins, user, log);
     const runs = bases[0] ?? path.join(cache, 'runs');
     // 3. Ask the OS for a free port; another process may take it before the server binds, so retry then.
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
-      const server = await launch({ bins, user, template, runs, port, log, started });
+      const server = await launch({ bins, user, template, runs, port, log, started, prefix });
       if (server !== null) return server;
       log(`bulkhead: port ${port} was taken before the embedded PostgreSQL could bind it; trying another`);
       if (attempt === PORT_ATTEMPTS) {
@@ -111,10 +126,11 @@ interface Launch {
   port: number;
   log: Log;
   started: number;
+  prefix: string;
 }
 
 /** Copies the template and boots it on `port`; null when the port was taken first. */
-async function launch({ bins, user, template, runs, port, log, started }: Launch): Promise<EmbeddedServer | null> {
+async function launch({ bins, user, template, runs, port, log, started, prefix }: Launch): Promise<EmbeddedServer | null> {
   // The owner's pid in the name is what lets a later run tell that this one is abandoned.
   const dataDir = path.join(runs, `${process.pid}-${randomBytes(4).toString('hex')}`);
   // The watchdog boots while the cluster is copied, and guards the directory from the start.
@@ -122,8 +138,12 @@ async function launch({ bins, user, template, runs, port, log, started }: Launch
   // A watchdog that died early is reported by 'close'; writing to it must not throw as well.
   child.stdin?.on('error', () => undefined);
   let stopping: Promise<void> | null = null;
-  const stop = (): Promise<void> => (stopping ??= shutdown(child, dataDir, log));
-  const startup = awaitStartup(child, log);
+  let lease: (ms: number) => string = () => '';
+  const lingered = { seen: (): void => undefined };
+  const stop = (lingerMs = 0): Promise<void> => (stopping ??= lingerMs > 0 && child.stdin !== null && child.exitCode === null
+    ? handBack(child.stdin, lease(lingerMs), once(child, 'exit'), lingered)
+    : shutdown(child, dataDir, log));
+  const startup = awaitStartup(child, log, lingered);
   try {
     await copyTree(template.dir, dataDir, user);
   } catch (err) {
@@ -160,11 +180,14 @@ async function launch({ bins, user, template, runs, port, log, started }: Launch
   child.on('exit', (code, signal) => {
     if (stopping === null) log(`bulkhead: the embedded PostgreSQL stopped unexpectedly (${signal ?? `code ${code}`})`);
   });
+  const version = outcome.version || String(bins.major);
+  lease = (ms) => lingerLine(ms, runs, prefix, { port, password: template.password, dataDir, version, binaries: bins.version, postmaster });
   return {
     target: { host: '127.0.0.1', port, user: 'postgres', database: 'postgres', password: template.password },
     where: `127.0.0.1:${port}/postgres as postgres`,
-    version: outcome.version || String(bins.major),
+    version,
     cold: template.cold,
+    attached: false,
     startMs: Math.round(performance.now() - started),
     dataDir,
     pids: { postmaster, watchdog: child.pid ?? 0 },
@@ -175,7 +198,7 @@ async function launch({ bins, user, template, runs, port, log, started }: Launch
 type Startup = { ok: true; version: string } | { ok: false; why: string; portTaken: boolean };
 
 /** Follows the server's log (for the whole run: an unread pipe would block the server) until it is ready or gone. */
-function awaitStartup(child: ChildProcess, log: Log): Promise<Startup> {
+function awaitStartup(child: ChildProcess, log: Log, lingered: { seen(): void }): Promise<Startup> {
   return new Promise((resolve) => {
     const tail: string[] = [];
     let version = '';
@@ -190,6 +213,7 @@ function awaitStartup(child: ChildProcess, log: Log): Promise<Startup> {
       partial = lines.pop() ?? '';
       for (const line of lines) {
         log(line);
+        if (LINGERS.test(line)) lingered.seen();
         tail.push(line);
         if (tail.length > 20) tail.shift();
         version ||= /starting PostgreSQL (\S+)/.exec(line)?.[1] ?? '';

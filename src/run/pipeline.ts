@@ -44,6 +44,8 @@ export async function run(config: Config, io: RunIO): Promise<number> {
   });
   // Main-thread user code (mochaGlobalSetup/Teardown, --require modules) sees the target as workers see their slot.
   const restoreEnv = applyEnv(target.env);
+  // Only a command that ended normally (not interrupted, nothing thrown) lets the embedded server linger.
+  let ended = false;
   try {
     // mochaGlobalSetup runs once, after the server is up (it may seed it) and before any slot is built, so what it
     // migrates into the target is what every slot database copies.
@@ -56,11 +58,12 @@ export async function run(config: Config, io: RunIO): Promise<number> {
     } finally {
       await fixtures.teardown();
     }
+    ended = io.interrupts.count === 0;
     return code;
   } finally {
     restoreEnv();
     await early?.close();
-    await target.close();
+    await target.close(ended);
     closing.flush();
   }
 }
