@@ -74,7 +74,7 @@ async function embedded(config: Config, info: NodeJS.WritableStream): Promise<{ 
   if (config.verbose) {
     info.write(server.attached
       ? `bulkhead: attached to the embedded PostgreSQL ${server.version} that lingered on ${server.where} (watchdog pid ${server.pids.watchdog}) in ${server.startMs} ms; its log from here on is in the file above\n`
-      : `bulkhead: started the embedded PostgreSQL ${server.version} on ${server.where} in ${server.startMs} ms (${server.cold ? 'initdb' : 'a copy of the cached cluster'}; watchdog pid ${server.pids.watchdog})\n`);
+      : `bulkhead: started the embedded PostgreSQL ${server.version} on ${server.where} in ${server.startMs} ms (${server.cold ? 'a new cluster, now cached' : 'a copy of the cached cluster'}; watchdog pid ${server.pids.watchdog})\n`);
   }
   const target = { ...server.target, database: EMBEDDED_DATABASE };
   return { server, resolved: { target, source: 'embedded', where: server.where.replace(/\/postgres as /, `/${EMBEDDED_DATABASE} as `) } };

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Log } from './cache.js';
 import { exited, isAlive, reapRun } from './runs.js';
-import type { EmbeddedServer } from './server.js';
+import type { EmbeddedServer } from './types.js';
 import { LINGERS, type Lease, type LeaseBody, type LingerRequest } from './watchdog.js';
 
 const CLAIM_TIMEOUT_MS = 2_000;
