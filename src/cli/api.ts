@@ -20,6 +20,8 @@ export interface RunOptions {
   workers?: number;
   isolation?: 'database' | 'schema' | 'shared';
   embedded?: boolean;
+  /** Seconds the embedded server lingers after this run for the next one (--embedded-linger). */
+  embeddedLinger?: number | string;
   transaction?: boolean;
   setup?: string;
   keepDatabases?: boolean;
