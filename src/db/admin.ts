@@ -66,17 +66,29 @@ export class Admin {
     return this.serial(() => Promise.resolve(this.versionText));
   }
 
+  /** The databases this run's workers use: terminate() ends no session elsewhere (null: not known, no limit). */
+  private workerDatabases: string[] | null = null;
+
   /**
-   * Ends the given worker backends from the server side (only bulkhead's own workers'), waiting until they are gone;
-   * with `own`, also every session of that slot's worker on the slot's own database.
+   * Set once the slots are provisioned. A pid the run saw may since have gone to another run's worker on another
+   * database (another project's run on the same server carries the same application_names): never end that one.
+   */
+  limitTerminations(databases: readonly string[] | null): void {
+    this.workerDatabases = databases === null ? null : [...databases];
+  }
+
+  /**
+   * Ends the given worker backends from the server side (only bulkhead's own workers', on this run's databases),
+   * waiting until they are gone; with `own`, also every session of that slot's worker on the slot's own database.
    */
   async terminate(pids: readonly number[], own: { database: string; slot: number } | null = null): Promise<number> {
     if (this.server === null || (pids.length === 0 && own === null)) return 0;
     return this.serial(async () => {
       const { rows } = await this.client.query<{ pid: number; started: string }>(
         `SELECT pid, backend_start::text AS started FROM pg_stat_activity
-          WHERE (pid = ANY($1::int[]) OR (datname = $2 AND application_name = $3)) AND application_name LIKE 'bulkhead:w%'`,
-        [pids, own?.database ?? null, own === null ? null : `bulkhead:w${own.slot}`],
+          WHERE (pid = ANY($1::int[]) OR (datname = $2 AND application_name = $3)) AND application_name LIKE 'bulkhead:w%'
+            AND ($4::text[] IS NULL OR datname = ANY($4::text[]))`,
+        [pids, own?.database ?? null, own === null ? null : `bulkhead:w${own.slot}`, this.workerDatabases],
       );
       return this.end(rows);
     });

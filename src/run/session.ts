@@ -27,6 +27,7 @@ import type { RunRecord, ShardRecord } from '../plan/record.js';
 import type { Plan } from '../plan/schedule.js';
 import type { Target } from '../db/target.js';
 import { versions } from '../plan/versions.js';
+import { Phases } from './phases.js';
 
 export interface RunIO {
   out: NodeJS.WritableStream;
@@ -121,6 +122,7 @@ export async function session(config: Config, io: RunIO, target: Target, s: Sess
     throw err;
   });
   if (!s.quiet && resources.timings !== null) x.info.write(`bulkhead: ${resources.timings}\n`);
+  target.admin.limitTerminations(workerDatabases(resources, x.workers));
   // 3. Execute the plan, then end what dead workers left behind.
   phases.run = performance.now();
   let done: { stop: Stop; warnings: string[] };
@@ -228,40 +230,6 @@ async function report(x: Session, stop: Stop, warnings: string[]): Promise<Sessi
   return { code, record };
 }
 
-/**
- * Where the time went (--verbose), for the benchmarks' profile notes. performance.now() counts from the process
- * start.
- */
-class Phases {
-  provision = 0;
-  run = 0;
-  private firstTest: number | null = null;
-  private runEnd: number | null = null;
-
-  listen(bus: EventBus): void {
-    bus.on('phases', (e) => {
-      if (e.type === 'test:begin') this.firstTest ??= performance.now();
-      if (e.type === 'run:end') this.runEnd = performance.now();
-    });
-  }
-
-  /**
-   * The phases cut one interval, from the process start to now, at five points, so they add up to the total (each is
-   * rounded on its own, so the sum may be off by a millisecond or two): startup is everything before provisioning
-   * (loading, the server check or the embedded server's start, global setup, the reporters).
-   */
-  lines(): string {
-    const end = performance.now();
-    const f = (ms: number): string => `${ms.toFixed(0)} ms`;
-    const first = this.firstTest ?? this.run;
-    const last = this.runEnd ?? end;
-    return (
-      `bulkhead: phases: startup ${f(this.provision)}, provisioning ${f(this.run - this.provision)}, dispatch ${f(first - this.run)} (to the first test), tests ${f(last - first)}, teardown ${f(end - last)}\n` +
-      `bulkhead: run ${f(end - this.run)}, total ${f(end)}\n`
-    );
-  }
-}
-
 /** The progress on stderr, unless --progress off or nothing would show it. */
 function startProgress(config: Config, io: RunIO, s: SessionOptions, workers: number): Progress | null {
   const { kind, interval } = progressKind(config.progress, io.err, process.env);
@@ -269,6 +237,12 @@ function startProgress(config: Config, io: RunIO, s: SessionOptions, workers: nu
   const rounds = config.command === 'run' ? config.repeat : 1;
   const paths = s.files.map((f) => f.rel);
   return new Progress(new ProgressState(paths.length * rounds, workers, paths, readTimings(config.root, config.timings)), kind, io.err, interval);
+}
+
+/** Every slot's database, or null when one is not known by name (pg picks it from PG* in shared isolation). */
+function workerDatabases(resources: SlotResources, workers: number): string[] | null {
+  const names = Array.from({ length: workers }, (_, i) => resources.database(i + 1));
+  return names.every((n): n is string => n !== null) ? [...new Set(names)] : null;
 }
 
 /** Teardown never loses the run: a failure is one more warning. */
