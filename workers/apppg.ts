@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { EventEmitter } from 'node:events';
 import { chaosEnabled, destroySocket, throughChaos } from './chaos.js';
+import { noteDatabaseUse } from './usage.js';
 
 /** What bulkhead reads of an application's pg.Client. */
 export interface AppClient extends EventEmitter {
@@ -138,6 +139,7 @@ export function patchApplicationPg(root: string): void {
     client.query = function (this: AppClient, ...args: unknown[]): unknown {
       if (!own.has(this)) {
         touched.add(this);
+        noteDatabaseUse();
         track(this);
         const now = performance.now();
         const status = this.getTransactionStatus?.() ?? null;

@@ -9,6 +9,7 @@ import { wrapForChaos } from './chaos.js';
 import { beginScope, dropScope, wrapForTransactions } from './transaction.js';
 import { withoutOrigin } from './origin.js';
 import { NOT_IN_WORKER, publishDb, publishedDb } from '../src/protocol/target.js';
+import { noteDatabaseUse } from './usage.js';
 import { clientConfig, closeClient, newClient, terminateBackend } from './client.js';
 
 export interface ConnectionSettings {
@@ -194,6 +195,7 @@ export async function db(): Promise<pg.Client> {
     if (configured !== undefined && configured !== db) return configured();
     throw new Error(NOT_IN_WORKER);
   }
+  noteDatabaseUse();
   if (discarding !== null) await discarding;
   if (live !== null && (live.errored !== null || live.ended)) {
     // The socket is gone (the server dropped it): hand out a fresh connection rather than a dead one.

@@ -8,6 +8,7 @@ import type { Culprit } from './connection.js';
 import { shouldDiscard } from './reset.js';
 import type { SessionContext } from './reset.js';
 import { checkSessions } from './appcheck.js';
+import { resetDatabaseUse } from './usage.js';
 import { findDatabaseFault } from '../src/protocol/faults.js';
 import { hooksOf, isHook } from './tree.js';
 import type { FileTree } from './tree.js';
@@ -76,6 +77,7 @@ function sessionContext(inTest: boolean): SessionContext {
 export function installResetHooks(root: Mocha.Suite, tree: FileTree | null): void {
   let previous: string | null = null;
   root.beforeEach('bulkhead: settle connection', async function () {
+    resetDatabaseUse();
     await settled();
     // Work a finished test left running (an un-awaited query, a timer) may have broken the connection since it
     // was judged: the next test still starts clean, and the rebuild names where the damage came from.

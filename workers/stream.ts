@@ -9,6 +9,7 @@ import { attemptOf, isHook } from './tree.js';
 import type { FileTree } from './tree.js';
 import { currentOrigin } from './origin.js';
 import type { StopReason } from './stop.js';
+import { databaseUsed } from './usage.js';
 
 /**
  * Mocha fails whatever runnable is current when an uncaught error arrives. One that a timer of an earlier file on
@@ -107,7 +108,7 @@ export function streamEvents(runner: Mocha.Runner, tree: FileTree, emit: (event:
     const id = tree.testId(test);
     tree.markRetry(test);
     if (id !== undefined) {
-      emit({ type: 'test:retry', testId: id, attempt: attemptOf(test), duration: test.duration ?? 0, error: serializeError(err) });
+      emit({ type: 'test:retry', testId: id, attempt: attemptOf(test), duration: test.duration ?? 0, error: serializeError(err), usedDatabase: databaseUsed() });
     }
   });
   runner.on(C.EVENT_TEST_FAIL, (runnable: Mocha.Runnable, err: unknown) => {

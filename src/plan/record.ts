@@ -22,6 +22,8 @@ export interface RecordedTest {
   generation: number | null;
   attempts: number;
   flaky: boolean;
+  /** A retried test: whether an attempt that failed used a database connection (absent in older records). */
+  failedOnDatabase?: boolean;
   error?: SerializedError;
   reason?: string;
   /** The line of the spec file that declared it, when the worker saw it (workers/lines.ts). */
@@ -189,7 +191,9 @@ export class RecordBuilder {
       }
       case 'test:retry': {
         const t = this.test(event.file, event.testId);
-        if (t !== undefined) t.attempts += 1;
+        if (t === undefined) return;
+        t.attempts += 1;
+        t.failedOnDatabase = (t.failedOnDatabase ?? false) || event.usedDatabase;
         return;
       }
       case 'test:end': {

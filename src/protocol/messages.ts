@@ -248,7 +248,7 @@ export type WorkerEvent =
   | { type: 'hook:end'; hook: HookInfo }
   | { type: 'hook:fail'; hook: HookInfo; error: SerializedError }
   | { type: 'test:begin'; testId: string; timeout: number; attempt: number }
-  | { type: 'test:retry'; testId: string; attempt: number; duration: number; error: SerializedError }
+  | { type: 'test:retry'; testId: string; attempt: number; duration: number; error: SerializedError; usedDatabase: boolean }
   | {
       type: 'test:end';
       testId: string;

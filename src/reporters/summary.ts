@@ -34,7 +34,7 @@ export function renderSummary(record: RunRecord, options: SummaryOptions): strin
     lines.push(`  w${r.slot} gen ${r.generation}${thread(r.incarnation, ' (', ')')} after ${r.culprit.kind} "${r.culprit.title}": ${describeReasons(r.reasons)}${detail}`);
   }
   lines.push(...endedSessions(record));
-  const flaky = byFile(record).flatMap((f) => f.tests.filter((t) => t.flaky).map((t) => ({ file: f.key, title: t.title, attempts: t.attempts })));
+  const flaky = byFile(record).flatMap((f) => f.tests.filter((t) => t.flaky).map((t) => ({ file: f.key, title: t.title, attempts: t.attempts, onDatabase: t.failedOnDatabase !== false })));
   if (flaky.length > 0) {
     lines.push(`flaky: ${flaky.length}${options.failOnFlaky ? ' (--fail-on-flaky: the run fails)' : ''}`);
     for (const f of flaky) lines.push(`  ${f.file}: ${f.title} (passed on attempt ${f.attempts})`);
@@ -100,13 +100,20 @@ function endedSessions(record: RunRecord): string[] {
 }
 
 /**
- * A retry runs on a fresh connection (workers/hooks.ts), so a test that failed and then passed was most likely
- * failed by its session: state an earlier test left on the worker's connection. bisect finds that test.
+ * A retry runs on a fresh connection (workers/hooks.ts), so a test whose failing attempt used the database and then
+ * passed was most likely failed by its session: state an earlier test left on the worker's connection. One whose
+ * failing attempt used none was not cured by the connection: timing, or state an earlier test left in the worker.
+ * bisect finds that earlier test either way.
  */
-function flakyHint(flaky: readonly { title: string }[], command: Config['command']): string[] {
-  const cause = `  a fresh connection cured ${flaky.length === 1 ? 'it' : 'them'}: each retry runs on a new connection, so the failing attempt most likely met session state an earlier test left (SET, a temporary table, an open transaction, a lock)`;
-  if (command !== 'run') return [`${cause}; bisect the record of the run that showed it.`];
-  return [`${cause}; to find that test:`, ...flaky.map((f) => `    bulkhead bisect ${LAST_RUN} --test ${shellQuote(f.title)}`)];
+function flakyHint(flaky: readonly { title: string; onDatabase: boolean }[], command: Config['command']): string[] {
+  const onDb = flaky.filter((f) => f.onDatabase).length;
+  const them = (n: number): string => (n === flaky.length ? (n === 1 ? 'it' : 'them') : `${n} of them`);
+  const causes: string[] = [];
+  if (onDb > 0) causes.push(`  a fresh connection cured ${them(onDb)}: each retry runs on a new connection, so the failing attempt most likely met session state an earlier test left (SET, a temporary table, an open transaction, a lock)`);
+  if (onDb < flaky.length) causes.push(`  ${onDb === 0 && flaky.length === 1 ? 'it' : onDb === 0 ? 'they' : `${flaky.length - onDb} of them`} used no database connection in the attempt that failed, so the connection was not the cause: most likely timing, or state an earlier test left in the worker (a module-level variable, a global, a stub)`);
+  const last = causes.length - 1;
+  if (command !== 'run') return causes.map((c, i) => (i === last ? `${c}; bisect the record of the run that showed it.` : c));
+  return [...causes.map((c, i) => (i === last ? `${c}; to find that test:` : c)), ...flaky.map((f) => `    bulkhead bisect ${LAST_RUN} --test ${shellQuote(f.title)}`)];
 }
 
 /** A title as one shell word: single quotes, with any single quote in it closed, escaped and reopened. */

@@ -18,7 +18,7 @@ export type RunEvent =
   | { type: 'suite:begin'; file: string; suiteId: string }
   | { type: 'suite:end'; file: string; suiteId: string }
   | { type: 'test:begin'; file: string; testId: string; slot: number }
-  | { type: 'test:retry'; file: string; testId: string; attempt: number; error: SerializedError }
+  | { type: 'test:retry'; file: string; testId: string; attempt: number; error: SerializedError; usedDatabase: boolean }
   | { type: 'test:end'; file: string; testId: string; slot: number; state: TestState; duration: number; attempt: number; generation: number; slow?: number; error?: SerializedError }
   | { type: 'test:notrun'; file: string; testId: string; reason: string }
   | { type: 'hook:fail'; file: string; hook: HookInfo; error: SerializedError }

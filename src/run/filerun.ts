@@ -134,7 +134,7 @@ export class FileRun {
       case 'test:retry':
         // The attempt is over; its afterEach hooks run, then the next attempt begins with its own test:begin.
         this.currentTest = null;
-        this.emit({ type: 'test:retry', file, testId: event.testId, attempt: event.attempt, error: event.error });
+        this.emit({ type: 'test:retry', file, testId: event.testId, attempt: event.attempt, error: event.error, usedDatabase: event.usedDatabase });
         return;
       case 'test:end':
         this.currentTest = null;
