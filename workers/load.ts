@@ -58,10 +58,10 @@ async function loadAgain(mocha: Mocha, file: string, count: number): Promise<voi
   mocha.suite.emit(C.EVENT_FILE_POST_REQUIRE, globalThis, file, mocha);
 }
 
-export async function loadFile(mocha: Mocha, task: RunTask, setupFiles: readonly string[], emit: (event: WorkerEvent) => void): Promise<FileTree | null> {
+export async function loadFile(mocha: Mocha, task: RunTask, o: Pick<WorkerMochaOptions, 'files' | 'forbidOnly'>, emit: (event: WorkerEvent) => void): Promise<FileTree | null> {
   const file = task.file;
   // --file setup files load before the spec, into the same Mocha, as in serial mocha: their root hooks apply.
-  const paths = [...setupFiles, file];
+  const paths = [...o.files, file];
   const lines = new DefinitionLines(mocha.suite, file);
   try {
     for (const p of paths) {
@@ -72,6 +72,11 @@ export async function loadFile(mocha: Mocha, task: RunTask, setupFiles: readonly
       else await loadAgain(mocha, p, count);
     }
     mocha.files = paths;
+    // Not mocha's own forbidOnly option, which throws as .only is declared: the probe must still see .only to name
+    // the files. A file it missed is caught here, before any of its tests runs.
+    if (task.mode === 'run' && o.forbidOnly && (mocha.suite as unknown as { hasOnly(): boolean }).hasOnly()) {
+      throw new Error('`.only` forbidden by --forbid-only');
+    }
   } catch (err) {
     // Tests the file declared before it failed (a throw or process.exit() after its describe blocks) are not
     // lost: announced first, they are reported as not run.

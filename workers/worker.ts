@@ -150,7 +150,7 @@ async function runTask(task: RunTask, port: import('node:worker_threads').Messag
     Object.assign(process.env, task.env);
     const rootHooks = await prepare(task.target, task.database);
     mocha = createMocha(data.mocha, rootHooks.forFile(relative(task.file)));
-    const loaded = await loadFile(mocha, task, data.mocha.files, emit);
+    const loaded = await loadFile(mocha, task, data.mocha, emit);
     if (loaded === null || task.mode === 'collect') return await finish(task.file, mocha);
     await runMocha(mocha, loaded, emit, port, stop);
     await settleFile();

@@ -247,6 +247,7 @@ function mochaConfig(m: MochaArgs, root: string): Config['mocha'] {
     invert: m['invert'] === true,
     bail: m['bail'] === true,
     forbidPending: m['forbid-pending'] === true,
+    forbidOnly: m['forbid-only'] === true,
     exit: m['exit'] === true,
     asyncOnly: m['async-only'] === true,
     checkLeaks: m['check-leaks'] === true,

@@ -50,6 +50,11 @@ export interface WorkerMochaOptions {
   invert: boolean;
   bail: boolean;
   forbidPending: boolean;
+  /**
+   * --forbid-only, checked again as each file loads to run: a file the .only probe's text scan missed fails to load
+   * with mocha's message, rather than running as if .only were allowed.
+   */
+  forbidOnly: boolean;
   /** --exit: a closing worker does not wait for the late timers of the tests. */
   exit: boolean;
   asyncOnly: boolean;

@@ -1,6 +1,6 @@
 // Files loaded without being run: the .only probe (which files really use .only), and the files a stopped run
 // never started, loaded to list each of their tests as not run.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Admin } from '../db/admin.js';
 import type { SpecFile } from '../plan/discover.js';
@@ -22,34 +22,55 @@ export interface LoadContext {
   slotPids(slot: number): number[];
 }
 
-// `.only` as a word, not only as a call: `(cond ? it.only : it)(...)` and `const t = it.only` count too.
-const ONLY = /\.only\b/;
+// `.only` as a word, not only as a call: `(cond ? it.only : it)(...)` and `const t = it.only` count too, and so
+// does the bracket spelling `it['only'](...)`.
+const ONLY = /\.only\b|\[\s*(['"`])only\1\s*\]/;
+/** How deep relative imports are followed from a spec file (helpers that re-export shared examples). */
+const IMPORT_DEPTH = 4;
 const RELATIVE_IMPORT = /(?:\bfrom|\bimport|\brequire)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g;
 const EXTENSIONS = ['', '.js', '.ts', '.mjs', '.cjs', '.mts', '.cts', '/index.js', '/index.ts'];
 
 /**
- * A spec file is a candidate when it, or a module it imports by a relative path (shared examples), mentions .only.
- * A false candidate costs one load; a missed one would run the whole suite where mocha runs the .only tests.
+ * A spec file is a candidate when it, or a module it imports by relative paths (shared examples, also through an
+ * index that re-exports them), mentions .only. A false candidate costs one load; a missed one would leave out the
+ * files that use .only (or run the whole suite where mocha runs the .only tests). `seen` is shared by one probe's
+ * files, so a helper many specs import is read once; a helper that mentions .only is remembered as such.
  */
-async function mentionsOnly(file: string): Promise<boolean> {
+async function mentionsOnly(file: string, seen: Map<string, boolean>, depth = 0): Promise<boolean> {
+  const known = seen.get(file);
+  if (known !== undefined) return known;
+  seen.set(file, false);
   const text = await readFile(file, 'utf8').catch(() => '');
-  if (ONLY.test(text)) return true;
-  for (const [, spec] of text.matchAll(RELATIVE_IMPORT)) {
-    for (const ext of EXTENSIONS) {
-      const imported = await readFile(path.resolve(path.dirname(file), `${spec ?? ''}${ext}`), 'utf8').catch(() => null);
-      if (imported === null) continue;
-      if (ONLY.test(imported)) return true;
-      break;
+  let found = ONLY.test(text);
+  if (!found && depth < IMPORT_DEPTH) {
+    for (const [, spec] of text.matchAll(RELATIVE_IMPORT)) {
+      const imported = await resolveRelative(path.dirname(file), spec ?? '');
+      if (imported !== null && (await mentionsOnly(imported, seen, depth + 1))) {
+        found = true;
+        break;
+      }
     }
   }
-  return false;
+  // A file whose imports the depth cut off is read again where it is reached less deep.
+  if (found || depth < IMPORT_DEPTH) seen.set(file, found);
+  else seen.delete(file);
+  return found;
+}
+
+async function resolveRelative(dir: string, spec: string): Promise<string | null> {
+  for (const ext of EXTENSIONS) {
+    const candidate = path.resolve(dir, `${spec}${ext}`);
+    if (await stat(candidate).then((s) => s.isFile(), () => false)) return candidate;
+  }
+  return null;
 }
 
 /** Files that really use .only: a text scan finds candidates, and loading them (without running) confirms. */
 export async function probeOnly(files: SpecFile[], pools: SlotPool[], o: LoadContext): Promise<SpecFile[]> {
   const candidates: SpecFile[] = [];
+  const seen = new Map<string, boolean>();
   for (const f of files) {
-    if (await mentionsOnly(f.path)) candidates.push(f);
+    if (await mentionsOnly(f.path, seen)) candidates.push(f);
   }
   if (candidates.length === 0) return [];
   const quiet = new Bus();
