@@ -50,10 +50,7 @@ export interface WorkerMochaOptions {
   invert: boolean;
   bail: boolean;
   forbidPending: boolean;
-  /**
-   * --forbid-only, checked again as each file loads to run: a file the .only probe's text scan missed fails to load
-   * with mocha's message, rather than running as if .only were allowed.
-   */
+  /** --forbid-only, checked as each file loads to run: also a .only the probe's text scan missed fails the file. */
   forbidOnly: boolean;
   /** --exit: a closing worker does not wait for the late timers of the tests. */
   exit: boolean;
