@@ -50,8 +50,7 @@ export interface WorkerMochaOptions {
   invert: boolean;
   bail: boolean;
   forbidPending: boolean;
-  /** --forbid-only, checked as each file loads to run: also a .only the probe's text scan missed fails the file. */
-  forbidOnly: boolean;
+  forbidOnly: boolean; // checked as each file loads to run: a .only the probe's text scan missed fails its file
   /** --exit: a closing worker does not wait for the late timers of the tests. */
   exit: boolean;
   asyncOnly: boolean;
