@@ -81,4 +81,17 @@ describe('unit: serializeError', () => {
   it('keeps mocha\'s uncaught mark', () => {
     expect(serializeError(Object.assign(new Error('late'), { uncaught: true })).uncaught).to.equal(true);
   });
+
+  it('never throws: a property whose getter throws is left out, and an error no read succeeds on still gives a message', () => {
+    const err = Object.assign(new Error('getter'), { kept: 1 });
+    Object.defineProperty(err, 'bad', { enumerable: true, get: () => { throw new Error('nope'); } });
+    Object.defineProperty(err, 'cause', { get: () => { throw new Error('cause trap'); } });
+    const s = serializeError(err);
+    expect(s).to.include({ name: 'Error', message: 'getter' });
+    expect(s.extra).to.deep.equal({ kept: 1 });
+    expect(s.cause).to.equal(undefined);
+    const trap = (): never => { throw new Error('trap'); };
+    const proxy = new Proxy(new Error('px'), { get: trap, has: trap, ownKeys: trap, getPrototypeOf: trap });
+    expect(serializeError(proxy)).to.deep.equal({ name: 'Error', message: '(unreadable) (reading the error threw: Error: trap)' });
+  });
 });

@@ -10,7 +10,28 @@ const stringify = (value: unknown): string => (mochaInUse().Mocha as unknown as 
 /** Own properties that have a field of their own in SerializedError. */
 const CARRIED = new Set(['code', 'actual', 'expected', 'showDiff', 'operator', 'uncaught', 'cause', 'multiple']);
 
+/**
+ * Never throws: an error whose properties throw as they are read (a getter, a Proxy) still fails its test. A throw
+ * here escaped the worker's report of the failure, and the file's run never ended.
+ */
 export function serializeError(err: unknown, depth = 0): SerializedError {
+  try {
+    return serialize(err, depth);
+  } catch (thrown) {
+    const message = attempt(() => String((err as { message?: unknown }).message), '(unreadable)');
+    return { name: 'Error', message: `${message} (reading the error threw: ${attempt(() => String(thrown), 'unknown')})` };
+  }
+}
+
+function attempt<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch {
+    return fallback;
+  }
+}
+
+function serialize(err: unknown, depth: number): SerializedError {
   if (!(err instanceof Error) && (typeof err !== 'object' || err === null)) {
     return { name: 'Error', message: `thrown value: ${String(err)}` };
   }
@@ -28,7 +49,8 @@ export function serializeError(err: unknown, depth = 0): SerializedError {
   }
   if (typeof e['operator'] === 'string') out.operator = e['operator'];
   if (e['uncaught'] === true) out.uncaught = true;
-  if (e.cause !== undefined && depth < 4) out.cause = serializeError(e.cause, depth + 1);
+  const cause = attempt(() => e.cause, undefined);
+  if (cause !== undefined && depth < 4) out.cause = serializeError(cause, depth + 1);
   if (Array.isArray(e['multiple']) && depth < 4) out.multiple = (e['multiple'] as unknown[]).map((m) => serializeError(m, depth + 1));
   if (Object.prototype.hasOwnProperty.call(e, 'name')) out.ownName = true;
   // getOwnPropertyNames, as mocha's json reporter lists them: a cause given to the constructor is not enumerable.
@@ -40,7 +62,8 @@ export function serializeError(err: unknown, depth = 0): SerializedError {
       own.push(key);
       continue;
     }
-    const value = asJson(e[key]);
+    // A getter that throws leaves its property out, as it leaves out a function.
+    const value = attempt(() => asJson(e[key]), undefined);
     if (value === undefined) continue;
     own.push(key);
     extra[key] = value;
