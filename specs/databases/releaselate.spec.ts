@@ -5,36 +5,8 @@
 // the long file ends only after the throw.
 import { expect } from 'chai';
 import { closingLine, fixture } from '../helpers/fixture.js';
-import { createTarget, runOn } from './support.js';
+import { createTarget, runOn, untilReleased } from './support.js';
 import type { Target } from './support.js';
-
-/** Runs until the other slot's database is dropped (its slot closed); with `thenThrown`, then until a-short threw. */
-const longFile = (thenThrown: boolean): string => `import { existsSync, writeFileSync } from 'node:fs';
-import pg from 'pg';
-const released = new URL('../released', import.meta.url);
-const thrown = new URL('../thrown', import.meta.url);
-describe('long', function () {
-  this.timeout(30000);
-  it("runs until the other slot was released", async () => {
-    const mine = process.env.PGDATABASE;
-    const other = mine.replace(/_w(\\d+)$/, (_m, n) => '_w' + (n === '1' ? '2' : '1'));
-    if (other === mine) throw new Error('not a slot database: ' + mine);
-    const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await c.connect();
-    try {
-      for (;;) {
-        const { rows } = await c.query('SELECT count(*)::int AS n FROM pg_database WHERE datname = $1', [other]);
-        if (rows[0].n === 0) break;
-        await c.query('SELECT pg_sleep(0.02)');
-      }
-      writeFileSync(released, '');
-      while (${thenThrown} && !existsSync(thrown)) await c.query('SELECT pg_sleep(0.02)');
-    } finally {
-      await c.end();
-    }
-  });
-});
-`;
 
 const FILES = {
   'test/a-short.spec.js': `import { existsSync, writeFileSync } from 'node:fs';
@@ -51,7 +23,7 @@ describe('short', function () {
   });
 });
 `,
-  'test/b-long.spec.js': longFile(true),
+  'test/b-long.spec.js': untilReleased(true),
 };
 
 // A client checked out of a pool and never queried, held when the worker closes: the main thread ends its session
@@ -65,7 +37,7 @@ describe('short', function () {
   });
 });
 `,
-  'test/b-long.spec.js': longFile(false),
+  'test/b-long.spec.js': untilReleased(false),
 };
 
 // A module-level pool of another copy of pg than the project's (loaded afresh here, as a dependency's own copy
@@ -84,8 +56,23 @@ describe('short', function () {
   });
 });
 `,
-  'test/b-long.spec.js': longFile(false),
+  'test/b-long.spec.js': untilReleased(false),
 };
+
+/** A run whose only trouble is a-short's leak: reported as its slot's, no error, nothing left behind. */
+async function leakOnly(target: Target, files: Record<string, string>): Promise<void> {
+  const fx = fixture(files);
+  try {
+    const r = await runOn(target, fx, ['-w', '2', 'test/*.spec.js']);
+    expect(r.output).to.not.include('uncaught error');
+    expect(r.output).to.match(/^ {2}w[12]: 1 session\(s\) left open \[[^\]]*\], after test\/a-short\.spec\.js$/m);
+    expect(closingLine(r.output), r.output).to.deep.equal({ passed: 2, failed: 0, skipped: 0 });
+    expect(r.code, r.output).to.equal(0);
+    expect(await target.derived()).to.deep.equal([]);
+  } finally {
+    fx.remove();
+  }
+}
 
 describe('databases: late errors of a slot that closed early', function () {
   this.timeout(60000);
@@ -112,30 +99,10 @@ describe('databases: late errors of a slot that closed early', function () {
   });
 
   it("a held client that never ran a statement is reported as the slot's leak, and its ended session is no error", async function () {
-    const fx = fixture(HELD_UNQUERIED);
-    try {
-      const r = await runOn(target, fx, ['-w', '2', 'test/*.spec.js']);
-      expect(r.output).to.not.include('uncaught error');
-      expect(r.output).to.match(/^ {2}w[12]: 1 session\(s\) left open \[[^\]]*\], after test\/a-short\.spec\.js$/m);
-      expect(closingLine(r.output), r.output).to.deep.equal({ passed: 2, failed: 0, skipped: 0 });
-      expect(r.code, r.output).to.equal(0);
-      expect(await target.derived()).to.deep.equal([]);
-    } finally {
-      fx.remove();
-    }
+    await leakOnly(target, HELD_UNQUERIED);
   });
 
   it("a leaked pool of another pg copy is reported as the slot's leak, and its ended session is no error", async function () {
-    const fx = fixture(OTHER_PG_COPY);
-    try {
-      const r = await runOn(target, fx, ['-w', '2', 'test/*.spec.js']);
-      expect(r.output).to.not.include('uncaught error');
-      expect(r.output).to.match(/^ {2}w[12]: 1 session\(s\) left open \[[^\]]*\], after test\/a-short\.spec\.js$/m);
-      expect(closingLine(r.output), r.output).to.deep.equal({ passed: 2, failed: 0, skipped: 0 });
-      expect(r.code, r.output).to.equal(0);
-      expect(await target.derived()).to.deep.equal([]);
-    } finally {
-      fx.remove();
-    }
+    await leakOnly(target, OTHER_PG_COPY);
   });
 });

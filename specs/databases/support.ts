@@ -124,3 +124,34 @@ export const BARRIER_SQL = 'CREATE TABLE arrivals (run text NOT NULL)';
 export function barrierEnv(coord: Target): NodeJS.ProcessEnv {
   return { COORD_URL: coord.url, BARRIER_RUN: randomBytes(6).toString('hex') };
 }
+
+/**
+ * Fixture spec file for a -w 2 run: its one test runs until the other slot's database is dropped (that slot closed
+ * and was released), writes ../released, and with `thenThrown` then waits for ../thrown. Waits on the catalog.
+ */
+export const untilReleased = (thenThrown: boolean): string => `import { existsSync, writeFileSync } from 'node:fs';
+import pg from 'pg';
+const released = new URL('../released', import.meta.url);
+const thrown = new URL('../thrown', import.meta.url);
+describe('long', function () {
+  this.timeout(30000);
+  it("runs until the other slot was released", async () => {
+    const mine = process.env.PGDATABASE;
+    const other = mine.replace(/_w(\\d+)$/, (_m, n) => '_w' + (n === '1' ? '2' : '1'));
+    if (other === mine) throw new Error('not a slot database: ' + mine);
+    const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await c.connect();
+    try {
+      for (;;) {
+        const { rows } = await c.query('SELECT count(*)::int AS n FROM pg_database WHERE datname = $1', [other]);
+        if (rows[0].n === 0) break;
+        await c.query('SELECT pg_sleep(0.02)');
+      }
+      writeFileSync(released, '');
+      while (${thenThrown} && !existsSync(thrown)) await c.query('SELECT pg_sleep(0.02)');
+    } finally {
+      await c.end();
+    }
+  });
+});
+`;
