@@ -2,7 +2,7 @@
 // the test that called it instead of killing the thread mid-protocol, and stray async errors are attributed.
 import type { WorkerEvent } from '../src/protocol/messages.js';
 import { serializeError } from '../src/protocol/serialize.js';
-import { currentOrigin } from './origin.js';
+import { currentOrigin, fromTestCode } from './origin.js';
 import { uncaughtThrough } from './connection.js';
 
 type Emit = (event: WorkerEvent) => void;
@@ -93,11 +93,13 @@ export function installCapture(): void {
     if (mochaRunning) return;
     report(error);
   });
-  // Mocha lets an unhandled rejection inside a test or hook pass (serial mocha does too); one that no runnable can
-  // be charged with (the file's top level, as its run begins) fails the file instead of vanishing.
-  // While mocha runs, its own listener passes each rejection on to this one a second time.
+  // Mocha 12 lets an unhandled rejection from a test or hook pass, whenever it surfaces (during the test, between
+  // files, after the last); so does bulkhead, by where the promise was made, not by when it surfaced, which on a
+  // parallel run is timing. One that no runnable can be charged with (the file's top level, as its run begins)
+  // fails the file instead of vanishing. While mocha runs, its own listener passes each rejection on a second time.
   let last: unknown = undefined;
   process.on('unhandledRejection', (reason) => {
+    if (fromTestCode()) return;
     if (mochaRunning && inRunnable()) return;
     if (mochaRunning && reason === last) return;
     last = reason;

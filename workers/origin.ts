@@ -3,11 +3,31 @@
 // while the worker is idle) is reported against the file that caused it, never against an innocent test.
 import { AsyncLocalStorage } from 'node:async_hooks';
 
-const origin = new AsyncLocalStorage<string>();
+/**
+ * The file, and whether the code ran as the file loaded (its top level) or as mocha ran it (tests and hooks):
+ * mocha 12 lets a rejection from test code pass whenever it surfaces, but one from a file's top level fails it.
+ */
+interface Origin {
+  file: string;
+  phase: 'load' | 'run';
+}
+
+const origin = new AsyncLocalStorage<Origin>();
 
 /** Runs `fn` (loading and running one spec file) with `file` as the origin of everything it schedules. */
 export function withOrigin<T>(file: string, fn: () => T): T {
-  return origin.run(file, fn);
+  return origin.run({ file, phase: 'load' }, fn);
+}
+
+/** From here on (mocha runs the loaded file) what the file's code schedules is test code. */
+export function enterRunPhase(): void {
+  const current = origin.getStore();
+  if (current !== undefined) origin.enterWith({ file: current.file, phase: 'run' });
+}
+
+/** Whether the current callback was scheduled by a test or hook (not by a file's top level, nor the worker). */
+export function fromTestCode(): boolean {
+  return origin.getStore()?.phase === 'run';
 }
 
 /**
@@ -21,7 +41,7 @@ export function withoutOrigin<T>(fn: () => T): T {
 
 /** The root-relative spec file whose code scheduled the current callback, if any. */
 export function currentOrigin(): string | undefined {
-  return origin.getStore();
+  return origin.getStore()?.file;
 }
 
 /**

@@ -24,7 +24,7 @@ import { ensureTypeScript } from './typescript.js';
 import { RootHooks } from './roothooks.js';
 import { configureChaos, setChaosRunner } from './chaos.js';
 import { StopReason } from './stop.js';
-import { drainTimers, withOrigin, withoutOrigin } from './origin.js';
+import { drainTimers, enterRunPhase, withOrigin, withoutOrigin } from './origin.js';
 
 /*
  * Before a worker closes, a test's late timer still gets this long to fire, so its error is reported (serial mocha
@@ -152,6 +152,7 @@ async function runTask(task: RunTask, port: import('node:worker_threads').Messag
     mocha = createMocha(data.mocha, rootHooks.forFile(relative(task.file)));
     const loaded = await loadFile(mocha, task, data.mocha, emit);
     if (loaded === null || task.mode === 'collect') return await finish(task.file, mocha);
+    enterRunPhase();
     await runMocha(mocha, loaded, emit, port, stop);
     await settleFile();
     if (stop.reason !== null) emit({ type: 'file:stopped', reason: stop.reason });
