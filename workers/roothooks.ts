@@ -71,8 +71,11 @@ export class RootHooks {
     }
   }
 
-  /** At worker close: the plugin's afterAll, once, when a file's root before-all ran here. Returns the failure, if any. */
-  async close(timeoutMs: number): Promise<Error | null> {
+  /**
+   * At worker close: the plugin's afterAll, once, when a file's root before-all ran here. Returns the failure, if
+   * any, with the title serial mocha gives a failing root hook.
+   */
+  async close(timeoutMs: number): Promise<{ error: Error; title: string } | null> {
     if (this.mode === 'per-file' || this.started === null || this.afterAll.length === 0) return null;
     const context = { timeout: () => context, slow: () => context, retries: () => context };
     for (const fn of this.afterAll) {
@@ -83,7 +86,8 @@ export class RootHooks {
         });
         await Promise.race([call(fn, context), limit]);
       } catch (err) {
-        return new Error(`the root hook plugin's afterAll failed on worker ${this.slot} (it runs once per worker, as the worker closes: rootHooks 'per-worker'): ${why(err)}`, { cause: err });
+        const error = new Error(`the root hook plugin's afterAll failed on worker ${this.slot} (it runs once per worker, as the worker closes: rootHooks 'per-worker'): ${why(err)}`, { cause: err });
+        return { error, title: `"after all" hook${fn.name === '' ? '' : `: ${fn.name}`} in "{root}"` };
       } finally {
         clearTimeout(timer);
       }

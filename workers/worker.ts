@@ -109,7 +109,7 @@ export default async function run(task: Task): Promise<RunResult | CloseResult> 
     await closeSessionCheck();
     // Errors that surfaced after this worker's last file ended have no file run to report them; the pool does.
     const late = lateErrors();
-    if (hooksError !== null) late.push({ origin: null, error: serializeError(hooksError) });
+    if (hooksError !== null) late.push({ origin: null, error: serializeError(hooksError.error), title: hooksError.title });
     if (stopError !== null) late.push({ origin: null, error: serializeError(stopError) });
     return { closed: true, generation: currentGeneration(), late, held: heldPids() };
   }

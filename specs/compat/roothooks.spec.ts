@@ -20,7 +20,7 @@ export const mochaHooks = {
   },
   afterAll(done) {
     log('afterAll');
-    done();
+    done(process.env.FAIL_AFTER_ALL === '1' ? new Error('cleanup failed') : undefined);
   },
   beforeEach() {
     log('beforeEach');
@@ -101,6 +101,8 @@ describe('root hook plugins: once per worker by default, per file on request, co
       run('per-file', bulkhead(['-w', '2']), { 'bulkhead.config.js': "export default { rootHooks: 'per-file' };\n" }),
       run('mocha failing', (fx) => runMocha(['--reporter', 'json'], { cwd: fx.dir, env: { FAIL_BEFORE_ALL: '1' } })),
       run('failing', bulkhead(['-w', '1'], { FAIL_BEFORE_ALL: '1' })),
+      run('mocha failing after', (fx) => runMocha(['--reporter', 'json'], { cwd: fx.dir, env: { FAIL_AFTER_ALL: '1' } })),
+      run('failing after', bulkhead(['-w', '2'], { FAIL_AFTER_ALL: '1' })),
     ]);
   });
 
@@ -122,6 +124,14 @@ describe('root hook plugins: once per worker by default, per file on request, co
   it("rootHooks: 'per-file': beforeAll and afterAll around every file, as mocha --parallel", () => {
     const b = runs.get('per-file');
     expect(b).to.deep.include({ code: 0, passed: ALL, failed: [], calls: { beforeAll: 4, afterAll: 4, beforeEach: 8, 'file-before': 4 } });
+  });
+
+  it('a failing per-worker afterAll fails under the title serial mocha gives it, once per worker, every test passed', () => {
+    const m = runs.get('mocha failing after');
+    const b = runs.get('failing after');
+    expect([m?.passed, m?.failed.map((f) => f.title)]).to.deep.equal([ALL, ['"after all" hook: afterAll in "{root}"']]);
+    expect([b?.code, b?.passed, b?.failed.map((f) => f.title)]).to.deep.equal([1, ALL, ['"after all" hook: afterAll in "{root}"', '"after all" hook: afterAll in "{root}"']]);
+    expect(b?.failed[0]?.message).to.match(/^the root hook plugin's afterAll failed on worker [12] \(it runs once per worker, as the worker closes: rootHooks 'per-worker'\): cleanup failed$/);
   });
 
   it('a failing per-worker beforeAll runs no test, as in serial mocha, and names the worker and the files it stopped', () => {

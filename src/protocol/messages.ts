@@ -240,7 +240,7 @@ export type WorkerEvent =
    * Phase `outside`: an error no test or hook can be charged with (mocha's "Uncaught error outside test suite":
    * a top-level timer's throw or an unhandled rejection while no runnable runs); it fails the run.
    */
-  | { type: 'file:error'; phase: 'load' | 'run' | 'async' | 'outside'; error: SerializedError; origin?: string; after?: string }
+  | { type: 'file:error'; phase: 'load' | 'run' | 'async' | 'outside'; error: SerializedError; origin?: string; after?: string; title?: string }
   /** Why the file's runner stopped before its last test (bail, process.exit, an abort from the main thread). */
   | { type: 'file:stopped'; reason: string }
   | { type: 'suite:begin'; suiteId: string }
@@ -291,7 +291,7 @@ export interface CloseResult {
   closed: boolean;
   generation: number;
   /** Async errors that surfaced after the worker's last file ended, with the file they are attributed to. */
-  late: { origin: string | null; error: SerializedError }[];
+  late: { origin: string | null; error: SerializedError; title?: string }[];
   /** Backend pids of the app's own clients still connected after the close (a module pool): leaks, needing no grace. */
   held: number[];
 }

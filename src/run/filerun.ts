@@ -80,7 +80,8 @@ export class FileRun {
         this.failed = true;
         if (event.phase === 'load') this.loadFailed = true;
         const title =
-          event.phase === 'load' ? `failed to load ${file}`
+          event.title !== undefined ? event.title
+          : event.phase === 'load' ? `failed to load ${file}`
           : event.phase === 'outside' ? `Uncaught error outside test suite (${event.origin ?? file})`
           : event.after !== undefined ? `uncaught error in ${file} after "${event.after}" had passed`
           : event.phase === 'async' ? `uncaught error in ${event.origin ?? file} after its tests finished`

@@ -189,8 +189,8 @@ export class SlotPool implements SlotWorker {
   }
 
   private deliverLate(result: CloseResult): void {
-    for (const { origin, error } of result.late ?? []) {
-      this.lastSink?.onEvent({ type: 'file:error', phase: 'async', error, ...(origin !== null ? { origin } : {}) });
+    for (const { origin, error, title } of result.late ?? []) {
+      this.lastSink?.onEvent({ type: 'file:error', phase: 'async', error, ...(origin !== null ? { origin } : {}), ...(title !== undefined ? { title } : {}) });
     }
   }
 
