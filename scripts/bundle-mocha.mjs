@@ -3,6 +3,8 @@
 // thread on Node 20, where the one file costs ~40 ms (issue 11). workers/mocha.ts uses it only when it was built
 // from the mocha that is installed. Mocha's parallel mode is never used inside a worker, so it stays out.
 import { build } from 'esbuild';
+// Built by tsc just before this script runs (npm run build).
+import { mochaContextName } from '../dist/src/run/mochaplugin.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -28,6 +30,7 @@ await build({
   target: 'node20',
   external: ['*parallel-buffered-runner.cjs'],
   outfile: path.join(out, 'mocha.js'),
+  plugins: [mochaContextName],
   logLevel: 'error',
   legalComments: 'eof',
 });

@@ -1,6 +1,7 @@
 // The stack traces in a failure report, as serial mocha prints them: mocha leaves its own frames out (those of
 // node_modules/mocha/ and of any file named mocha.js), and so must bulkhead, whose workers run mocha from one
-// bundled file. A frame of that file in a report is noise a user would have to read past on every failure.
+// bundled file. A frame of that file in a report is noise a user would have to read past on every failure, and a
+// frame of the spec must read as serial mocha's does.
 import { expect } from 'chai';
 import { fixture, runCli, runMocha } from '../helpers/fixture.js';
 
@@ -36,8 +37,9 @@ describe('compat: stack traces in failure reports', function () {
       const mine = frames(ours.output);
       expect(mine, ours.output).to.not.be.empty;
       for (const frame of mine) expect(frame, ours.output).to.match(/stacks\.spec\.js:\d+:\d+\)?$|\(node:internal\//);
-      // The spec's own frames, line for line, as serial mocha shows them.
-      const spec = (lines: string[]): string[] => lines.filter((l) => l.includes('stacks.spec.js')).map((l) => /stacks\.spec\.js:\d+:\d+/.exec(l)?.[0] ?? l);
+      // The spec's own frames, line for line and named as serial mocha names them (`Context.<anonymous>`: the
+      // bundle keeps the name of the function a test's `this` is made from, src/run/mochaplugin.ts).
+      const spec = (lines: string[]): string[] => lines.filter((l) => l.includes('stacks.spec.js')).map((l) => l.replace(/\(\S*(stacks\.spec\.js:\d+:\d+)\)/, '($1)'));
       expect(spec(mine), ours.output).to.deep.equal(spec(frames(serial.output)));
     } finally {
       fx.remove();

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { mochaContextName } from './mochaplugin.js';
 
 const require = createRequire(import.meta.url);
 
@@ -57,6 +58,7 @@ async function build(dir: string, version: string, file: string): Promise<void> 
       // Mocha's parallel mode never runs inside a worker, and it finds its own files by path.
       external: ['*parallel-buffered-runner.cjs', '*parallel-buffered-runner.js', '*parallel-buffered-runner'],
       outfile: tmp,
+      plugins: [mochaContextName],
       logLevel: 'silent',
       legalComments: 'eof',
     });
