@@ -72,8 +72,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       offNow();
       interrupts.dispose();
     });
+    // A signal at any point of the run (also in its cleanup: a close cut by the second one) is the exit status,
+    // as README's exit codes say: 128 + its number. Usage and database errors keep theirs.
     const first = interrupts.signal as Signal | null;
-    return code === EXIT.interrupted && first !== null ? 128 + constants.signals[first] : code;
+    const interruptible: number[] = [EXIT.ok, EXIT.failed, EXIT.interrupted];
+    return first !== null && interruptible.includes(code) ? 128 + constants.signals[first] : code;
   } catch (err) {
     // A server condition (no connection slot left, a restart that did not end in time) is never an internal error.
     const fault = isBulkheadError(err) ? undefined : findDatabaseFault(err);

@@ -64,7 +64,15 @@ export async function execute(o: ExecuteOptions): Promise<{ stop: Stop; plan: Pl
     // files closed its own already). The sessions the specs leaked are ended server-side while their threads still
     // hold the sockets: a thread that goes first drops them as "unexpected EOF" (mid-transaction, even). What the
     // ended sessions raise in a thread after its close task is never reported: the thread is about to go.
-    await closing.all(pools, used);
+    // A second Ctrl-C (or the shutdown grace) cuts a close that hangs (a root afterAll that never settles).
+    const offNow = o.interrupts.on('now', () => {
+      for (const p of pools) p.kill('interrupted twice: stopped at once');
+    });
+    try {
+      await closing.all(pools, used);
+    } finally {
+      offNow();
+    }
     await o.resources.closeLeaks().catch(() => 0);
     await Promise.all(pools.map((p) => p.close()));
     return { stop, plan, workers: used.length, pids: [...pids.values()].flat() };

@@ -159,6 +159,7 @@ export class SlotPool implements SlotWorker {
   kill(reason: string): void {
     this.abortReason = reason;
     this.controller?.abort(new Error(reason));
+    this.closeController?.abort(new Error(reason));
   }
 
   /** Replaces the thread (after a spec called process.exit), closing its connection first. */
@@ -177,12 +178,18 @@ export class SlotPool implements SlotWorker {
     return this.connectionClosed;
   }
 
+  /** The close task's own abort: a root afterAll that never settles (under --timeout 0) is cut by kill() too. */
+  private closeController: AbortController | null = null;
+
   private async runClose(): Promise<CloseResult | null> {
     let result: CloseResult;
+    this.closeController = new AbortController();
     try {
-      result = (await this.pool.run({ kind: 'close' })) as CloseResult;
+      result = (await this.pool.run({ kind: 'close' }, { signal: this.closeController.signal })) as CloseResult;
     } catch {
       return null;
+    } finally {
+      this.closeController = null;
     }
     this.deliverLate(result);
     return result;
