@@ -9,6 +9,7 @@ import { serializeError } from '../src/protocol/serialize.js';
 import { FileTree } from './tree.js';
 import { DefinitionLines } from './lines.js';
 import { selectTests, shuffleSuite } from './order.js';
+import { markSetupHooks, rootHooks } from './setupfiles.js';
 
 const require = createRequire(import.meta.url);
 const loadCounts = new Map<string, number>();
@@ -68,8 +69,10 @@ export async function loadFile(mocha: Mocha, task: RunTask, o: Pick<WorkerMochaO
       const count = (loadCounts.get(p) ?? 0) + 1;
       loadCounts.set(p, count);
       mocha.files = [p];
+      const before = p === file ? null : rootHooks(mocha.suite);
       if (count === 1) await (mocha as unknown as { loadFilesAsync(): Promise<void> }).loadFilesAsync();
       else await loadAgain(mocha, p, count);
+      if (before !== null) markSetupHooks(mocha.suite, before, p, task.mode === 'run');
     }
     mocha.files = paths;
     // Not mocha's own forbidOnly option, which throws as .only is declared: the probe must still see .only to name

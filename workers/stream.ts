@@ -10,6 +10,7 @@ import type { FileTree } from './tree.js';
 import { currentOrigin } from './origin.js';
 import type { StopReason } from './stop.js';
 import { databaseUsed } from './usage.js';
+import { noteSetupHook } from './setupfiles.js';
 
 /**
  * Mocha fails whatever runnable is current when an uncaught error arrives. One that a timer of an earlier file on
@@ -114,7 +115,7 @@ export function streamEvents(runner: Mocha.Runner, tree: FileTree, emit: (event:
   runner.on(C.EVENT_TEST_FAIL, (runnable: Mocha.Runnable, err: unknown) => {
     if (bail) stop.bail();
     if (isHook(runnable)) {
-      emit({ type: 'hook:fail', hook: tree.hookInfo(runnable as Mocha.Hook), error: serializeError(err) });
+      emit({ type: 'hook:fail', hook: tree.hookInfo(runnable as Mocha.Hook), error: noteSetupHook(runnable as Mocha.Hook, serializeError(err)) });
     } else if (ended.has(runnable)) {
       // An error for a test that already passed (a throw in its setImmediate or timer): its outcome is out.
       stop.lateError(runnable.fullTitle());
