@@ -64,8 +64,11 @@ describe('unit: bulkhead\'s flags (takeBulkheadFlags)', () => {
     }
   });
 
-  it('takes an optional value only with "=", so a following spec is not taken for one', () => {
+  it('takes an optional value with "=" or as a bare whole number after it, so a following spec is not taken for one', () => {
     expect(takeBulkheadFlags(['--shuffle=1234']).flags.shuffle).to.equal('1234');
+    expect(takeBulkheadFlags(['--until-fail', '20', 'test/a.spec.js'])).to.deep.include({ rest: ['test/a.spec.js'] });
+    expect(takeBulkheadFlags(['--until-fail', '20']).flags.untilFail).to.equal('20');
+    expect(takeBulkheadFlags(['--shuffle', '1234']).flags.shuffle).to.equal('1234');
     const bare = takeBulkheadFlags(['--shuffle', 'test/a.spec.js']);
     expect(bare.flags.shuffle).to.equal(null);
     expect(bare.rest).to.deep.equal(['test/a.spec.js']);

@@ -74,7 +74,10 @@ export function takeBulkheadFlags(argv: readonly string[]): { flags: BulkheadFla
     } else if (option?.kind === 'boolean' && inline === undefined) {
       set[option.key] = true;
     } else if (option?.kind === 'optional') {
-      set[option.key] = inline ?? null;
+      // A bare whole number after it is its value (`--until-fail 20`, `--shuffle 1234`): no spec is named so, and
+      // mocha would refuse the number as an unknown option. Anything else after it is left for mocha (a spec).
+      const next = args[i + 1];
+      set[option.key] = inline ?? (next !== undefined && /^\d+$/.test(next) ? (i++, next) : null);
     } else if (arg !== '--parallel' && arg !== '-p') {
       // bulkhead is always parallel; everything else is mocha's to read.
       rest.push(arg);
