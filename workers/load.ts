@@ -10,6 +10,7 @@ import { FileTree } from './tree.js';
 import { DefinitionLines } from './lines.js';
 import { selectTests, shuffleSuite } from './order.js';
 import { markSetupHooks, rootHooks } from './setupfiles.js';
+import { oncePerWorker } from './setuponce.js';
 
 const require = createRequire(import.meta.url);
 const loadCounts = new Map<string, number>();
@@ -59,7 +60,7 @@ async function loadAgain(mocha: Mocha, file: string, count: number): Promise<voi
   mocha.suite.emit(C.EVENT_FILE_POST_REQUIRE, globalThis, file, mocha);
 }
 
-export async function loadFile(mocha: Mocha, task: RunTask, o: Pick<WorkerMochaOptions, 'files' | 'forbidOnly'>, emit: (event: WorkerEvent) => void): Promise<FileTree | null> {
+export async function loadFile(mocha: Mocha, task: RunTask, o: Pick<WorkerMochaOptions, 'files' | 'forbidOnly'>, emit: (event: WorkerEvent) => void, setupHooks: 'per-worker' | 'per-file' = 'per-worker'): Promise<FileTree | null> {
   const file = task.file;
   // --file setup files load before the spec, into the same Mocha, as in serial mocha: their root hooks apply.
   const paths = [...o.files, file];
@@ -72,7 +73,11 @@ export async function loadFile(mocha: Mocha, task: RunTask, o: Pick<WorkerMochaO
       const before = p === file ? null : rootHooks(mocha.suite);
       if (count === 1) await (mocha as unknown as { loadFilesAsync(): Promise<void> }).loadFilesAsync();
       else await loadAgain(mocha, p, count);
-      if (before !== null) markSetupHooks(mocha.suite, before, p, task.mode === 'run');
+      if (before !== null && setupHooks === 'per-file') markSetupHooks(mocha.suite, before, p, task.mode === 'run');
+      if (before !== null && setupHooks === 'per-worker' && task.mode === 'run') {
+        const now = rootHooks(mocha.suite);
+        oncePerWorker(mocha.suite, new Set([...now].filter((h) => !before.has(h))), p, task.file);
+      }
     }
     mocha.files = paths;
     // Not mocha's own forbidOnly option, which throws as .only is declared: the probe must still see .only to name

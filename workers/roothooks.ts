@@ -13,7 +13,7 @@ function list(value: unknown): Hook[] {
 }
 
 /** Runs a hook that returns a promise or takes mocha's done callback. */
-function call(fn: Hook, self: unknown): Promise<unknown> {
+export function call(fn: Hook, self: unknown): Promise<unknown> {
   if (fn.length === 0) return Promise.resolve(fn.call(self));
   return new Promise((resolve, reject) => {
     fn.call(self, (err?: unknown) => (err === undefined || err === null ? resolve(undefined) : reject(err as Error)));

@@ -22,6 +22,7 @@ import { loadConfigHooks } from './confighooks.js';
 import { serializeError } from '../src/protocol/serialize.js';
 import { ensureTypeScript } from './typescript.js';
 import { RootHooks } from './roothooks.js';
+import { closeSetupFiles } from './setuponce.js';
 import { configureChaos, setChaosRunner } from './chaos.js';
 import { StopReason } from './stop.js';
 import { drainTimers, enterRunPhase, withOrigin, withoutOrigin } from './origin.js';
@@ -97,6 +98,8 @@ export default async function run(task: Task): Promise<RunResult | CloseResult> 
     // It runs before onWorkerStop and the goodbye, since it may still use the database.
     const hooks = prepared === null ? null : await prepared.catch(() => null);
     const hooksError = hooks === null ? null : await hooks.close(data.mocha.timeout);
+    // Then a --file setup file's root after hooks, once per worker, as serial mocha runs them after the plugin's.
+    const setupError = await closeSetupFiles(data.mocha.timeout);
     if (!data.mocha.exit) await drainTimers(LATE_ERRORS_GRACE_MS);
     // onWorkerStop runs only in a worker whose onWorkerStart ran, and before its connection goes.
     let stopError: unknown = null;
@@ -110,6 +113,7 @@ export default async function run(task: Task): Promise<RunResult | CloseResult> 
     // Errors that surfaced after this worker's last file ended have no file run to report them; the pool does.
     const late = lateErrors();
     if (hooksError !== null) late.push({ origin: null, error: serializeError(hooksError.error), title: hooksError.title });
+    if (setupError !== null) late.push({ origin: null, error: serializeError(setupError.error), title: setupError.title });
     if (stopError !== null) late.push({ origin: null, error: serializeError(stopError) });
     return { closed: true, generation: currentGeneration(), late, held: heldPids() };
   }
@@ -150,7 +154,7 @@ async function runTask(task: RunTask, port: import('node:worker_threads').Messag
     Object.assign(process.env, task.env);
     const rootHooks = await prepare(task.target, task.database);
     mocha = createMocha(data.mocha, rootHooks.forFile(relative(task.file)));
-    const loaded = await loadFile(mocha, task, data.mocha, emit);
+    const loaded = await loadFile(mocha, task, data.mocha, emit, data.rootHooks);
     if (loaded === null || task.mode === 'collect') return await finish(task.file, mocha);
     enterRunPhase();
     await runMocha(mocha, loaded, emit, port, stop);

@@ -1,8 +1,10 @@
 // The Express-style test/setup.js given with --file: a root `before` that makes the tables, a root `after` that ends
-// the application's pool. Serial mocha runs it once; bulkhead runs a setup file's hooks around every spec file (as
-// documented), so on a worker's second file the pool is already ended and the error ("Cannot use a pool after calling
-// end on the pool") said nothing of why. It now names the setup file and points to a root hook plugin, whose
-// beforeAll/afterAll run once per worker: the same project written that way runs as under serial mocha.
+// the application's pool. Serial mocha runs them once. bulkhead runs them once per worker by default (the `before`
+// with the worker's first file, the `after` as the worker closes), so the suite passes as under serial mocha. With
+// rootHooks: 'per-file' they run around every spec file, and on a worker's second file the pool is already ended:
+// that error ("Cannot use a pool after calling end on the pool") names the setup file and points to the fix.
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import { fixture, runCli, runMocha } from '../helpers/fixture.js';
 import type { CliResult, Fixture } from '../helpers/fixture.js';
@@ -62,12 +64,23 @@ describe('a --file setup file that ends the application pool', function () {
     await target.drop();
   });
 
-  it('fails the worker\'s next file with an error that names the setup file and the fix', async () => {
+  it('runs as under serial mocha: the setup file\'s before and after once per worker, at -w 1 and -w 2', async () => {
     const args = ['--file', 'test/setup.js', '--reporter', 'json', 'test/*.spec.js'];
     const mocha = await runMocha(args, { cwd: fx.dir, env: { DATABASE_URL: target.url } });
     expect(mocha.code, mocha.output).to.equal(0);
     expect(outcome(mocha).passes).to.have.length(4);
-    const run = await runCli([...args, '-w', '1'], { cwd: fx.dir, env: { DATABASE_URL: target.url } });
+    for (const workers of ['1', '2']) {
+      const run = await runCli([...args, '-w', workers], { cwd: fx.dir, env: { DATABASE_URL: target.url } });
+      expect([run.code, outcome(run).passes.length, outcome(run).failures], run.output).to.deep.equal([0, 4, []]);
+      // The after hook ended the pool as the worker closed: nothing was left open.
+      expect(run.stderr + run.stdout).to.not.match(/leaked connections/);
+    }
+  });
+
+  it("with rootHooks 'per-file', fails the worker's next file with an error that names the setup file and the fix", async () => {
+    const args = ['--file', 'test/setup.js', '--reporter', 'json', 'test/*.spec.js'];
+    fx.write('bulkhead.config.js', "module.exports = { rootHooks: 'per-file' };\n");
+    const run = await runCli([...args, '-w', '1'], { cwd: fx.dir, env: { DATABASE_URL: target.url } }).finally(() => rmSync(path.join(fx.dir, 'bulkhead.config.js')));
     expect(run.code, run.output).to.equal(1);
     const { passes, failures } = outcome(run);
     expect(passes.map(String), run.output).to.have.length(2);
@@ -88,5 +101,33 @@ describe('a --file setup file that ends the application pool', function () {
     const run = await runCli([...args, '-w', '1'], { cwd: fx.dir, env: { DATABASE_URL: target.url } });
     expect(run.code, run.output).to.equal(mocha.code).and.to.equal(0);
     expect(outcome(run).passes.length).to.equal(outcome(mocha).passes.length).and.to.equal(4);
+  });
+
+  it('a failing setup before or after fails under the titles serial mocha gives them, once per worker', async () => {
+    const failing = fixture({
+      'package.json': '{"name":"api"}\n',
+      'test/setup.js': "before(function () { if (process.env.FAIL_BEFORE) throw new Error('migrate failed'); });\nafter(function cleanup() { if (process.env.FAIL_AFTER) throw new Error('cleanup failed'); });\n",
+      'test/a.spec.js': "describe('a', () => { it('a passes', () => {}); });\n",
+      'test/b.spec.js': "describe('b', () => { it('b passes', () => {}); });\n",
+    });
+    try {
+      const args = ['--file', 'test/setup.js', '--reporter', 'json', 'test/*.spec.js'];
+      const titles = (r: CliResult): string[] => outcome(r).failures.map((f) => f.fullTitle);
+      for (const [variable, bulkheadTitles] of [
+        ['FAIL_BEFORE', ['"before all" hook in "{root}"', '"before all" hook in "{root}"']],
+        ['FAIL_AFTER', ['"after all" hook: cleanup in "{root}"']],
+      ] as const) {
+        const env = { DATABASE_URL: target.url, [variable]: '1' };
+        const mocha = await runMocha(args, { cwd: failing.dir, env });
+        const run = await runCli([...args, '-w', '1'], { cwd: failing.dir, env });
+        expect(titles(mocha), mocha.output).to.deep.equal([bulkheadTitles[0]]);
+        // Serial mocha stops the run at the failed before; bulkhead fails each file of the worker the same way.
+        expect(titles(run), run.output).to.deep.equal(bulkheadTitles);
+        expect(outcome(run).passes.length, run.output).to.equal(outcome(mocha).passes.length);
+        expect(run.code, run.output).to.equal(1);
+      }
+    } finally {
+      failing.remove();
+    }
   });
 });
