@@ -64,6 +64,7 @@ export class SlotPool implements SlotWorker {
   private observe(event: WorkerEvent): void {
     switch (event.type) {
       case 'file:begin':
+        this.begun = true;
         if (this.threadId !== null && event.threadId !== this.threadId) this.thread++;
         this.threadId = event.threadId;
         return;
@@ -95,7 +96,15 @@ export class SlotPool implements SlotWorker {
       env: { ...this.env, [ENV_WORKER]: String(this.data.slot) },
       name: 'default',
     });
-    pool.on('error', (err: Error) => this.errors.push(err));
+    pool.on('error', (err: Error) => {
+      this.errors.push(err);
+      // A thread that dies before its task began (a --loader that throws as the thread starts): Piscina starts
+      // another for the waiting task, which dies the same way, for ever. The task fails with the thread's error.
+      if (!this.begun && this.controller !== null) {
+        this.abortReason = `the worker of slot ${this.slot} could not start a thread for this file: ${err.message}`;
+        this.controller.abort(err);
+      }
+    });
     return pool;
   }
 
@@ -112,6 +121,8 @@ export class SlotPool implements SlotWorker {
 
   /** Runs one file; a crash or an abort of the thread resolves as 'crashed', never rejects. */
   async run(task: SlotTask, sink: FileRun): Promise<RunOutcome> {
+    this.threadRan = true;
+    this.begun = false;
     const channel = new MessageChannel();
     this.controller = new AbortController();
     this.port = channel.port1;
@@ -130,6 +141,8 @@ export class SlotPool implements SlotWorker {
       this.generation = Math.max(this.generation, result.generation);
       return { kind: 'done', result: { ...result, file: task.file } };
     } catch (err) {
+      // The thread is gone; Piscina starts another, which has run nothing yet.
+      this.threadRan = false;
       return { kind: 'crashed', error: err instanceof Error ? err : new Error(String(err)), aborted: this.abortReason };
     } finally {
       // Messages the worker posted before its task settled (or before it died) are already queued on our port:
@@ -167,6 +180,7 @@ export class SlotPool implements SlotWorker {
     await this.closeConnection();
     await this.pool.destroy();
     this.pool = this.create();
+    this.threadRan = false;
     this.connectionClosed = null;
   }
 
@@ -181,7 +195,17 @@ export class SlotPool implements SlotWorker {
   /** The close task's own abort: a root afterAll that never settles (under --timeout 0) is cut by kill() too. */
   private closeController: AbortController | null = null;
 
+  /**
+   * Whether the slot's current thread has run a task. A thread that has run none (a replacement after a crash) has
+   * no connection, hooks or worker hooks to close: its close is skipped. Running it would start that thread for
+   * nothing, and wait for ever when threads cannot start at all (a --loader that dies as it loads).
+   */
+  private threadRan = false;
+  /** The running task's file has begun on a thread (its file:begin came). */
+  private begun = false;
+
   private async runClose(): Promise<CloseResult | null> {
+    if (!this.threadRan) return null;
     let result: CloseResult;
     this.closeController = new AbortController();
     try {
