@@ -21,9 +21,19 @@ function fixtureError(phase: string, err: unknown): BulkheadError {
   return new BulkheadError('ERR_BULKHEAD_CONFIG', `The ${phase} of a --require module failed: ${why}. Fix the fixture; no test was run.`, { cause: err, exitCode: EXIT.failed });
 }
 
-export async function globalFixtures(config: Config): Promise<GlobalFixtures> {
+export interface LoadedFixtures {
+  /** Runs every mochaGlobalSetup (with the target's environment applied by then); the teardown runs the rest. */
+  setup(): Promise<GlobalFixtures>;
+}
+
+/**
+ * Loads the --require modules, first of all, as serial mocha does: one that sets DATABASE_URL or PG* as it loads
+ * (dotenv's `--require dotenv/config`) decides the target, which is chosen after this. Their mochaGlobalSetup runs
+ * later, through setup(), once the target is open and its environment applied.
+ */
+export async function loadGlobalFixtures(config: Config): Promise<LoadedFixtures> {
   const requires = config.mocha.requires;
-  if (requires.length === 0) return { teardown: async () => undefined };
+  if (requires.length === 0) return { setup: () => Promise.resolve({ teardown: async () => undefined }) };
   if (requires.some((r) => /\.(c|m)?tsx?$/.test(r))) {
     const { register } = (await import('tsx/esm/api')) as { register(): unknown };
     register();
@@ -41,6 +51,10 @@ export async function globalFixtures(config: Config): Promise<GlobalFixtures> {
     plugins.globalSetup.push(...(loaded.globalSetup ?? []));
     plugins.globalTeardown.push(...(loaded.globalTeardown ?? []));
   }
+  return { setup: () => runSetup(plugins) };
+}
+
+async function runSetup(plugins: { globalSetup: Fixture[]; globalTeardown: Fixture[] }): Promise<GlobalFixtures> {
   // One context object, as mocha gives setup and teardown the same `this`.
   const context: Record<string, unknown> = {};
   for (const fn of plugins.globalSetup) {

@@ -15,7 +15,7 @@ import type { Target } from '../db/target.js';
 import { replayCommand } from '../plan/replay.js';
 import { bisectCommand } from '../plan/bisect.js';
 import { newSeed } from '../protocol/random.js';
-import { globalFixtures } from './globalfixtures.js';
+import { loadGlobalFixtures } from './globalfixtures.js';
 import { earlyStart } from './early.js';
 import type { EarlyStart } from './early.js';
 import { listText } from '../reporters/list.js';
@@ -38,18 +38,21 @@ export async function run(config: Config, io: RunIO): Promise<number> {
   const held: RunIO = { ...io, closing };
   // A plain run's threads boot while the server is reached (or started) and the run is wired.
   const early = earlyStart(config, (line) => io.err.write(`${line}\n`));
+  // --require modules load before the target is chosen, as in serial mocha, where they run first: one that sets
+  // DATABASE_URL or PG* (dotenv) names the server. Their top level sees the environment as the user set it.
+  const loaded = await loadGlobalFixtures(config);
   const target = await openTarget(config, infoStream(config, io)).catch(async (err: unknown) => {
     await early?.close();
     throw err;
   });
-  // Main-thread user code (mochaGlobalSetup/Teardown, --require modules) sees the target as workers see their slot.
+  // Main-thread user code (mochaGlobalSetup/Teardown) sees the target as workers see their slot.
   const restoreEnv = applyEnv(target.env);
   // Only a command that ended normally (not interrupted, nothing thrown) lets the embedded server linger.
   let ended = false;
   try {
     // mochaGlobalSetup runs once, after the server is up (it may seed it) and before any slot is built, so what it
     // migrates into the target is what every slot database copies.
-    const fixtures = await globalFixtures(config);
+    const fixtures = await loaded.setup();
     let code: number;
     try {
       if (config.command === 'replay') code = await replayCommand(config, held, target);
