@@ -32,13 +32,6 @@ export class Progress {
   private timer: NodeJS.Timeout | null = null;
   private shown = false;
   private lastLine = -Infinity;
-  private stdoutOpen = false;
-  /**
-   * Told by the reporters whether stdout's last line is unfinished (the dot reporter's line, a test's
-   * `process.stdout.write('...')`); set only for plain lines on a stream that shares stdout's destination (`2>&1` in
-   * a CI log), where a progress line would otherwise land inside that line.
-   */
-  readonly stdoutLine: ((open: boolean) => void) | undefined;
 
   constructor(
     private readonly state: ProgressState,
@@ -46,10 +39,8 @@ export class Progress {
     private readonly stream: NodeJS.WritableStream,
     private readonly interval: number,
     private readonly clock: () => number = () => performance.now(),
-    sharesStdout = false,
   ) {
     this.draw = kind === 'live' ? (load('log-update') as { createLogUpdate: typeof createLogUpdate }).createLogUpdate(stream as NodeJS.WriteStream, { showCursor: true }) : null;
-    this.stdoutLine = kind === 'plain' && sharesStdout ? (open) => void (this.stdoutOpen = open) : undefined;
   }
 
   handle(event: RunEvent): void {
@@ -62,9 +53,7 @@ export class Progress {
     }
     if (event.type === 'file:end' && this.kind === 'plain' && now - this.lastLine >= this.interval) {
       this.lastLine = now;
-      // The progress line starts on a line of its own; the reporter goes on below it.
-      this.stream.write(`${this.stdoutOpen ? '\n' : ''}${progressLine(this.state, now)}\n`);
-      this.stdoutOpen = false;
+      this.stream.write(`${progressLine(this.state, now)}\n`);
     }
   }
 

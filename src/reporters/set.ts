@@ -27,7 +27,7 @@ export interface ReporterContext {
   total: () => number;
   redactor: Redactor;
   /** The live progress, taken off the screen before any reporter writes. */
-  screen?: { clear(): void; stdoutLine?: ((open: boolean) => void) | undefined } | null;
+  screen?: { clear(): void } | null;
 }
 
 export class Reporters {
@@ -61,13 +61,6 @@ export class Reporters {
 
   private deliver(event: RunEvent): void {
     this.ctx.screen?.clear();
-    const tell = this.ctx.screen?.stdoutLine;
-    if (tell === undefined) return this.send(event);
-    const open = lineLeftOpen(process.stdout, () => this.send(event));
-    if (open !== null) tell(open);
-  }
-
-  private send(event: RunEvent): void {
     if (event.type === 'output') {
       (event.stream === 'stdout' ? process.stdout : process.stderr).write(this.ctx.redactor.redact(event.text));
       return;
@@ -98,29 +91,6 @@ export class Reporters {
       }
     }
   }
-}
-
-/**
- * Runs fn (synchronous, as a delivery is) and says whether what it wrote to `out` left a line unfinished, or null
- * when it wrote nothing there. A reporter with a file of its own swaps `out.write` for its file inside fn
- * (destination.ts), so its lines are not counted.
- */
-function lineLeftOpen(out: NodeJS.WriteStream, fn: () => void): boolean | null {
-  const own = Object.prototype.hasOwnProperty.call(out, 'write');
-  const previous = out.write;
-  let open: boolean | null = null;
-  out.write = ((chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
-    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    if (text.length > 0) open = !text.endsWith('\n');
-    return (previous as (c: string | Uint8Array, ...r: unknown[]) => boolean).call(out, chunk, ...rest);
-  }) as NodeJS.WriteStream['write'];
-  try {
-    fn();
-  } finally {
-    if (own) out.write = previous;
-    else delete (out as { write?: unknown }).write;
-  }
-  return open;
 }
 
 /** A document to its file (its folder made), or to stdout. */

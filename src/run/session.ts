@@ -2,7 +2,6 @@
 // started, the slots provisioned, the plan executed and the slots torn down. Every command (run, replay, bisect
 // and each bisect probe) goes through session().
 import path from 'node:path';
-import { fstatSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Config } from '../config/types.js';
 import type { SpecFile } from '../plan/discover.js';
@@ -237,18 +236,7 @@ function startProgress(config: Config, io: RunIO, s: SessionOptions, workers: nu
   if (kind === 'off') return null;
   const rounds = config.command === 'run' ? config.repeat : 1;
   const paths = s.files.map((f) => f.rel);
-  return new Progress(new ProgressState(paths.length * rounds, workers, paths, readTimings(config.root, config.timings)), kind, io.err, interval, undefined, io.err === process.stderr && sameDestination(1, 2));
-}
-
-/** Whether two descriptors lead to one file, pipe or terminal (`2>&1`), where their lines interleave. */
-function sameDestination(a: number, b: number): boolean {
-  try {
-    const x = fstatSync(a);
-    const y = fstatSync(b);
-    return x.dev === y.dev && x.ino === y.ino;
-  } catch {
-    return false;
-  }
+  return new Progress(new ProgressState(paths.length * rounds, workers, paths, readTimings(config.root, config.timings)), kind, io.err, interval);
 }
 
 /** Every slot's database, or null when one is not known by name (pg picks it from PG* in shared isolation). */
