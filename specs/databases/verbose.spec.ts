@@ -29,9 +29,10 @@ describe('databases: --verbose provisioning times', function () {
     expect(p?.isolation).to.equal('database');
     expect(p?.perSlot, r.output).to.have.lengthOf(3);
     for (const ms of p?.perSlot ?? []) expect(ms, r.output).to.be.greaterThan(0);
-    expect(p?.template, r.output).to.be.greaterThan(0);
+    // Without a setup there is no template: the slots are copies of the target itself, and the template step (a
+    // check that no old one is left) may well take under a millisecond, printed as 0.
+    expect(p?.template, r.output).to.be.a('number').and.at.least(0);
     // The other phases are timed too.
-    // Without a setup there is no template: the slots are copies of the target itself.
     expect(r.output).to.match(new RegExp(`^bulkhead: no setup: the slots are cloned straight from ${target.name}$`, 'm'));
     expect(r.output).to.match(/^bulkhead: run \d+ ms, total \d+ ms$/m);
     expect(r.output).to.match(/^bulkhead: phases: startup \d+ ms, provisioning \d+ ms, dispatch \d+ ms \(to the first test\), tests \d+ ms, teardown \d+ ms$/m);
