@@ -260,7 +260,7 @@ export function discard(reasons: RebuildReason[], fault: DatabaseFault | undefin
 
 /** Opens the next connection ahead of the next db() call; a failure is left for that call to meet again. */
 function prewarm(s: ConnectionSettings): void {
-  if (connecting !== null || live !== null) return;
+  if (closing || connecting !== null || live !== null) return;
   const opening = open(s);
   connecting = opening;
   opening.then(
@@ -281,6 +281,14 @@ function snapshotOf(entry: Live): boolean {
   const client = entry.client as pg.Client & { _getActiveQuery?: () => unknown };
   const active = typeof client._getActiveQuery === 'function' && client._getActiveQuery() != null;
   return entry.pid > 0 && !entry.fatal && (active || (entry.errored !== null && !entry.ended));
+}
+
+/**
+ * The run stops at once (a second signal): the main thread is ending this worker's backends and then its thread, so
+ * no connection is opened any more (the replacement a discard would open ahead would be cut off mid-session).
+ */
+export function stopConnecting(): void {
+  closing = true;
 }
 
 /** Closes the connection with a protocol goodbye; called when the worker is shut down. */

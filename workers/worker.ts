@@ -9,7 +9,7 @@ import type { CloseResult, ControlMessage, RunResult, RunTask, Task, WorkerData,
 import { ENV_WORKER } from '../src/protocol/messages.js';
 import { mochaInUse, useMocha } from '../src/protocol/mochacopy.js';
 import { attach, detach, drainOrphans, installCapture, setMochaRunning, takeExitCalled } from './capture.js';
-import { closeConnection, configureConnection, continueGenerations, currentGeneration } from './connection.js';
+import { closeConnection, configureConnection, continueGenerations, currentGeneration, stopConnecting } from './connection.js';
 import { installResetHooks, settleFile, watchFailures, watchSessions } from './hooks.js';
 import { configureAppTermination, heldPids, patchApplicationPg } from './apppg.js';
 import { isConnectionError } from '../src/protocol/faults.js';
@@ -133,6 +133,7 @@ async function runFile(task: RunTask): Promise<RunResult> {
   // The heartbeat: the test watchdog judges a blocked event loop by these answers, not by the clock alone.
   const onPing = (message: ControlMessage): void => {
     if (message.type === 'ping') emit({ type: 'pong', n: message.n });
+    if (message.type === 'now') stopConnecting();
   };
   port.on('message', onPing);
   try {

@@ -278,7 +278,7 @@ export type WorkerEvent =
   | { type: 'pong'; n: number };
 
 /** Messages the main thread sends a running file over its port. */
-export type ControlMessage = { type: 'abort'; reason: string } | { type: 'ping'; n: number };
+export type ControlMessage = { type: 'abort'; reason: string } | { type: 'ping'; n: number } | { type: 'now' };
 
 export interface RunResult {
   file: string;

@@ -150,6 +150,8 @@ async function dispatch(plan: Plan, pools: SlotPool[], o: ExecuteOptions, slotPi
   // Backends are ended server-side before their threads go, so no session is abandoned mid-transaction.
   const offNow = o.interrupts.on('now', () => {
     for (const p of pools) {
+      // First, so that a connection the terminate below breaks is not replaced (and then cut off with the thread).
+      p.stopAtOnce();
       void o.admin
         .terminate(slotPids(p.slot), ownOf(p.slot))
         .catch(() => 0)

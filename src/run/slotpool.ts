@@ -162,6 +162,12 @@ export class SlotPool implements SlotWorker {
     this.port?.postMessage(message);
   }
 
+  /** The run stops at once: the thread opens no connection any more (its backends are being ended). */
+  stopAtOnce(): void {
+    const message: ControlMessage = { type: 'now' };
+    this.port?.postMessage(message);
+  }
+
   /** A heartbeat to the running file's thread: it answers with a pong while its event loop turns. */
   ping(n: number): void {
     const message: ControlMessage = { type: 'ping', n };
