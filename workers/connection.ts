@@ -283,13 +283,8 @@ function snapshotOf(entry: Live): boolean {
   return entry.pid > 0 && !entry.fatal && (active || (entry.errored !== null && !entry.ended));
 }
 
-/**
- * The run stops at once (a second signal): the main thread is ending this worker's backends and then its thread, so
- * no connection is opened any more (the replacement a discard would open ahead would be cut off mid-session).
- */
-export function stopConnecting(): void {
-  closing = true;
-}
+/** A second signal: the backends and then the thread go, so no connection opens any more (it would be cut off). */
+export const stopConnecting = (): void => void (closing = true);
 
 /** Closes the connection with a protocol goodbye; called when the worker is shut down. */
 export async function closeConnection(): Promise<void> {
